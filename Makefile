@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tern top level.  `make` builds tern.ko and the userspace programs and
+# tests; `make check` runs every test (host tests, fuzzers, then the harness
+# VM); `make demo` shows a live migration.  Components add themselves
+# through their own build.mk, so a new component is one include line here.
+
+# The Debian cloud kernel that the harness VM boots; never the host's
+# `uname -r` (the host kernel cannot load modules).  Override KDIR to build
+# against any other tree, e.g. make KDIR=/lib/modules/$(uname -r)/build.
+KVER	?= $(shell ls -d /lib/modules/*-cloud-amd64 2>/dev/null | sed 's|.*/||' | sort -V | tail -n1)
+KDIR	?= /lib/modules/$(KVER)/build
+
+# `make check` builds userspace under ASan+UBSan into its own tree.
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD	?= build/san
+else
+BUILD	?= build
+endif
+CACHE	:= build/cache
+
+CC	:= clang
+WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla -Wformat=2
+CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iuser $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
+CFLAGS	:= -std=c11 -O2 -g $(WARN) -fno-omit-frame-pointer
+LDLIBS	:= $(shell pkg-config --libs libnl-genl-3.0 json-c liburcu 2>/dev/null) -lpthread
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+CFLAGS	+= $(SANFLAGS)
+LDFLAGS	+= $(SANFLAGS)
+endif
+# Fuzz targets: coverage-instrumented copies of the sources they test.
+FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+
+# Filled in by the build.mk fragments.
+PROGS		:=	# installed programs (ternvm, ternctl)
+HOST_TESTS	:=	# TAP programs run on the build host
+HARNESS_TESTS	:=	# TAP programs run inside the harness VM
+HARNESS_FILES	:=	# extra SRC:DST files for the harness initramfs
+FUZZERS		:=	# libFuzzer binaries; corpus in selftests/tern/fuzz/corpus/NAME
+
+.PHONY: all module user check check-full check-run demo deps clean FORCE
+all: module user
+
+deps:
+	@scripts/deps.sh
+
+module:
+	@test -d "$(KDIR)" || { echo "tern: no kernel build tree at KDIR=$(KDIR) (run scripts/deps.sh)"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz-obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(FUZZFLAGS) -MMD -MP -c -o $@ $<
+
+# objs,SRCS: the object files of SRCS in this build
+objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
+fuzz-objs = $(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$(1))
+
+include user/lib/build.mk
+include selftests/tern/build.mk
+-include user/vmstate/build.mk
+-include user/migration/build.mk
+-include user/vm/build.mk
+-include user/ctl/build.mk
+-include bench/build.mk
+
+# Every selftest object needs the extracted kselftest headers first.
+$(patsubst %,%.o,$(filter $(BUILD)/selftests/%,$(HOST_TESTS) $(HARNESS_TESTS))): | $(KSFT_HDRS)
+
+user: $(PROGS) $(HOST_TESTS) $(HARNESS_TESTS) $(FUZZERS)
+
+check: deps
+	@$(MAKE) --no-print-directory module
+	@$(MAKE) --no-print-directory SANITIZE=1 check-run
+
+# check-full: the same tests with the long campaigns (see DESIGN.md, Time).
+check-full: deps
+	@$(MAKE) --no-print-directory module
+	@TERN_CHECK_FULL=1 $(MAKE) --no-print-directory SANITIZE=1 FUZZ_SECONDS=3600 check-run
+
+check-run: user
+	@scripts/check.sh --host "$(HOST_TESTS)" --fuzz "$(FUZZERS)" \
+		--harness "$(HARNESS_TESTS)" --files "$(HARNESS_FILES)" \
+		--fuzz-seconds $(FUZZ_SECONDS) --kver $(KVER)
+
+demo: deps
+	@echo "make demo: live migration is not built yet (issue 7)."
+	@echo "What exists today: the harness VM, tern.ko loading in it, and nested KVM."
+	@echo "Run 'make check' to see those tested."
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf build/san build/fuzz-obj $(filter-out build/cache build/kselftest,$(wildcard build/*))
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tern.ko: guest memory regions with exact dirty tracking and a zero-copy
+ * page stream, for live migration.  This file only sequences the
+ * subsystems' init and exit, the latter in reverse.
+ */
+#include <linux/module.h>
+
+#include "dev.h"
+
+static int __init tern_mod_init(void)
+{
+	int ret;
+
+	ret = tern_dev_init();
+	if (ret)
+		goto err_dev;
+
+	pr_info("loaded\n");
+	return 0;
+
+err_dev:
+	return ret;
+}
+
+static void __exit tern_mod_exit(void)
+{
+	tern_dev_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(tern_mod_init);
+module_exit(tern_mod_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Tern: dirty-tracked guest memory regions and page streams for live migration");
+MODULE_AUTHOR("The Tern developers");

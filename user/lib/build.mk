@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0
+# user/lib: helpers every Tern program links (logging, ...).
+TERNLIB_SRCS := user/lib/log.c
+
+$(BUILD)/libtern-lib.a: $(call objs,$(TERNLIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
