@@ -35,3 +35,6 @@ $(BUILD)/selftests/tern/%_test: $(BUILD)/selftests/tern/%_test.o \
 
 HARNESS_TESTS += $(BUILD)/selftests/tern/module_test
 HARNESS_TESTS += $(BUILD)/selftests/tern/kvm_smoke_test
+
+# Each area registers its tests in its own selftests/tern/<area>.mk.
+-include $(filter-out selftests/tern/build.mk,$(wildcard selftests/tern/*.mk))
