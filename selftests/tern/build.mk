@@ -38,3 +38,4 @@ HARNESS_TESTS += $(BUILD)/selftests/tern/kvm_smoke_test
 
 # Each area registers its tests in its own selftests/tern/<area>.mk.
 -include $(filter-out selftests/tern/build.mk,$(wildcard selftests/tern/*.mk))
+HOST_TESTS += selftests/tern/harness_selftest.sh
