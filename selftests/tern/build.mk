@@ -39,3 +39,9 @@ HARNESS_TESTS += $(BUILD)/selftests/tern/kvm_smoke_test
 # Each area registers its tests in its own selftests/tern/<area>.mk.
 -include $(filter-out selftests/tern/build.mk,$(wildcard selftests/tern/*.mk))
 HOST_TESTS += selftests/tern/harness_selftest.sh
+
+# The fault proxy for the fault campaign (issue 8), and its own test.
+$(BUILD)/selftests/tern/tern-fault-proxy: $(BUILD)/selftests/tern/fault_proxy.o
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/selftests/tern/fault_proxy_test: | $(BUILD)/selftests/tern/tern-fault-proxy
+HOST_TESTS += $(BUILD)/selftests/tern/fault_proxy_test

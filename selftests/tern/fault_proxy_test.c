@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tern-fault-proxy does exactly the fault it is asked for: bytes pass
+ * unchanged without faults, a cut delivers exactly OFF bytes then closes,
+ * a flip changes exactly one byte, a stall delays exactly at its offset,
+ * and a throttle holds the rate.  The fault campaign trusts these.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "test_util.h"
+
+#define LEN	(256 * 1024)
+
+struct sink {
+	int lfd;
+	unsigned char *got;
+	size_t len;
+	bool echo;		/* send it all back before closing */
+	double t_first, t_last;	/* when byte 0 and the last byte arrived */
+	double *t_at;		/* arrival time of each byte */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *sink_run(void *arg)
+{
+	struct sink *s = arg;
+	int fd = accept(s->lfd, NULL, NULL);
+	ssize_t n;
+
+	TEST_ASSERT(fd >= 0, "accept");
+	while ((n = read(fd, s->got + s->len, LEN - s->len)) > 0) {
+		double t = now();
+
+		for (ssize_t i = 0; i < n; i++)
+			s->t_at[s->len + i] = t;
+		s->len += n;
+		if (s->len == LEN)
+			break;
+	}
+	if (s->echo)
+		TEST_ASSERT(write(fd, s->got, s->len) == (ssize_t)s->len, "echo");
+	close(fd);
+	return NULL;
+}
+
+static int listen_any(unsigned int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	TEST_ASSERT(fd >= 0 && !bind(fd, (void *)&sa, sizeof(sa)) &&
+		    !listen(fd, 1) && !getsockname(fd, (void *)&sa, &l), "listen");
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Start the proxy in front of port; returns its pid, sets *pport. */
+static pid_t proxy_start(unsigned int port, unsigned int *pport,
+			 const char *const *faults)
+{
+	char exe[PATH_MAX], bin[PATH_MAX + 32], cport[16], line[64];
+	const char *argv[16] = { bin, "--listen", "0", "--connect", cport,
+				 "--seed", "7" };
+	int argc = 7, pfd[2];
+	ssize_t n;
+	pid_t pid;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	TEST_ASSERT(n > 0, "readlink");
+	exe[n] = 0;
+	snprintf(bin, sizeof(bin), "%s/tern-fault-proxy", dirname(exe));
+	snprintf(cport, sizeof(cport), "%u", port);
+	while (*faults)
+		argv[argc++] = *faults++;
+	TEST_ASSERT(!pipe(pfd), "pipe");
+	pid = fork();
+	if (!pid) {
+		dup2(pfd[1], 1);
+		execv(bin, (char **)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], line, sizeof(line) - 1);
+	TEST_ASSERT(n > 0, "proxy did not start (%s)", bin);
+	line[n] = 0;
+	TEST_ASSERT(sscanf(line, "listening %u", pport) == 1, "proxy said %s", line);
+	close(pfd[0]);
+	return pid;
+}
+
+static int connect_to(unsigned int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	TEST_ASSERT(fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa)), "connect");
+	return fd;
+}
+
+FIXTURE(proxy) {
+	unsigned char *data;
+	struct sink sink;
+	pthread_t thr;
+	unsigned int port;
+	pid_t pid;
+	int fd;
+};
+
+FIXTURE_SETUP(proxy)
+{
+	signal(SIGPIPE, SIG_IGN);
+	self->data = malloc(LEN);
+	ASSERT_NE(NULL, self->data);
+	srandom(7);
+	for (int i = 0; i < LEN; i++)
+		self->data[i] = random();
+	self->sink.got = calloc(1, LEN);
+	self->sink.t_at = calloc(LEN, sizeof(double));
+	ASSERT_NE(NULL, self->sink.got);
+	ASSERT_NE(NULL, self->sink.t_at);
+}
+
+FIXTURE_TEARDOWN(proxy)
+{
+	int status;
+
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, &status, 0);
+	}
+	free(self->data);
+	free(self->sink.got);
+	free(self->sink.t_at);
+}
+
+/* Run one transfer of LEN bytes client->server through a proxy with faults. */
+static void transfer(struct __test_metadata *_metadata, FIXTURE_DATA(proxy) *self,
+		     const char *const *faults, bool echo, size_t *echoed)
+{
+	unsigned int sport;
+	size_t sent = 0;
+	ssize_t n;
+
+	self->sink.lfd = listen_any(&sport);
+	self->sink.echo = echo;
+	ASSERT_EQ(0, pthread_create(&self->thr, NULL, sink_run, &self->sink));
+	self->pid = proxy_start(sport, &self->port, faults);
+	self->fd = connect_to(self->port);
+	while (sent < LEN) {
+		n = write(self->fd, self->data + sent, LEN - sent);
+		if (n <= 0)
+			break;
+		sent += n;
+	}
+	shutdown(self->fd, SHUT_WR);
+	if (echoed) {
+		*echoed = 0;
+		while ((n = read(self->fd, self->sink.got + *echoed, LEN - *echoed)) > 0)
+			*echoed += n;
+	}
+	pthread_join(self->thr, NULL);
+	close(self->fd);
+	close(self->sink.lfd);
+}
+
+TEST_F(proxy, passes_bytes_unchanged_both_ways)
+{
+	static const char *const none[] = { NULL };
+	size_t echoed;
+
+	transfer(_metadata, self, none, true, &echoed);
+	ASSERT_EQ(LEN, self->sink.len);
+	ASSERT_EQ(LEN, echoed);
+	ASSERT_EQ(0, memcmp(self->data, self->sink.got, LEN));
+}
+
+TEST_F(proxy, cut_delivers_exactly_offset_bytes)
+{
+	static const char *const f[] = { "--cut", "fwd:100000", NULL };
+
+	transfer(_metadata, self, f, false, NULL);
+	ASSERT_EQ(100000, self->sink.len);
+	ASSERT_EQ(0, memcmp(self->data, self->sink.got, 100000));
+}
+
+TEST_F(proxy, cut_at_zero_delivers_nothing)
+{
+	static const char *const f[] = { "--cut", "fwd:0", "--rst", NULL };
+
+	transfer(_metadata, self, f, false, NULL);
+	ASSERT_EQ(0, self->sink.len);
+}
+
+TEST_F(proxy, cut_back_direction)
+{
+	static const char *const f[] = { "--cut", "back:4096", NULL };
+	size_t echoed;
+
+	transfer(_metadata, self, f, true, &echoed);
+	ASSERT_EQ(LEN, self->sink.len);
+	ASSERT_EQ(4096, echoed);
+}
+
+TEST_F(proxy, flip_changes_exactly_one_byte)
+{
+	static const char *const f[] = { "--flip", "fwd:12345:0x21", NULL };
+	int diffs = 0;
+
+	transfer(_metadata, self, f, false, NULL);
+	ASSERT_EQ(LEN, self->sink.len);
+	for (int i = 0; i < LEN; i++)
+		diffs += self->data[i] != self->sink.got[i];
+	ASSERT_EQ(1, diffs);
+	ASSERT_EQ(self->data[12345] ^ 0x21, self->sink.got[12345]);
+}
+
+TEST_F(proxy, stall_holds_at_its_offset)
+{
+	static const char *const f[] = { "--stall", "fwd:5000:400", NULL };
+	double gap;
+
+	transfer(_metadata, self, f, false, NULL);
+	ASSERT_EQ(LEN, self->sink.len);
+	gap = self->sink.t_at[5000] - self->sink.t_at[4999];
+	ASSERT_LE(0.39, gap) TH_LOG("gap at the stall %.3f s", gap);
+	ASSERT_EQ(0, memcmp(self->data, self->sink.got, LEN));
+}
+
+TEST_F(proxy, throttle_holds_the_rate)
+{
+	static const char *const f[] = { "--throttle", "fwd:512000", NULL };
+	double secs;
+
+	transfer(_metadata, self, f, false, NULL);
+	ASSERT_EQ(LEN, self->sink.len);
+	secs = self->sink.t_at[LEN - 1] - self->sink.t_at[0];
+	/* 256 KiB at 500 KiB/s: about half a second, never much less. */
+	ASSERT_LE(0.4, secs) TH_LOG("%.3f s", secs);
+}
+
+TEST_HARNESS_MAIN
