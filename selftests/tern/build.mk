@@ -45,3 +45,4 @@ $(BUILD)/selftests/tern/tern-fault-proxy: $(BUILD)/selftests/tern/fault_proxy.o
 	$(CC) $(LDFLAGS) -o $@ $^
 $(BUILD)/selftests/tern/fault_proxy_test: | $(BUILD)/selftests/tern/tern-fault-proxy
 HOST_TESTS += $(BUILD)/selftests/tern/fault_proxy_test
+HOST_TESTS += selftests/tern/checkpatch_test.sh

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The module and its uapi header follow the kernel's coding style: the
+# kernel's own checkpatch.pl (from Debian's linux-source-6.1, extracted into
+# build/, never committed) finds no error or warning in any of them.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+CP=build/checkpatch/checkpatch.pl
+if [[ ! -x $CP ]]; then
+	mkdir -p build/checkpatch
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C build/checkpatch --strip-components=2 \
+		--wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' ||
+		{ echo "Bail out! cannot extract checkpatch.pl from linux-source-6.1"; exit 1; }
+fi
+files=$(ls kmod/*.[ch] kmod/selftest/*.[ch] include/uapi/linux/tern.h 2>/dev/null | grep -v "\.mod\.c$")
+echo "TAP version 13"
+echo "1..$(wc -w <<<"$files")"
+n=0 rc=0
+for f in $files; do
+	n=$((n + 1))
+	out=$(perl $CP --no-tree --quiet --show-types --ignore FILE_PATH_CHANGES \
+		-f "$f" 2>&1)
+	if [[ -z $out ]]; then
+		echo "ok $n checkpatch $f"
+	else
+		echo "not ok $n checkpatch $f"
+		sed 's/^/# /' <<<"$out" | head -n 40
+		rc=1
+	fi
+done
+exit $rc
