@@ -74,7 +74,7 @@ include selftests/tern/build.mk
 # Every selftest object needs the extracted kselftest headers first.
 $(patsubst %,%.o,$(filter $(BUILD)/selftests/%,$(HOST_TESTS) $(HARNESS_TESTS))): | $(KSFT_HDRS)
 
-user: $(PROGS) $(HOST_TESTS) $(HARNESS_TESTS) $(FUZZERS)
+user: $(PROGS) $(HOST_TESTS) $(HARNESS_TESTS) $(FUZZERS) $(GUEST_PROGS)
 
 check: deps
 	@$(MAKE) --no-print-directory module

@@ -46,3 +46,9 @@ $(BUILD)/selftests/tern/tern-fault-proxy: $(BUILD)/selftests/tern/fault_proxy.o
 $(BUILD)/selftests/tern/fault_proxy_test: | $(BUILD)/selftests/tern/tern-fault-proxy
 HOST_TESTS += $(BUILD)/selftests/tern/fault_proxy_test
 HOST_TESTS += selftests/tern/checkpatch_test.sh
+
+# Programs that run inside nested Linux guests: static, unsanitized.
+GUEST_PROGS := $(BUILD)/guest/memcheck
+$(BUILD)/guest/%: selftests/tern/guest/%.c
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
