@@ -69,7 +69,7 @@ include selftests/tern/build.mk
 -include user/migration/build.mk
 -include user/vm/build.mk
 -include user/ctl/build.mk
--include bench/build.mk
+-include $(wildcard bench/*.mk)
 
 # Every selftest object needs the extracted kselftest headers first.
 $(patsubst %,%.o,$(filter $(BUILD)/selftests/%,$(HOST_TESTS) $(HARNESS_TESTS))): | $(KSFT_HDRS)
