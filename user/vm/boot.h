@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Loads a bzImage, initrd and command line by the 64-bit boot protocol
+ * (Documentation/arch/x86/boot.rst): zero page with the setup header and
+ * e820 map, identity page tables, a flat GDT, vCPU 0 in long mode at the
+ * 64-bit entry.
+ */
+#ifndef TERN_VM_BOOT_H
+#define TERN_VM_BOOT_H
+
+struct vm;
+
+int boot__init(struct vm *vm);
+
+#endif /* TERN_VM_BOOT_H */

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# user/vm: ternvm.  Devices register themselves (init.h): adding one is a
+# file in devices/ and a line here.  Link order = order within an init level.
+VM_SRCS := \
+	user/vm/init.c user/vm/kvm.c user/vm/iotrap.c user/vm/irq.c \
+	user/vm/ioloop.c user/vm/mem.c user/vm/vcpu.c user/vm/device.c \
+	user/vm/console.c user/vm/acpi.c user/vm/boot.c \
+	user/vm/devices/pci.c \
+	user/vm/devices/serial.c \
+	user/vm/devices/rtc.c \
+	user/vm/devices/i8042.c \
+	user/vm/devices/acpi-pm.c
+
+$(BUILD)/libtern-vm.a: $(call objs,$(VM_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+# Whole archive: the devices are only reached through their constructors.
+$(BUILD)/ternvm: $(call objs,user/vm/main.c) $(BUILD)/libtern-vm.a $(BUILD)/libtern-lib.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(BUILD)/libtern-vm.a \
+		-Wl,--no-whole-archive $(BUILD)/libtern-lib.a $(LDLIBS)
+
+PROGS += $(BUILD)/ternvm

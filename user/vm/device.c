@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device registry (see device.h).  Devices register during init, before
+ * any vCPU or control thread runs, and leave during exit, after they end;
+ * so the list needs no lock of its own.
+ */
+#include <string.h>
+
+#include "vm/device.h"
+#include "vm/kvm.h"
+
+void device__register(struct vm *vm, struct device_header *dev)
+{
+	struct device_header **p = &vm->devices;
+
+	while (*p)
+		p = &(*p)->next;
+	dev->next = NULL;
+	*p = dev;
+}
+
+void device__unregister(struct vm *vm, struct device_header *dev)
+{
+	struct device_header **p;
+
+	for (p = &vm->devices; *p; p = &(*p)->next) {
+		if (*p == dev) {
+			*p = dev->next;
+			return;
+		}
+	}
+}
+
+struct device_header *device__find(struct vm *vm, const char *name, int n)
+{
+	struct device_header *d;
+
+	for (d = vm->devices; d; d = d->next)
+		if (!strcmp(d->name, name) && n-- == 0)
+			return d;
+	return NULL;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The device registry: every device instance embeds a device_header that
+ * names it by its canonical path in the machine tree and carries what
+ * save/load needs.  No device keeps state outside its instance.
+ */
+#ifndef TERN_VM_DEVICE_H
+#define TERN_VM_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+#define DEVICE_PATH_MAX	64
+
+struct device_header {
+	const char *name;		/* model: "serial", "virtio-blk" */
+	char path[DEVICE_PATH_MAX];	/* "/machine/isa/serial@3f8" */
+	void *opaque;			/* the instance */
+	/* State save/load hooks (vmstate), NULL when the device has none. */
+	int (*save)(struct device_header *dev, void *out);
+	int (*load)(struct device_header *dev, void *in);
+	struct device_header *next;
+};
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+void device__register(struct vm *vm, struct device_header *dev);
+void device__unregister(struct vm *vm, struct device_header *dev);
+/* The n-th (from 0) registered device of a model, or NULL. */
+struct device_header *device__find(struct vm *vm, const char *name, int n);
+
+#endif /* TERN_VM_DEVICE_H */

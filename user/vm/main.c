@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ternvm: parse the command line, build the machine through the init
+ * levels, run the vCPUs until the guest powers off, resets or is told to
+ * quit, then unwind.  Exit status: 0 poweroff or quit, 2 guest reset,
+ * 1 error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "lib/log.h"
+#include "vm/init.h"
+#include "vm/ioloop.h"
+#include "vm/kvm.h"
+#include "vm/vcpu.h"
+
+static int signal_efd = -1;	/* for the SIGINT/SIGTERM handler only */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ternvm --kernel BZIMAGE [options]\n"
+"  --kernel FILE       Linux bzImage (64-bit boot protocol)\n"
+"  --initrd FILE       initramfs\n"
+"  --append CMDLINE    kernel command line\n"
+"  --memory SIZE       guest RAM, e.g. 512M or 1G (default 512M)\n"
+"  --cpus N            vCPUs, 1-%d (default 1)\n"
+"  --disk FILE         raw image as virtio-blk\n"
+"  --net tap=IFNAME    virtio-net on a tap device\n"
+"  --rng               virtio-rng fed from /dev/urandom\n"
+"  --vconsole FILE     virtio-console, output to FILE\n"
+"  --console SPEC      serial console: stdio (default), file:PATH, unix:PATH\n"
+"  --control PATH      JSON-lines control socket\n"
+"  --mem-path FILE     back RAM with FILE (shared: a new ternvm can resume on it)\n"
+"  --incoming FILE     load a saved state (save-state) instead of booting\n"
+"exit status: 0 guest powered off or quit, 2 guest reset, 1 error\n",
+		VM_MAX_CPUS);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 20;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end || v > (1ULL << (63 - shift)))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static void parse_args(struct vm_config *cfg, int argc, char **argv)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
+	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_MEMPATH,
+	       OPT_INCOMING, OPT_HELP };
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "vconsole", required_argument, NULL, OPT_VCONSOLE },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "mem-path", required_argument, NULL, OPT_MEMPATH },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ 0 }
+	};
+	char *end;
+	long n;
+	int c;
+
+	*cfg = (struct vm_config){ .ram_size = 512ULL << 20, .nr_cpus = 1 };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: cfg->kernel = optarg; break;
+		case OPT_INITRD: cfg->initrd = optarg; break;
+		case OPT_APPEND: cfg->append = optarg; break;
+		case OPT_MEMORY:
+			if (parse_size(optarg, &cfg->ram_size) ||
+			    cfg->ram_size < (64ULL << 20) || cfg->ram_size % 4096 ||
+			    cfg->ram_size > (64ULL << 30))
+				die("--memory %s: want a size from 64M to 64G, e.g. 512M or 1G", optarg);
+			break;
+		case OPT_CPUS:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > VM_MAX_CPUS)
+				die("--cpus %s: want a number from 1 to %d", optarg, VM_MAX_CPUS);
+			cfg->nr_cpus = n;
+			break;
+		case OPT_DISK: cfg->disk = optarg; break;
+		case OPT_NET:
+			if (strncmp(optarg, "tap=", 4) || !optarg[4] || strlen(optarg + 4) >= 16)
+				die("--net %s: want tap=IFNAME", optarg);
+			cfg->net_tap = optarg + 4;
+			break;
+		case OPT_RNG: cfg->rng = true; break;
+		case OPT_VCONSOLE: cfg->vconsole = optarg; break;
+		case OPT_CONSOLE:
+			if (strcmp(optarg, "stdio") && strncmp(optarg, "file:", 5) &&
+			    strncmp(optarg, "unix:", 5))
+				die("--console %s: want stdio, file:PATH or unix:PATH", optarg);
+			cfg->console = optarg;
+			break;
+		case OPT_CONTROL: cfg->control = optarg; break;
+		case OPT_MEMPATH: cfg->mem_path = optarg; break;
+		case OPT_INCOMING: cfg->incoming = optarg; break;
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		default:
+			if (optopt)
+				die("option --%s needs an argument (see --help)",
+				    opts[optopt - OPT_KERNEL].name);
+			die("unknown option %s (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die("unexpected argument '%s' (see --help)", argv[optind]);
+	if (!cfg->kernel && !cfg->incoming)
+		die("no --kernel given (see --help)");
+	if (cfg->incoming && !cfg->mem_path)
+		die("--incoming needs --mem-path: the saved state has no RAM");
+	if (cfg->kernel && access(cfg->kernel, R_OK))
+		die("--kernel %s: %s", cfg->kernel, strerror(errno));
+	if (cfg->initrd && access(cfg->initrd, R_OK))
+		die("--initrd %s: %s", cfg->initrd, strerror(errno));
+	if (cfg->disk && access(cfg->disk, R_OK | W_OK))
+		die("--disk %s: %s", cfg->disk, strerror(errno));
+}
+
+static void on_signal(int sig)
+{
+	uint64_t one = 1;
+
+	if (write(signal_efd, &one, sizeof(one)) < 0)
+		_exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static struct vm vm;
+	enum vm_exit_reason reason;
+	uint64_t v;
+	int ret;
+
+	log__init("ternvm");
+	parse_args(&vm.cfg, argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	rcu_register_thread();
+	pthread_mutex_init(&vm.run_lock, NULL);
+	pthread_cond_init(&vm.run_cond, NULL);
+	pthread_mutex_init(&vm.update_lock, NULL);
+	vm.ram.fd = -1;
+
+	ret = kvm__init(&vm);
+	if (ret)
+		die("cannot create the VM: %s", strerror(-ret));
+	signal_efd = vm.exit_efd;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	ret = init__run(&vm);
+	if (ret) {
+		kvm__exit(&vm);
+		rcu_unregister_thread();
+		return 1;
+	}
+	ret = ioloop__start(&vm);
+	if (!ret)
+		ret = vcpu__start_all(&vm);
+	if (ret)
+		vm__request_exit(&vm, VM_EXIT_ERROR);
+
+	/* Sleep until a device, a vCPU, the control socket or a signal ends it. */
+	while (read(vm.exit_efd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&vm.run_lock);
+	if (vm.exit_reason == VM_EXIT_NONE)
+		vm.exit_reason = VM_EXIT_QUIT;		/* SIGINT/SIGTERM */
+	reason = vm.exit_reason;
+	pthread_cond_broadcast(&vm.run_cond);
+	pthread_mutex_unlock(&vm.run_lock);
+
+	vcpu__stop_all(&vm);
+	ioloop__stop(&vm);
+	init__exit(&vm);
+	kvm__exit(&vm);
+	rcu_unregister_thread();
+	pr_info("VM ended: %s", vm__exit_name(reason));
+	return vm__exit_status(reason);
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest RAM behind one interface, two backends: a tern region when
+ * /dev/tern exists (the module sees every writer), else a memfd (or the
+ * --mem-path file, so a second ternvm can resume on the same memory) with
+ * KVM's dirty log plus a VMM-side bitmap as the tracker.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <linux/tern.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "lib/log.h"
+#include "vm/init.h"
+#include "vm/kvm.h"
+#include "vm/mem.h"
+
+#define BITS_PER_LONG	(8 * sizeof(unsigned long))
+
+struct memmap_entry {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+	uint32_t slot;
+};
+
+struct memmap {
+	int nr;
+	struct memmap_entry e[2];
+};
+
+static int ram_open_tern(struct vm *vm)
+{
+#ifdef TERN_CREATE_REGION
+	struct tern_region_create req = { .size = vm->ram.size };
+	int dev, fd;
+
+	dev = open("/dev/" TERN_DEV_NAME, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	snprintf(req.name, sizeof(req.name), "ternvm-%d-ram0", getpid());
+	fd = ioctl(dev, TERN_CREATE_REGION, &req);
+	if (fd < 0) {
+		int err = errno;
+
+		close(dev);
+		pr_err("TERN_CREATE_REGION %llu bytes: %s",
+		       (unsigned long long)req.size, strerror(err));
+		return -err;
+	}
+	close(dev);
+	vm->ram.backend = RAM_BACKEND_TERN;
+	return fd;
+#else
+	return -ENOENT;
+#endif
+}
+
+static int ram_open_memfd(struct vm *vm)
+{
+	int fd;
+
+	if (vm->cfg.mem_path)
+		fd = open(vm->cfg.mem_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	else
+		fd = memfd_create("ternvm-ram0", MFD_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		pr_err("guest RAM %s: %s",
+		       vm->cfg.mem_path ?: "memfd", strerror(err));
+		return -err;
+	}
+	if (ftruncate(fd, vm->ram.size) < 0) {
+		int err = errno;
+
+		pr_err("guest RAM: resize to %llu: %s",
+		       (unsigned long long)vm->ram.size, strerror(err));
+		close(fd);
+		return -err;
+	}
+	vm->ram.backend = RAM_BACKEND_MEMFD;
+	return fd;
+}
+
+static int set_slot(struct vm *vm, const struct memmap_entry *e, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = e->slot,
+		.flags = flags,
+		.guest_phys_addr = e->gpa,
+		.memory_size = e->size,
+		.userspace_addr = (uintptr_t)e->host,
+	};
+
+	return vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+int mem__init(struct vm *vm)
+{
+	struct memmap *map;
+	int fd = -ENOENT, ret, i;
+
+	vm->ram.path = "/machine";
+	vm->ram.name = "ram0";
+	vm->ram.size = vm->cfg.ram_size;
+	vm->ram_low = vm->ram.size < PCI_HOLE_START ? vm->ram.size : PCI_HOLE_START;
+
+	if (!vm->cfg.mem_path && access("/dev/" TERN_DEV_NAME, F_OK) == 0)
+		fd = ram_open_tern(vm);
+	if (fd < 0)
+		fd = ram_open_memfd(vm);
+	if (fd < 0)
+		return fd;
+	vm->ram.fd = fd;
+
+	vm->ram.host = mmap(NULL, vm->ram.size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, fd, 0);
+	if (vm->ram.host == MAP_FAILED) {
+		ret = -errno;
+		pr_err("mmap guest RAM: %s", strerror(errno));
+		goto err_close;
+	}
+	madvise(vm->ram.host, vm->ram.size, MADV_NOHUGEPAGE);
+
+	vm->vmm_dirty = calloc((vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) /
+			       BITS_PER_LONG, sizeof(unsigned long));
+	map = calloc(1, sizeof(*map));
+	if (!vm->vmm_dirty || !map) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	map->e[0] = (struct memmap_entry){ 0, vm->ram_low, vm->ram.host, 0 };
+	map->nr = 1;
+	if (vm->ram.size > vm->ram_low) {
+		map->e[1] = (struct memmap_entry){
+			HIGH_RAM_START, vm->ram.size - vm->ram_low,
+			(uint8_t *)vm->ram.host + vm->ram_low, 1 };
+		map->nr = 2;
+	}
+	for (i = 0; i < map->nr; i++) {
+		ret = set_slot(vm, &map->e[i], 0);
+		if (ret)
+			goto err_free;
+	}
+	rcu_assign_pointer(vm->memmap, map);
+	pr_debug("guest RAM: %llu MiB, %s backend", (unsigned long long)(vm->ram.size >> 20),
+		 vm->ram.backend == RAM_BACKEND_TERN ? "tern region" : "memfd");
+	return 0;
+
+err_free:
+	free(map);
+	free(vm->vmm_dirty);
+	vm->vmm_dirty = NULL;
+	munmap(vm->ram.host, vm->ram.size);
+	vm->ram.host = NULL;
+err_close:
+	close(fd);
+	vm->ram.fd = -1;
+	return ret;
+}
+
+int mem__exit(struct vm *vm)
+{
+	free(vm->memmap);
+	vm->memmap = NULL;
+	free(vm->vmm_dirty);
+	vm->vmm_dirty = NULL;
+	if (vm->ram.host)
+		munmap(vm->ram.host, vm->ram.size);
+	vm->ram.host = NULL;
+	if (vm->ram.fd >= 0)
+		close(vm->ram.fd);
+	vm->ram.fd = -1;
+	return 0;
+}
+base_init(mem__init);
+base_exit(mem__exit);
+
+void *guest__ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	const struct memmap *map;
+	void *p = NULL;
+	int i;
+
+	rcu_read_lock();
+	map = rcu_dereference(vm->memmap);
+	for (i = 0; map && i < map->nr; i++) {
+		const struct memmap_entry *e = &map->e[i];
+
+		if (gpa >= e->gpa && len <= e->size && gpa - e->gpa <= e->size - len) {
+			p = e->host + (gpa - e->gpa);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return p;
+}
+
+int64_t guest__ram_offset(struct vm *vm, uint64_t gpa)
+{
+	if (gpa < vm->ram_low)
+		return gpa;
+	if (gpa >= HIGH_RAM_START && gpa - HIGH_RAM_START < vm->ram.size - vm->ram_low)
+		return gpa - HIGH_RAM_START + vm->ram_low;
+	return -1;
+}
+
+int vm__ram_blocks(struct vm *vm, const struct ram_block **blocks)
+{
+	*blocks = &vm->ram;
+	return 1;
+}
+
+void vm__mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t first, last, pfn;
+	int64_t off;
+
+	if (!len || !__atomic_load_n(&vm->dirty_logging, __ATOMIC_ACQUIRE))
+		return;
+	off = guest__ram_offset(vm, gpa);
+	if (off < 0 || guest__ram_offset(vm, gpa + len - 1) < 0)
+		return;
+	first = off / GUEST_PAGE_SIZE;
+	last = (off + len - 1) / GUEST_PAGE_SIZE;
+	for (pfn = first; pfn <= last; pfn++)
+		__atomic_fetch_or(&vm->vmm_dirty[pfn / BITS_PER_LONG],
+				  1UL << (pfn % BITS_PER_LONG), __ATOMIC_RELEASE);
+}
+
+static int set_logging(struct vm *vm, bool on)
+{
+	const struct memmap *map = vm->memmap;
+	int i, ret;
+
+	if (vm->ram.backend != RAM_BACKEND_MEMFD)
+		return -EOPNOTSUPP;
+	for (i = 0; i < map->nr; i++) {
+		ret = set_slot(vm, &map->e[i], on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+		if (ret)
+			return ret;
+	}
+	__atomic_store_n(&vm->dirty_logging, on, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int vm__dirty_log_start(struct vm *vm)
+{
+	return set_logging(vm, true);
+}
+
+int vm__dirty_log_stop(struct vm *vm)
+{
+	return set_logging(vm, false);
+}
+
+int vm__dirty_log_sync(struct vm *vm, int block, unsigned long *bitmap)
+{
+	const struct memmap *map = vm->memmap;
+	uint64_t words = (vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) / BITS_PER_LONG;
+	uint64_t w;
+	int i, ret;
+
+	if (block != 0 || !vm->dirty_logging)
+		return -EINVAL;
+	for (i = 0; i < map->nr; i++) {
+		const struct memmap_entry *e = &map->e[i];
+		uint64_t pages = e->size / GUEST_PAGE_SIZE;
+		uint64_t base = guest__ram_offset(vm, e->gpa) / GUEST_PAGE_SIZE;
+		unsigned long *slot_bm;
+		struct kvm_dirty_log log = { .slot = e->slot };
+		uint64_t p;
+
+		slot_bm = calloc((pages + 63) / 64, 8);
+		if (!slot_bm)
+			return -ENOMEM;
+		log.dirty_bitmap = slot_bm;
+		ret = vm_ioctl(vm, KVM_GET_DIRTY_LOG, &log);
+		if (ret) {
+			free(slot_bm);
+			return ret;
+		}
+		for (p = 0; p < pages; p++)
+			if (slot_bm[p / BITS_PER_LONG] & (1UL << (p % BITS_PER_LONG)))
+				bitmap[(base + p) / BITS_PER_LONG] |=
+					1UL << ((base + p) % BITS_PER_LONG);
+		free(slot_bm);
+	}
+	for (w = 0; w < words; w++)
+		bitmap[w] |= __atomic_exchange_n(&vm->vmm_dirty[w], 0, __ATOMIC_ACQ_REL);
+	return 0;
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU creation (CPUID with per-vCPU APIC ids), the per-vCPU run loop,
+ * and pause/resume.  A pause sets run->immediate_exit then signals the
+ * thread, so a vCPU is either kicked out of KVM_RUN or never enters it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "lib/log.h"
+#include "vm/init.h"
+#include "vm/iotrap.h"
+#include "vm/kvm.h"
+#include "vm/vcpu.h"
+
+#define KICK_SIGNAL	SIGUSR1
+
+static void kick_handler(int sig)
+{
+}
+
+static void set_cpuid(struct vm *vm, struct kvm_cpuid2 *c, int id)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		switch (e->function) {
+		case 1:
+			e->ebx = (e->ebx & 0x0000ffff) | ((uint32_t)id << 24) |
+				 ((uint32_t)vm->nr_vcpus << 16);
+			e->edx |= 1u << 28;		/* HTT: count is valid */
+			e->ecx |= 1u << 31;		/* hypervisor */
+			if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				  KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+				e->ecx |= 1u << 24;	/* TSC deadline */
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = id;
+			break;
+		case 0x8000001e:
+			e->eax = id;
+			break;
+		}
+	}
+}
+
+static int vcpu_create(struct vm *vm, int id)
+{
+	struct kvm_cpuid2 *cpuid;
+	struct vcpu *v;
+	size_t sz;
+	int ret;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+		goto err_free;
+	}
+	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		ret = -errno;
+		goto err_close;
+	}
+	sz = sizeof(*cpuid) + vm->cpuid->nent * sizeof(cpuid->entries[0]);
+	cpuid = malloc(sz);
+	if (!cpuid) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	memcpy(cpuid, vm->cpuid, sz);
+	set_cpuid(vm, cpuid, id);
+	ret = ioctl(v->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
+	free(cpuid);
+	if (ret) {
+		pr_err("KVM_SET_CPUID2 vCPU %d: %s", id, strerror(-ret));
+		goto err_unmap;
+	}
+	vm->vcpus[id] = v;
+	return 0;
+
+err_unmap:
+	munmap(v->run, vm->run_size);
+err_close:
+	close(v->fd);
+err_free:
+	free(v);
+	return ret;
+}
+
+int vcpu__init(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int i, ret;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	vm->nr_vcpus = vm->cfg.nr_cpus;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_create(vm, i);
+		if (ret)
+			return ret;	/* vcpu__exit frees those made */
+	}
+	return 0;
+}
+
+int vcpu__exit(struct vm *vm)
+{
+	int i;
+
+	vcpu__stop_all(vm);
+	for (i = 0; i < VM_MAX_CPUS; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (!v)
+			continue;
+		if (v->started)
+			pthread_join(v->thread, NULL);
+		munmap(v->run, vm->run_size);
+		close(v->fd);
+		free(v);
+		vm->vcpus[i] = NULL;
+	}
+	return 0;
+}
+base_init(vcpu__init);
+base_exit(vcpu__exit);
+
+static void kick(struct vcpu *v)
+{
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (v->started)
+		pthread_kill(v->thread, KICK_SIGNAL);
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool wr = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t i;
+
+	for (i = 0; i < run->io.count; i++, data += run->io.size) {
+		if (!iotrap__dispatch(v->vm, v, IOTRAP_PIO, run->io.port, data,
+				      run->io.size, wr) && !wr)
+			memset(data, 0xff, run->io.size);
+	}
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (!iotrap__dispatch(v->vm, v, IOTRAP_MMIO, run->mmio.phys_addr,
+			      run->mmio.data, run->mmio.len, run->mmio.is_write)) {
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, run->mmio.len);
+		pr_debug("vCPU %d: unhandled MMIO %s 0x%llx", v->id,
+			 run->mmio.is_write ? "write" : "read",
+			 (unsigned long long)run->mmio.phys_addr);
+	}
+}
+
+/* false when the VM must end. */
+static bool handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		pr_info("vCPU %d: triple fault, resetting", v->id);
+		vm__request_exit(v->vm, VM_EXIT_RESET);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vm__request_exit(v->vm, run->system_event.type == KVM_SYSTEM_EVENT_RESET ?
+				 VM_EXIT_RESET : VM_EXIT_POWEROFF);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		pr_err("vCPU %d: entry failed, reason 0x%llx", v->id,
+		       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		pr_err("vCPU %d: KVM internal error, suberror %u", v->id,
+		       run->internal.suberror);
+		break;
+	default:
+		pr_err("vCPU %d: unexpected exit reason %u", v->id, run->exit_reason);
+		break;
+	}
+	vm__request_exit(v->vm, VM_EXIT_ERROR);
+	return false;
+}
+
+/*
+ * Park while paused.  First a KVM_RUN with immediate_exit set, so KVM
+ * completes a pending port/MMIO read into the registers: the state a save
+ * sees is then consistent.  false when the VM must end.
+ */
+static bool park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool end;
+
+	v->run->immediate_exit = 1;
+	if (ioctl(v->fd, KVM_RUN, 0) == 0)
+		handle_exit(v);		/* no guest entry happened; harmless */
+	v->run->immediate_exit = 0;
+
+	pthread_mutex_lock(&vm->run_lock);
+	while (vm->pause_depth && vm->exit_reason == VM_EXIT_NONE) {
+		vm->nr_parked++;
+		pthread_cond_broadcast(&vm->run_cond);
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+		vm->nr_parked--;
+	}
+	end = vm->exit_reason != VM_EXIT_NONE;
+	pthread_mutex_unlock(&vm->run_lock);
+	return !end;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%d", v->id);
+	pthread_setname_np(pthread_self(), name);
+	rcu_register_thread();
+	for (;;) {
+		if (__atomic_load_n(&vm->pause_depth, __ATOMIC_SEQ_CST) ||
+		    __atomic_load_n(&vm->exit_reason, __ATOMIC_SEQ_CST)) {
+			if (!park(v))
+				break;
+		}
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->run->immediate_exit = 0;
+				continue;
+			}
+			pr_err("vCPU %d: KVM_RUN: %s", v->id, strerror(errno));
+			vm__request_exit(vm, VM_EXIT_ERROR);
+			break;
+		}
+		if (!handle_exit(v))
+			break;
+	}
+	rcu_unregister_thread();
+	pthread_mutex_lock(&vm->run_lock);
+	vm->nr_running--;
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+	return NULL;
+}
+
+int vcpu__start_all(struct vm *vm)
+{
+	sigset_t set;
+	int i, ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		pthread_mutex_lock(&vm->run_lock);
+		vm->nr_running++;
+		pthread_mutex_unlock(&vm->run_lock);
+		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret) {
+			pthread_mutex_lock(&vm->run_lock);
+			vm->nr_running--;
+			pthread_mutex_unlock(&vm->run_lock);
+			pr_err("vCPU %d thread: %s", i, strerror(ret));
+			return -ret;
+		}
+		v->started = true;
+	}
+	return 0;
+}
+
+void vcpu__stop_all(struct vm *vm)
+{
+	int i;
+
+	vm__request_exit(vm, VM_EXIT_QUIT);	/* no-op if a reason is set */
+	for (i = 0; i < VM_MAX_CPUS; i++)
+		if (vm->vcpus[i])
+			kick(vm->vcpus[i]);
+}
+
+int vm__pause(struct vm *vm)
+{
+	int i;
+
+	pthread_mutex_lock(&vm->run_lock);
+	if (vm->pause_depth++ == 0) {
+		for (i = 0; i < vm->nr_vcpus; i++)
+			kick(vm->vcpus[i]);
+	}
+	while (vm->nr_parked < vm->nr_running && vm->exit_reason == VM_EXIT_NONE)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	pthread_mutex_unlock(&vm->run_lock);
+	return 0;
+}
+
+void vm__resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	if (vm->pause_depth > 0 && --vm->pause_depth == 0)
+		pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+bool vm__paused(struct vm *vm)
+{
+	bool p;
+
+	pthread_mutex_lock(&vm->run_lock);
+	p = vm->pause_depth > 0;
+	pthread_mutex_unlock(&vm->run_lock);
+	return p;
+}
