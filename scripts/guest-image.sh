@@ -4,13 +4,15 @@
 # Builds the test guest's initramfs: busybox-static, the virtio modules of
 # the Debian cloud kernel (in modules.dep order), and an /init that prints
 # a counter on the console every ~100 ms and runs the test steps named on
-# the kernel command line:  tern.run=step,step,...  (see "steps" below).
+# the kernel command line:  tern.run=step,step,...  (see "steps" below;
+# run:PROG:ARG runs any program, e.g. one added with SRC:DST).
 #
-# usage: scripts/guest-image.sh OUT.cpio.gz [KVER]
+# usage: [KVER=...] scripts/guest-image.sh OUT.cpio.gz [SRC:DST...]
 set -euo pipefail
 
-OUT=${1:?usage: guest-image.sh OUT.cpio.gz [KVER]}
-KVER=${2:-$(ls -d /lib/modules/*-cloud-amd64 2>/dev/null | sed 's|.*/||' | sort -V | tail -n1)}
+OUT=${1:?usage: guest-image.sh OUT.cpio.gz [SRC:DST...]}
+shift
+KVER=${KVER:-$(ls -d /lib/modules/*-cloud-amd64 2>/dev/null | sed 's|.*/||' | sort -V | tail -n1)}
 MODDIR=/lib/modules/$KVER
 [[ -n $KVER && -d $MODDIR ]] || { echo "guest-image: no Debian cloud kernel modules" >&2; exit 1; }
 [[ -x /bin/busybox ]] && file -L /bin/busybox | grep -q static ||
@@ -47,6 +49,13 @@ for p in "${ORDER[@]}"; do
 	*) cp "$MODDIR/$p" "$R/lib/modules/$f" ;;
 	esac
 	echo "$f" >>"$R/lib/modules/order"
+done
+
+for f in "$@"; do
+	src=${f%%:*} dst=${f#*:}
+	[[ -e $src && $dst == /* ]] || { echo "guest-image: bad file $f" >&2; exit 1; }
+	mkdir -p "$R$(dirname "$dst")"
+	cp -a "$src" "$R$dst"
 done
 
 cat >"$R/init" <<'INIT'
@@ -86,6 +95,7 @@ for step in $(echo "$steps" | tr , ' '); do
 	counter)
 		i=0
 		while :; do echo "tern-counter $i"; i=$((i + 1)); usleep 100000; done ;;
+	run:*) cmd=$(echo "${step#run:}" | tr : ' '); say "run $cmd"; $cmd; say "run rc=$?" ;;
 	poweroff) say "powering off"; poweroff -f ;;
 	reboot) say "rebooting"; reboot -f ;;
 	*) say "unknown step $step" ;;

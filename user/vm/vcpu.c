@@ -22,6 +22,8 @@
 #include "vm/vcpu.h"
 
 #define KICK_SIGNAL	SIGUSR1
+/* x87, SSE, AVX, MPX, AVX-512, PKRU, AMX: the XCR0 bits Linux 6.1 uses */
+#define XCR0_USER_STATES	0x602ffULL
 
 static void kick_handler(int sig)
 {
@@ -53,6 +55,33 @@ static void set_cpuid(struct vm *vm, struct kvm_cpuid2 *c, int id)
 			break;
 		}
 	}
+}
+
+/*
+ * Start with XCR0 = every user state the CPU offers, as Linux will set it.
+ * Under nested SVM on TCG a guest XSETBV does not exit, so KVM would keep
+ * XCR0 = x87 and size CPUID leaf 0xD for that: the guest then warns
+ * "XSAVE consistency problem".  Linux enables all supported user states.
+ */
+static void set_xcr0(struct vm *vm, struct vcpu *v)
+{
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1 };
+	uint32_t i;
+
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
+		return;
+	for (i = 0; i < vm->cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
+
+		if (e->function == 0xd && e->index == 0)
+			xcrs.xcrs[0].value = (e->eax | ((uint64_t)e->edx << 32)) &
+					     XCR0_USER_STATES;
+	}
+	if (!(xcrs.xcrs[0].value & 1))
+		return;
+	if (ioctl(v->fd, KVM_SET_XCRS, &xcrs) < 0)
+		pr_warn("vCPU %d: KVM_SET_XCRS 0x%llx: %s", v->id,
+			(unsigned long long)xcrs.xcrs[0].value, strerror(errno));
 }
 
 static int vcpu_create(struct vm *vm, int id)
@@ -92,6 +121,7 @@ static int vcpu_create(struct vm *vm, int id)
 		pr_err("KVM_SET_CPUID2 vCPU %d: %s", id, strerror(-ret));
 		goto err_unmap;
 	}
+	set_xcr0(vm, v);
 	vm->vcpus[id] = v;
 	return 0;
 

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+# ternvm and ternctl tests.  The shell tests run in the harness VM with
+# ternvm, ternctl, the Debian bzImage and the test guest's initramfs
+# copied in (HARNESS_FILES); their build copies depend on all of these.
+VM_GUEST_IMG := build/guest/ternvm-guest.cpio.gz
+
+$(VM_GUEST_IMG): scripts/guest-image.sh
+	KVER=$(KVER) scripts/guest-image.sh $@
+
+$(BUILD)/selftests/tern/vm_%.sh: selftests/tern/vm_%.sh $(VM_GUEST_IMG) \
+		$(BUILD)/ternvm
+	@mkdir -p $(@D)
+	cp $< $@
+
+HARNESS_FILES += $(BUILD)/ternvm:/usr/bin/ternvm
+HARNESS_FILES += selftests/tern/vm_lib.sh:/usr/share/tern/vm_lib.sh
+HARNESS_FILES += /boot/vmlinuz-$(KVER):/guest/bzImage
+HARNESS_FILES += $(VM_GUEST_IMG):/guest/initrd.gz
+
+HOST_TESTS += $(BUILD)/selftests/tern/vm_args_test.sh
+HARNESS_TESTS += $(BUILD)/selftests/tern/vm_boot_test.sh

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the ternvm shell tests (POSIX sh: the harness has busybox
+# only): TAP output, waiting on the guest console.  Sourced, never run.
+
+TAP_N=0
+TAP_FAILED=0
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=1; echo "not ok $TAP_N $*"; }
+# check DESCRIPTION COMMAND...: ok if the command succeeds.
+check() { _d=$1; shift; if "$@"; then ok "$_d"; else not_ok "$_d"; fi; }
+skip_all() { echo "1..0 # SKIP $*"; exit 4; }
+
+# Where the harness puts things; overridable for runs by hand.
+TERNVM=${TERNVM:-$(command -v ternvm)}
+TERNCTL=${TERNCTL:-$(command -v ternctl)}
+BZIMAGE=${BZIMAGE:-/guest/bzImage}
+INITRD=${INITRD:-/guest/initrd.gz}
+
+# wait_for FILE PATTERN SECONDS: until PATTERN appears in FILE.
+wait_for() {
+	_i=0
+	while [ $_i -lt $(($3 * 10)) ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# The guest kernel's own log must be clean, as the harness's is.
+KPAT='BUG:|WARNING:|Oops|Call Trace|general protection|Kernel panic'
+guest_log_clean() {
+	grep -Eq "$KPAT" "$1" || return 0
+	grep -E -A8 "$KPAT" "$1" | head -n 30 | sed 's/^/# guest: /'
+	return 1
+}
+
+# Shown when something failed: the guest console's tail.
+show_console() { echo "# ---- $1 (tail)"; tail -n "${2:-25}" "$1" | sed 's/^/#   /'; }
+
+# last counter value printed on console FILE
+last_counter() { grep -o 'tern-counter [0-9]*' "$1" | tail -n1 | cut -d' ' -f2; }
+
+# now: seconds with fractions
+now() { cut -d' ' -f1 /proc/uptime; }
