@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The handshake: the source's hello (magic, protocol versions,
+ * capabilities, tracker, vCPU model and CPUID features, device list with
+ * vmstate versions) and the destination's welcome, or a failure that names
+ * exactly what differs, before any page moves.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "migration/internal.h"
+
+static const char *cap_name(uint32_t bit)
+{
+	switch (bit) {
+	case MIG_CAP_KSTREAM:
+		return "kernel-page-stream";
+	case MIG_CAP_ZERO_PAGES:
+		return "zero-pages";
+	default:
+		return "unknown";
+	}
+}
+
+static int put_devices(struct nl_msg *msg, const struct mig_machine *m)
+{
+	struct nlattr *list, *dev;
+	unsigned int i;
+
+	list = nla_nest_start(msg, MIG_A_DEVICES);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < m->nr_devices; i++) {
+		dev = nla_nest_start(msg, MIG_A_DEVICE);
+		if (!dev ||
+		    nla_put_string(msg, MIG_A_DEV_PATH, m->devices[i].path) ||
+		    nla_put_u32(msg, MIG_A_DEV_VERSION, m->devices[i].version) ||
+		    nla_put_u32(msg, MIG_A_DEV_MIN_VERSION,
+				m->devices[i].min_version))
+			return -EMSGSIZE;
+		nla_nest_end(msg, dev);
+	}
+	nla_nest_end(msg, list);
+	return 0;
+}
+
+int mig_hello_send(struct mig *mig)
+{
+	struct mig_machine m = { 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	ret = mig->ops->machine(mig->vm, &m);
+	if (ret)
+		return mig_fail(mig, ret, "cannot describe this machine");
+	if (m.nr_devices > MIG_MAX_DEVICES || m.cpuid_len > MIG_CPUID_MAX)
+		return mig_fail(mig, -E2BIG, "machine description too large");
+	msg = mig_attrs_new();
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, MIG_A_MAGIC, MIG_MAGIC) ||
+	    nla_put_u32(msg, MIG_A_VERSION_MIN, mig->p.version_min) ||
+	    nla_put_u32(msg, MIG_A_VERSION_MAX, mig->p.version_max) ||
+	    nla_put_u32(msg, MIG_A_CAPS, mig->p.caps) ||
+	    nla_put_u32(msg, MIG_A_CAPS_REQUIRED, mig->p.caps_required) ||
+	    nla_put_u32(msg, MIG_A_TRACKER, mig->tracker) ||
+	    nla_put_string(msg, MIG_A_CPU_MODEL, m.cpu_model ? m.cpu_model : "") ||
+	    nla_put(msg, MIG_A_CPUID, m.cpuid_len, m.cpuid) ||
+	    put_devices(msg, &m)) {
+		nlmsg_free(msg);
+		return mig_fail(mig, -EMSGSIZE, "hello does not fit %u bytes",
+				MIG_CTRL_MAX);
+	}
+	ret = mig_send_attrs(&mig->conn, MIG_MSG_HELLO, msg);
+	if (ret)
+		return mig_fail(mig, ret, "sending hello: %s", mig->conn.err);
+	return 0;
+}
+
+static const struct mig_device *find_dev(const struct mig_machine *m,
+					 const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_devices; i++)
+		if (!strcmp(m->devices[i].path, path))
+			return &m->devices[i];
+	return NULL;
+}
+
+static int check_devices(struct mig *mig, struct nlattr *list,
+			 const struct mig_machine *m)
+{
+	struct nlattr *tb[MIG_A_MAX + 1], *dev;
+	const char *seen[MIG_MAX_DEVICES];
+	const struct mig_device *mine;
+	unsigned int n = 0, i;
+	uint32_t ver, min;
+	const char *path;
+	int rem;
+
+	if (!list || mig_parse_nested(list, tb))
+		return mig_fail(mig, -EBADMSG, "hello: malformed device list");
+	nla_for_each_nested(dev, list, rem) {
+		if (nla_type(dev) != MIG_A_DEVICE || n == MIG_MAX_DEVICES ||
+		    mig_parse_nested(dev, tb))
+			return mig_fail(mig, -EBADMSG,
+					"hello: malformed device %u", n);
+		path = mig_attr_str(tb, MIG_A_DEV_PATH);
+		if (!path || mig_attr_u32(tb, MIG_A_DEV_VERSION, &ver) ||
+		    mig_attr_u32(tb, MIG_A_DEV_MIN_VERSION, &min))
+			return mig_fail(mig, -EBADMSG,
+					"hello: device %u lacks path or versions", n);
+		for (i = 0; i < n; i++)
+			if (!strcmp(seen[i], path))
+				return mig_fail(mig, -EBADMSG,
+						"hello: device '%s' listed twice", path);
+		seen[n++] = path;
+		mine = find_dev(m, path);
+		if (!mine)
+			return mig_fail(mig, -ENODEV,
+					"device '%s' of the source does not exist here",
+					path);
+		if (ver < mine->min_version || ver > mine->version)
+			return mig_fail(mig, -EPROTONOSUPPORT,
+					"device '%s': source saves version %u, this side loads %u..%u",
+					path, ver, mine->min_version,
+					mine->version);
+	}
+	for (i = 0; i < m->nr_devices; i++) {
+		unsigned int j;
+
+		for (j = 0; j < n; j++)
+			if (!strcmp(seen[j], m->devices[i].path))
+				break;
+		if (j == n)
+			return mig_fail(mig, -ENODEV,
+					"device '%s' exists here but not on the source",
+					m->devices[i].path);
+	}
+	return 0;
+}
+
+static int check_cpu(struct mig *mig, struct nlattr **tb,
+		     const struct mig_machine *m)
+{
+	const char *model = mig_attr_str(tb, MIG_A_CPU_MODEL);
+	const uint8_t *cpuid;
+	unsigned int i, len;
+	uint8_t mine, miss;
+
+	if (!model || !tb[MIG_A_CPUID])
+		return mig_fail(mig, -EBADMSG, "hello: no vCPU model or CPUID");
+	if (strcmp(model, m->cpu_model ? m->cpu_model : ""))
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"vCPU model '%s' on the source, '%s' here",
+				model, m->cpu_model ? m->cpu_model : "");
+	cpuid = nla_data(tb[MIG_A_CPUID]);
+	len = nla_len(tb[MIG_A_CPUID]);
+	for (i = 0; i < len; i++) {
+		mine = i < m->cpuid_len ? m->cpuid[i] : 0;
+		miss = cpuid[i] & ~mine;
+		if (miss)
+			return mig_fail(mig, -EPROTONOSUPPORT,
+					"CPUID feature bit %u on the source is missing here",
+					i * 8 + __builtin_ctz(miss));
+	}
+	return 0;
+}
+
+static int check_caps(struct mig *mig, uint32_t theirs, uint32_t their_req)
+{
+	uint32_t agreed = theirs & mig->p.caps & __MIG_CAP_ALL;
+	uint32_t miss;
+
+	miss = their_req & ~agreed;
+	if (miss)
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"capability '%s' required by the source is not offered here",
+				cap_name(miss & -miss));
+	miss = mig->p.caps_required & ~agreed;
+	if (miss)
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"capability '%s' required here is not offered by the source",
+				cap_name(miss & -miss));
+	mig->caps = agreed;
+	return 0;
+}
+
+int mig_hello_recv(struct mig *mig)
+{
+	struct nlattr *tb[MIG_A_MAX + 1];
+	struct mig_machine m = { 0 };
+	uint32_t magic, vmin, vmax, caps, req, tracker, ver;
+	struct nl_msg *msg;
+	struct mig_hdr h;
+	int ret;
+
+	ret = mig_recv_hdr(&mig->conn, &h);
+	if (ret)
+		return mig_fail(mig, ret, "%s", mig->conn.err);
+	if (h.type != MIG_MSG_HELLO)
+		return mig_fail(mig, -EPROTO, "expected hello, got %s",
+				mig_msg_name(h.type));
+	ret = mig_recv_attrs(&mig->conn, &h, tb);
+	if (ret)
+		return mig_fail(mig, ret, "hello: %s", mig->conn.err);
+	if (mig_attr_u32(tb, MIG_A_MAGIC, &magic) || magic != MIG_MAGIC)
+		return mig_fail(mig, -EPROTO, "not a Tern migration (bad magic)");
+	if (mig_attr_u32(tb, MIG_A_VERSION_MIN, &vmin) ||
+	    mig_attr_u32(tb, MIG_A_VERSION_MAX, &vmax) ||
+	    mig_attr_u32(tb, MIG_A_CAPS, &caps) ||
+	    mig_attr_u32(tb, MIG_A_CAPS_REQUIRED, &req) ||
+	    mig_attr_u32(tb, MIG_A_TRACKER, &tracker))
+		return mig_fail(mig, -EBADMSG,
+				"hello lacks versions, capabilities or tracker");
+	ver = vmax < mig->p.version_max ? vmax : mig->p.version_max;
+	if (vmin > vmax || ver < vmin || ver < mig->p.version_min)
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"protocol versions %u..%u on the source, %u..%u here",
+				vmin, vmax, mig->p.version_min,
+				mig->p.version_max);
+	if (tracker != MIG_TRACKER_DIRTY_LOG && tracker != MIG_TRACKER_TERN)
+		return mig_fail(mig, -EBADMSG, "unknown tracker %u", tracker);
+	ret = check_caps(mig, caps, req);
+	if (ret)
+		return ret;
+	ret = mig->ops->machine(mig->vm, &m);
+	if (ret)
+		return mig_fail(mig, ret, "cannot describe this machine");
+	ret = check_cpu(mig, tb, &m);
+	if (!ret)
+		ret = check_devices(mig, tb[MIG_A_DEVICES], &m);
+	if (ret)
+		return ret;
+	mig->version = ver;
+	mig->tracker = tracker;
+	pthread_mutex_lock(&mig->lock);
+	mig->st.tracker = tracker;
+	pthread_mutex_unlock(&mig->lock);
+
+	msg = mig_attrs_new();
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, MIG_A_VERSION, ver) ||
+	    nla_put_u32(msg, MIG_A_CAPS, mig->caps)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = mig_send_attrs(&mig->conn, MIG_MSG_WELCOME, msg);
+	if (ret)
+		return mig_fail(mig, ret, "sending welcome: %s", mig->conn.err);
+	return 0;
+}
+
+int mig_welcome_recv(struct mig *mig)
+{
+	struct nlattr *tb[MIG_A_MAX + 1];
+	uint32_t ver, caps;
+	struct mig_hdr h;
+	int ret;
+
+	ret = mig_recv_hdr(&mig->conn, &h);
+	if (ret)
+		return mig_fail(mig, ret, "%s", mig->conn.err);
+	if (h.type != MIG_MSG_WELCOME)
+		return mig_fail(mig, -EPROTO, "expected welcome, got %s",
+				mig_msg_name(h.type));
+	ret = mig_recv_attrs(&mig->conn, &h, tb);
+	if (ret)
+		return mig_fail(mig, ret, "welcome: %s", mig->conn.err);
+	if (mig_attr_u32(tb, MIG_A_VERSION, &ver) ||
+	    mig_attr_u32(tb, MIG_A_CAPS, &caps))
+		return mig_fail(mig, -EBADMSG, "welcome lacks version or caps");
+	if (ver < mig->p.version_min || ver > mig->p.version_max)
+		return mig_fail(mig, -EPROTO,
+				"destination chose version %u, not offered", ver);
+	if (caps & ~mig->p.caps)
+		return mig_fail(mig, -EPROTO,
+				"destination agreed to capabilities 0x%x, not offered",
+				caps & ~mig->p.caps);
+	if (mig->p.caps_required & ~caps)
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"capability '%s' required here was refused",
+				cap_name(mig->p.caps_required & ~caps &
+					 -(mig->p.caps_required & ~caps)));
+	mig->version = ver;
+	mig->caps = caps;
+	return 0;
+}

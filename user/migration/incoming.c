@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The destination: accept one source, check the handshake and the RAM
+ * block list, apply rounds of pages, load the machine state into the
+ * staged VM, answer `ready`, and start the guest only on a whole `commit`.
+ * Every failure before that discards the staged VM (the caller exits).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "migration/internal.h"
+
+static int round_begin(struct mig *mig, const struct mig_hdr *h)
+{
+	struct nlattr *tb[MIG_A_MAX + 1];
+	uint64_t round;
+	int ret;
+
+	ret = mig_recv_attrs(&mig->conn, h, tb);
+	if (ret)
+		return mig_fail(mig, ret, "round-begin: %s", mig->conn.err);
+	if (mig_attr_u64(tb, MIG_A_ROUND, &round) || round != mig->round + 1)
+		return mig_fail(mig, -EBADMSG,
+				"round-begin out of sequence after round %" PRIu64,
+				mig->round);
+	mig->round = round;
+	return mig_recv_round(mig);
+}
+
+static int finish(struct mig *mig, const struct mig_hdr *first)
+{
+	struct mig_hdr h;
+	int fd, ret;
+
+	ret = mig_recv_state(mig, first, &fd);
+	if (ret)
+		return ret;
+	mig->phase = "load";
+	ret = mig->ops->load_state(mig->vm, fd);
+	close(fd);
+	if (ret)
+		return mig_fail(mig, ret, "loading the machine state");
+	mig->phase = "ready";
+	ret = mig_send(&mig->conn, MIG_MSG_READY, NULL, 0);
+	if (ret)
+		return mig_fail(mig, ret, "sending ready: %s", mig->conn.err);
+	mig_set_state(mig, MIG_S_STAGED);
+
+	mig->phase = "commit";
+	ret = mig_recv_hdr(&mig->conn, &h);
+	if (ret)
+		return mig_fail(mig, ret, "waiting for commit: %s",
+				mig->conn.err);
+	if (h.type != MIG_MSG_COMMIT)
+		return mig_fail(mig, -EPROTO, "expected commit, got %s",
+				mig_msg_name(h.type));
+	/* The guest is ours now: start it even if `running` cannot be sent. */
+	mig->committed = true;
+	ret = mig->ops->start(mig->vm);
+	if (ret)
+		return mig_fail(mig, ret, "starting the guest after commit");
+	mig->phase = "running";
+	if (mig_send(&mig->conn, MIG_MSG_RUNNING, NULL, 0))
+		pr_warn("migration: guest runs here; `running` not delivered: %s",
+			mig->conn.err);
+	return 0;
+}
+
+static int receive(struct mig *mig)
+{
+	bool switched = false;
+	uint64_t final = 0;
+	struct mig_hdr h;
+	int ret;
+
+	ret = mig_hello_recv(mig);
+	if (!ret)
+		ret = mig_ramblocks_recv(mig);
+	if (!ret)
+		ret = mig_rx_alloc(mig);
+	if (ret)
+		return ret;
+	mig->phase = "precopy";
+	mig_set_state(mig, MIG_S_ACTIVE);
+	for (;;) {
+		ret = mig_recv_hdr(&mig->conn, &h);
+		if (ret)
+			return mig_fail(mig, ret, "%s", mig->conn.err);
+		switch (h.type) {
+		case MIG_MSG_ROUND_BEGIN:
+			if (switched && final)
+				return mig_fail(mig, -EPROTO,
+						"round after the final round");
+			ret = round_begin(mig, &h);
+			if (ret)
+				return ret;
+			if (switched)
+				final = mig->round;
+			break;
+		case MIG_MSG_SWITCHOVER:
+			if (switched)
+				return mig_fail(mig, -EPROTO, "second switchover");
+			switched = true;
+			mig->phase = "switchover";
+			mig_set_state(mig, MIG_S_DEVICE);
+			break;
+		case MIG_MSG_STATE:
+		case MIG_MSG_STATE_END:
+			if (!final)
+				return mig_fail(mig, -EPROTO,
+						"%s before the final round",
+						mig_msg_name(h.type));
+			return finish(mig, &h);
+		default:
+			return mig_fail(mig, -EPROTO, "unexpected %s in %s",
+					mig_msg_name(h.type), mig->phase);
+		}
+	}
+}
+
+int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
+{
+	int ret;
+
+	ret = mig_session_begin(mig, rfd, wfd);
+	if (ret)
+		return ret;
+	mig->committed = false;
+	mig->chunk = malloc(MIG_CHUNK_DATA_MAX);
+	ret = mig->chunk ? receive(mig) : -ENOMEM;
+	if (ret && !mig->conn.peer_error && !mig->committed)
+		mig_send_error(&mig->conn, mig->phase, ret, mig->st.error);
+	mig_set_state(mig, ret ? MIG_S_FAILED : MIG_S_COMPLETED);
+	mig_rx_free(mig);
+	free(mig->chunk);
+	mig->chunk = NULL;
+	mig_session_end(mig);
+	return ret;
+}
+
+int mig__incoming_listener(struct mig *mig, int lfd)
+{
+	int fd, ret;
+
+	ret = mig_accept(mig, lfd, &fd);
+	if (ret)
+		return ret;
+	ret = mig__incoming_fd(mig, fd, fd);
+	close(fd);
+	return ret;
+}
+
+int mig__incoming(struct mig *mig, const char *uri)
+{
+	int lfd, ret;
+
+	ret = mig__listen(uri, &lfd);
+	if (ret)
+		return ret;
+	ret = mig__incoming_listener(mig, lfd);
+	close(lfd);
+	return ret;
+}

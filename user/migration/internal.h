@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the parts of user/migration share: the migration object (session,
+ * agreed parameters, statistics) and the functions each file offers the
+ * others.  Not for users outside user/migration (they have migration.h).
+ */
+#ifndef TERN_MIGRATION_INTERNAL_H
+#define TERN_MIGRATION_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "migration/migration.h"
+#include "migration/wire.h"
+
+enum mig_rx_expect { RX_IDLE, RX_HDR, RX_REC, RX_DATA, RX_DONE };
+
+/* The destination's view of one source block, and its stream this round. */
+struct mig_rx_block {
+	int local;		/* index in our own list */
+	uint64_t size;
+	bool migratable;
+	unsigned long *seen;	/* pages received this round */
+	enum mig_rx_expect expect;
+	uint8_t part[32];	/* a header or record split across chunks */
+	uint32_t part_len;
+	uint8_t *dst;		/* where the current page's data goes */
+	uint32_t data_left;
+	uint64_t recs;		/* page records this round */
+};
+
+struct mig {
+	const struct mig_vm_ops *ops;
+	void *vm;
+	struct mig_params p;
+	int cancel_fd;			/* eventfd, written by mig__cancel */
+	atomic_bool cancelled;
+	atomic_bool busy;		/* one migration at a time */
+
+	pthread_mutex_t lock;		/* guards st */
+	struct mig_stats st;
+	uint64_t start_ns, pause_ns;
+
+	struct mig_conn conn;
+	const char *phase;		/* for error messages */
+	const struct mig_ram_block *blocks;
+	unsigned int nr_blocks;
+	uint32_t version;		/* agreed */
+	uint32_t caps;			/* agreed */
+	enum mig_tracker tracker;
+
+	uint8_t *chunk;			/* one chunk's payload */
+	uint64_t round_pages, round_zero, round_bytes;
+
+	/* source */
+	unsigned long *dirty[MIG_MAX_BLOCKS];		/* pending bitmap per block */
+	bool paused;			/* we hold a pause on the VM */
+	bool tracking;			/* dirty tracking started */
+	bool committed;			/* a byte of `commit` left */
+	uint64_t sent_last;		/* bytes of the last round */
+	uint64_t pending_last;
+	unsigned int no_shrink;
+
+	/* destination */
+	struct mig_rx_block rx[MIG_MAX_BLOCKS];
+	unsigned int nr_rx;
+	uint64_t round;
+};
+
+/* mig.c */
+void mig_set_state(struct mig *mig, enum mig_state s);
+enum mig_state mig_state(struct mig *mig);
+int mig_fail(struct mig *mig, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void mig_stat_add(struct mig *mig, uint64_t bytes, uint64_t pages,
+		  uint64_t zero);
+bool mig_page_is_zero(const void *p);
+int mig_session_begin(struct mig *mig, int rfd, int wfd);
+void mig_session_end(struct mig *mig);
+
+/* transport.c */
+int mig_connect(const char *uri, int *fd);
+int mig_accept(struct mig *mig, int lfd, int *fd);
+
+/* handshake.c */
+int mig_hello_send(struct mig *mig);
+int mig_hello_recv(struct mig *mig);
+int mig_welcome_recv(struct mig *mig);
+
+/* ramblock.c */
+int mig_ramblocks_send(struct mig *mig);
+int mig_ramblocks_recv(struct mig *mig);
+
+/* pagestream.c */
+int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
+		   const unsigned long *bitmap, bool all);
+int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round);
+int mig_recv_round(struct mig *mig);
+int mig_rx_alloc(struct mig *mig);
+void mig_rx_free(struct mig *mig);
+
+/* precopy.c */
+int mig_precopy(struct mig *mig);
+int mig_sync(struct mig *mig, uint64_t *pending);
+int mig_send_round(struct mig *mig, bool all);
+
+/* switchover.c */
+int mig_switchover(struct mig *mig);
+int mig_recv_state(struct mig *mig, const struct mig_hdr *first, int *fd);
+
+#endif /* TERN_MIGRATION_INTERNAL_H */

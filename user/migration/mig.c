@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The migration object: parameters, the state machine and its statistics
+ * (what query-migrate reports), the first error with its phase and stream
+ * offset, and the cancel that any thread may call.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "migration/internal.h"
+
+static const char *const state_names[__MIG_S_NR] = {
+	[MIG_S_NONE]		= "none",
+	[MIG_S_SETUP]		= "setup",
+	[MIG_S_ACTIVE]		= "active",
+	[MIG_S_DEVICE]		= "device",
+	[MIG_S_STAGED]		= "staged",
+	[MIG_S_COMMITTING]	= "committing",
+	[MIG_S_COMPLETED]	= "completed",
+	[MIG_S_FAILED]		= "failed",
+	[MIG_S_CANCELLED]	= "cancelled",
+	[MIG_S_POSTCOMMIT_UNKNOWN] = "postcommit-unknown",
+};
+
+const char *mig__state_name(enum mig_state s)
+{
+	return s < __MIG_S_NR ? state_names[s] : "?";
+}
+
+void mig__default_params(struct mig_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->downtime_limit_ms = 300;
+	p->max_rounds = 30;
+	p->auto_converge = true;
+	p->throttle_initial = 20;
+	p->throttle_step = 10;
+	p->timeout_ms = 30000;
+	p->caps = __MIG_CAP_ALL;
+	p->version_min = MIG_VERSION_MIN;
+	p->version_max = MIG_VERSION_MAX;
+}
+
+struct mig *mig__new(const struct mig_vm_ops *ops, void *vm,
+		     const struct mig_params *params)
+{
+	struct mig *mig = calloc(1, sizeof(*mig));
+
+	if (!mig)
+		return NULL;
+	mig->ops = ops;
+	mig->vm = vm;
+	if (params)
+		mig->p = *params;
+	else
+		mig__default_params(&mig->p);
+	if (!mig->p.timeout_ms)
+		mig->p.timeout_ms = 30000;
+	if (!mig->p.max_rounds)
+		mig->p.max_rounds = 30;
+	if (!ops->stream_round)
+		mig->p.caps &= ~MIG_CAP_KSTREAM;
+	mig->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (mig->cancel_fd < 0) {
+		free(mig);
+		return NULL;
+	}
+	pthread_mutex_init(&mig->lock, NULL);
+	return mig;
+}
+
+void mig__free(struct mig *mig)
+{
+	if (!mig)
+		return;
+	close(mig->cancel_fd);
+	pthread_mutex_destroy(&mig->lock);
+	free(mig);
+}
+
+void mig__cancel(struct mig *mig)
+{
+	uint64_t one = 1;
+
+	atomic_store(&mig->cancelled, true);
+	if (write(mig->cancel_fd, &one, sizeof(one)) < 0)
+		pr_warn("migration: cancel: %s", strerror(errno));
+}
+
+void mig__query(struct mig *mig, struct mig_stats *st)
+{
+	pthread_mutex_lock(&mig->lock);
+	*st = mig->st;
+	if (mig->start_ns && st->state != MIG_S_NONE &&
+	    st->state < MIG_S_COMPLETED)
+		st->elapsed_ms = (mig_now_ns() - mig->start_ns) / 1000000;
+	pthread_mutex_unlock(&mig->lock);
+}
+
+void mig_set_state(struct mig *mig, enum mig_state s)
+{
+	pthread_mutex_lock(&mig->lock);
+	pr_debug("migration: %s -> %s", mig__state_name(mig->st.state),
+		 mig__state_name(s));
+	mig->st.state = s;
+	if (s >= MIG_S_COMPLETED && mig->start_ns)
+		mig->st.elapsed_ms = (mig_now_ns() - mig->start_ns) / 1000000;
+	pthread_mutex_unlock(&mig->lock);
+}
+
+enum mig_state mig_state(struct mig *mig)
+{
+	enum mig_state s;
+
+	pthread_mutex_lock(&mig->lock);
+	s = mig->st.state;
+	pthread_mutex_unlock(&mig->lock);
+	return s;
+}
+
+/* Record the first failure as "<phase>, byte <n>: <why>" and return err. */
+int mig_fail(struct mig *mig, int err, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&mig->lock);
+	if (!mig->st.error[0])
+		snprintf(mig->st.error, sizeof(mig->st.error),
+			 "%s, byte %llu: %s", mig->phase ? mig->phase : "setup",
+			 (unsigned long long)mig->conn.msg_pos, why);
+	pthread_mutex_unlock(&mig->lock);
+	pr_err("migration failed: %s, byte %llu: %s",
+	       mig->phase ? mig->phase : "setup",
+	       (unsigned long long)mig->conn.msg_pos, why);
+	return err < 0 ? err : -EPROTO;
+}
+
+void mig_stat_add(struct mig *mig, uint64_t bytes, uint64_t pages,
+		  uint64_t zero)
+{
+	pthread_mutex_lock(&mig->lock);
+	mig->st.bytes += bytes;
+	mig->st.pages += pages;
+	mig->st.zero_pages += zero;
+	pthread_mutex_unlock(&mig->lock);
+}
+
+bool mig_page_is_zero(const void *p)
+{
+	const uint64_t *w = p;
+	unsigned int i;
+
+	for (i = 0; i < MIG_PAGE_SIZE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+int mig_session_begin(struct mig *mig, int rfd, int wfd)
+{
+	uint64_t v;
+	int ret;
+
+	if (atomic_exchange(&mig->busy, true))
+		return -EBUSY;
+	/* A cancel applies to the migration running when it was called. */
+	atomic_store(&mig->cancelled, false);
+	while (read(mig->cancel_fd, &v, sizeof(v)) > 0)
+		;
+	ret = mig_conn_init(&mig->conn, rfd, wfd, mig->cancel_fd,
+			    mig->p.timeout_ms);
+	if (ret) {
+		atomic_store(&mig->busy, false);
+		return ret;
+	}
+	pthread_mutex_lock(&mig->lock);
+	memset(&mig->st, 0, sizeof(mig->st));
+	mig->st.state = MIG_S_SETUP;
+	mig->start_ns = mig_now_ns();
+	pthread_mutex_unlock(&mig->lock);
+	mig->phase = "handshake";
+	mig->round = 0;
+	mig->nr_rx = 0;
+	mig->paused = false;
+	mig->no_shrink = 0;
+	mig->sent_last = 0;
+	return 0;
+}
+
+void mig_session_end(struct mig *mig)
+{
+	mig_conn_destroy(&mig->conn);
+	atomic_store(&mig->busy, false);
+}

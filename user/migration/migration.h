@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Live migration, public API: a source (mig__migrate) and a destination
+ * (mig__incoming) that reach the VM only through struct mig_vm_ops, a
+ * state machine with statistics for query-migrate, and a cancel that any
+ * thread may call.  Documentation/migration-protocol.rst is the protocol.
+ */
+#ifndef TERN_MIGRATION_MIGRATION_H
+#define TERN_MIGRATION_MIGRATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MIG_PAGE_SIZE		4096u
+
+#define MIG_BLK_F_NOMIGRATE	(1u << 0)	/* never sent; pages refused */
+#define __MIG_BLK_F_ALL		(MIG_BLK_F_NOMIGRATE)
+
+struct mig_ram_block {
+	const char *path;	/* canonical device path: "/machine" */
+	const char *name;	/* block name: "ram0" */
+	uint64_t size;		/* bytes, multiple of MIG_PAGE_SIZE */
+	void *host;		/* mapping the pages are read from/written to */
+	int fd;			/* backing fd (memfd, tern region) or -1 */
+	uint32_t flags;		/* MIG_BLK_F_* */
+};
+
+struct mig_device {
+	const char *path;	/* canonical device path */
+	uint32_t version;	/* vmstate version it saves */
+	uint32_t min_version;	/* oldest version it loads */
+};
+
+/* What the handshake compares; filled by ops->machine. */
+struct mig_machine {
+	const char *cpu_model;
+	const uint8_t *cpuid;		/* feature bitmap */
+	size_t cpuid_len;		/* bytes, <= 1024 */
+	const struct mig_device *devices;
+	unsigned int nr_devices;
+};
+
+enum mig_tracker {
+	MIG_TRACKER_DIRTY_LOG = 1,	/* bitmap harvest, pages from userspace */
+	MIG_TRACKER_TERN = 2,		/* tern.ko page stream */
+};
+
+/*
+ * The VM as migration sees it.  Every function returns 0 or -errno and
+ * never kills the guest.  `vm` is the opaque pointer given to mig__new.
+ */
+struct mig_vm_ops {
+	/* Park/unpark the vCPUs; nested: resume undoes one pause. */
+	int (*pause)(void *vm);
+	void (*resume)(void *vm);
+	/* The RAM blocks in a stable order; valid while vm lives. */
+	int (*ram_blocks)(void *vm, const struct mig_ram_block **blocks,
+			  unsigned int *nr);
+	int (*machine)(void *vm, struct mig_machine *m);
+
+	/* Dirty tracking (both trackers): start before round 1. */
+	int (*dirty_start)(void *vm);
+	int (*dirty_stop)(void *vm);
+	/* Dirty-log path: OR the block's dirty pages into bitmap, clear them. */
+	int (*dirty_sync)(void *vm, unsigned int block, unsigned long *bitmap);
+	/*
+	 * tern path (optional): harvest the block and return an fd that yields
+	 * exactly one page-stream round of it for `round`; the caller closes it.
+	 */
+	int (*stream_round)(void *vm, unsigned int block, uint64_t round,
+			    int *fd);
+
+	/* Whole machine state as one opaque blob, written to/read from fd. */
+	int (*save_state)(void *vm, int fd);
+	int (*load_state)(void *vm, int fd);
+	/* Destination: run the staged guest (after commit). */
+	int (*start)(void *vm);
+	/* Auto-converge: hold the vCPUs back for pct % of the time (0: off). */
+	int (*throttle)(void *vm, unsigned int pct);
+};
+
+struct mig_params {
+	uint64_t downtime_limit_ms;	/* default 300 */
+	uint64_t max_bandwidth;		/* bytes/s, 0 = unlimited */
+	unsigned int max_rounds;	/* default 30 */
+	bool auto_converge;		/* default true */
+	unsigned int throttle_initial;	/* %, default 20 */
+	unsigned int throttle_step;	/* %, default 10 */
+	unsigned int timeout_ms;	/* per read/write progress, default 30000 */
+	uint32_t caps;			/* offered MIG_CAP_* (default all usable) */
+	uint32_t caps_required;		/* MIG_CAP_* this side needs */
+	uint32_t version_min, version_max;	/* protocol range (tests) */
+};
+
+enum mig_state {
+	MIG_S_NONE,
+	MIG_S_SETUP,
+	MIG_S_ACTIVE,
+	MIG_S_DEVICE,
+	MIG_S_STAGED,		/* destination: ready sent */
+	MIG_S_COMMITTING,	/* source: commit written */
+	MIG_S_COMPLETED,
+	MIG_S_FAILED,
+	MIG_S_CANCELLED,
+	MIG_S_POSTCOMMIT_UNKNOWN,
+	__MIG_S_NR,
+};
+
+struct mig_stats {
+	enum mig_state state;
+	uint64_t bytes;			/* sent (source) or received */
+	uint64_t pages;			/* data pages */
+	uint64_t zero_pages;
+	uint64_t rounds;
+	uint64_t dirty_rate;		/* pages/s dirtied in the last round */
+	uint64_t bandwidth;		/* bytes/s, last round */
+	uint64_t expected_downtime_ms;
+	uint64_t downtime_ms;		/* vCPUs stopped until running/resume */
+	uint64_t elapsed_ms;
+	unsigned int throttle_pct;
+	enum mig_tracker tracker;
+	char error[256];		/* why it failed: phase, offset, object */
+};
+
+struct mig;
+
+/* A migration object for vm; `params` may be NULL for the defaults. */
+struct mig *mig__new(const struct mig_vm_ops *ops, void *vm,
+		     const struct mig_params *params);
+void mig__free(struct mig *mig);
+void mig__default_params(struct mig_params *p);
+
+/*
+ * Source: migrate to uri ("tcp:HOST:PORT", "unix:PATH").  Returns 0 when
+ * the destination confirmed `running` (the guest stays paused here), else
+ * -errno with the guest resumed, or -EINPROGRESS for postcommit-unknown
+ * (the guest stays paused: an operator decides).
+ */
+int mig__migrate(struct mig *mig, const char *uri);
+/* Destination: listen on uri, accept one source, receive, start the guest. */
+int mig__incoming(struct mig *mig, const char *uri);
+/* Listening socket for uri (so a caller can learn a port, then accept). */
+int mig__listen(const char *uri, int *lfd);
+int mig__incoming_listener(struct mig *mig, int lfd);
+
+/* The same over already-connected fds (rfd may equal wfd). */
+int mig__migrate_fd(struct mig *mig, int rfd, int wfd);
+int mig__incoming_fd(struct mig *mig, int rfd, int wfd);
+
+/* Any thread, any state.  See "Who runs the guest" in the protocol doc. */
+void mig__cancel(struct mig *mig);
+void mig__query(struct mig *mig, struct mig_stats *st);
+const char *mig__state_name(enum mig_state s);
+
+#endif /* TERN_MIGRATION_MIGRATION_H */

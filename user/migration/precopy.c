@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pre-copy on the source: a first full pass, then rounds of dirty pages
+ * until the pending data fits the downtime limit at the measured
+ * bandwidth; auto-converge throttles the vCPUs when rounds stop shrinking,
+ * and a round limit ends a migration that cannot converge.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "migration/internal.h"
+
+#define BITS	(8 * sizeof(unsigned long))
+
+static bool migratable(struct mig *mig, unsigned int i)
+{
+	return !(mig->blocks[i].flags & MIG_BLK_F_NOMIGRATE);
+}
+
+static size_t bitmap_words(const struct mig_ram_block *b)
+{
+	return (b->size / MIG_PAGE_SIZE + BITS - 1) / BITS;
+}
+
+/* Harvest the dirty log into the pending bitmaps; *pending in pages. */
+int mig_sync(struct mig *mig, uint64_t *pending)
+{
+	uint64_t n = 0;
+	unsigned int i;
+	size_t w;
+	int ret;
+
+	for (i = 0; i < mig->nr_blocks; i++) {
+		if (!migratable(mig, i))
+			continue;
+		ret = mig->ops->dirty_sync(mig->vm, i, mig->dirty[i]);
+		if (ret)
+			return mig_fail(mig, ret,
+					"dirty log of block '%s' '%s'",
+					mig->blocks[i].path, mig->blocks[i].name);
+		for (w = 0; w < bitmap_words(&mig->blocks[i]); w++)
+			n += __builtin_popcountl(mig->dirty[i][w]);
+	}
+	*pending = n;
+	return 0;
+}
+
+static int send_round_marker(struct mig *mig, uint32_t type)
+{
+	struct nl_msg *msg = mig_attrs_new();
+	bool end = type == MIG_MSG_ROUND_END;
+	bool counted = mig->tracker != MIG_TRACKER_TERN;
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, MIG_A_ROUND, mig->round) ||
+	    (end && nla_put_u64(msg, MIG_A_BYTES, mig->round_bytes)) ||
+	    (end && counted && nla_put_u64(msg, MIG_A_PAGES, mig->round_pages)) ||
+	    (end && counted && nla_put_u64(msg, MIG_A_ZERO_PAGES, mig->round_zero))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = mig_send_attrs(&mig->conn, type, msg);
+	if (ret)
+		return mig_fail(mig, ret, "sending %s: %s", mig_msg_name(type),
+				mig->conn.err);
+	return 0;
+}
+
+int mig_send_round(struct mig *mig, bool all)
+{
+	uint64_t t0 = mig_now_ns(), dt;
+	const struct mig_ram_block *b;
+	unsigned int i;
+	size_t w;
+	bool any;
+	int ret;
+
+	mig->round++;
+	mig->round_pages = mig->round_zero = mig->round_bytes = 0;
+	ret = send_round_marker(mig, MIG_MSG_ROUND_BEGIN);
+	for (i = 0; !ret && i < mig->nr_blocks; i++) {
+		b = &mig->blocks[i];
+		if (!migratable(mig, i))
+			continue;
+		if (mig->tracker == MIG_TRACKER_TERN) {
+			ret = mig_send_kstream(mig, i, mig->round);
+			continue;
+		}
+		any = all;
+		for (w = 0; !any && w < bitmap_words(b); w++)
+			any = mig->dirty[i][w];
+		if (!any)
+			continue;
+		ret = mig_send_pages(mig, i, mig->round, mig->dirty[i], all);
+		memset(mig->dirty[i], 0, bitmap_words(b) * sizeof(unsigned long));
+	}
+	if (!ret)
+		ret = send_round_marker(mig, MIG_MSG_ROUND_END);
+	if (ret)
+		return ret;
+
+	dt = mig_now_ns() - t0;
+	if (!dt)
+		dt = 1;
+	pthread_mutex_lock(&mig->lock);
+	mig->st.rounds = mig->round;
+	/* Tiny rounds say little about the link: keep the last estimate. */
+	if (mig->round_bytes >= (256u << 10) || !mig->st.bandwidth)
+		mig->st.bandwidth = mig->round_bytes * 1000000000ull / dt;
+	pthread_mutex_unlock(&mig->lock);
+	mig->sent_last = mig->round_bytes;
+	return 0;
+}
+
+static int throttle_up(struct mig *mig)
+{
+	unsigned int pct = mig->st.throttle_pct;
+	int ret;
+
+	pct = pct ? pct + mig->p.throttle_step : mig->p.throttle_initial;
+	if (pct > 99)
+		pct = 99;
+	if (!mig->ops->throttle || pct == mig->st.throttle_pct)
+		return 0;
+	ret = mig->ops->throttle(mig->vm, pct);
+	if (ret)
+		return mig_fail(mig, ret, "throttling vCPUs to %u%%", pct);
+	pr_info("migration: auto-converge: vCPUs throttled %u%%", pct);
+	pthread_mutex_lock(&mig->lock);
+	mig->st.throttle_pct = pct;
+	pthread_mutex_unlock(&mig->lock);
+	return 0;
+}
+
+int mig_precopy(struct mig *mig)
+{
+	uint64_t pending, bw, expected, t_round;
+	unsigned int i;
+	int ret;
+
+	mig->phase = "precopy";
+	mig_set_state(mig, MIG_S_ACTIVE);
+	for (i = 0; i < mig->nr_blocks; i++) {
+		if (!migratable(mig, i))
+			continue;
+		mig->dirty[i] = calloc(bitmap_words(&mig->blocks[i]),
+				       sizeof(unsigned long));
+		if (!mig->dirty[i])
+			return mig_fail(mig, -ENOMEM, "dirty bitmap");
+	}
+	ret = mig->ops->dirty_start(mig->vm);
+	if (ret)
+		return mig_fail(mig, ret, "cannot start dirty tracking");
+	mig->tracking = true;
+
+	t_round = mig_now_ns();
+	ret = mig_send_round(mig, true);
+	for (;;) {
+		if (ret)
+			return ret;
+		if (mig->tracker == MIG_TRACKER_TERN) {
+			pending = mig->sent_last;
+		} else {
+			ret = mig_sync(mig, &pending);
+			if (ret)
+				return ret;
+			pending *= MIG_PAGE_SIZE + 16;
+		}
+		bw = mig->st.bandwidth ? mig->st.bandwidth : 1;
+		if (mig->p.max_bandwidth && bw > mig->p.max_bandwidth)
+			bw = mig->p.max_bandwidth;
+		expected = pending * 1000 / bw;
+		pthread_mutex_lock(&mig->lock);
+		mig->st.expected_downtime_ms = expected;
+		mig->st.dirty_rate = pending / (MIG_PAGE_SIZE + 16) *
+			1000000000ull / (mig_now_ns() - t_round + 1);
+		pthread_mutex_unlock(&mig->lock);
+		if (mig->round > 1 || mig->tracker != MIG_TRACKER_TERN)
+			if (expected <= mig->p.downtime_limit_ms)
+				return 0;
+		if (mig->round >= mig->p.max_rounds)
+			return mig_fail(mig, -ETIMEDOUT,
+					"not converged after %" PRIu64 " rounds: %" PRIu64 " bytes pending, expected downtime %" PRIu64 " ms > limit %" PRIu64 " ms",
+					mig->round, pending, expected,
+					mig->p.downtime_limit_ms);
+		/* Rounds that do not shrink below half the last one. */
+		mig->no_shrink = pending * 2 > mig->sent_last ?
+			mig->no_shrink + 1 : 0;
+		if (mig->p.auto_converge && mig->no_shrink >= 2) {
+			mig->no_shrink = 0;
+			ret = throttle_up(mig);
+			if (ret)
+				return ret;
+		}
+		t_round = mig_now_ns();
+		ret = mig_send_round(mig, false);
+	}
+}

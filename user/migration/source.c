@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The source's migration from start to end, and the rule that makes it
+ * safe: before `commit`, every failure (cut, timeout, error from the
+ * destination, cancel) undoes what it did and resumes the guest as it
+ * was; after `commit` the guest stays paused and the state says so.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "migration/internal.h"
+
+static void source_undo(struct mig *mig, int err)
+{
+	unsigned int i;
+
+	if (!mig->conn.peer_error && err != -EINPROGRESS && !mig->committed)
+		mig_send_error(&mig->conn, mig->phase, err, mig->st.error);
+	if (mig->tracking)
+		mig->ops->dirty_stop(mig->vm);
+	mig->tracking = false;
+	if (mig->st.throttle_pct && mig->ops->throttle)
+		mig->ops->throttle(mig->vm, 0);
+	if (mig->paused && !mig->committed) {
+		mig->ops->resume(mig->vm);
+		mig->paused = false;
+		pthread_mutex_lock(&mig->lock);
+		mig->st.downtime_ms = (mig_now_ns() - mig->pause_ns) / 1000000;
+		pthread_mutex_unlock(&mig->lock);
+	}
+	for (i = 0; i < MIG_MAX_BLOCKS; i++) {
+		free(mig->dirty[i]);
+		mig->dirty[i] = NULL;
+	}
+}
+
+int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
+{
+	enum mig_state end;
+	int ret;
+
+	ret = mig_session_begin(mig, rfd, wfd);
+	if (ret)
+		return ret;
+	mig->committed = false;
+	mig->tracking = false;
+	mig->conn.max_bw = mig->p.max_bandwidth;
+	mig->chunk = malloc(MIG_CHUNK_DATA_MAX);
+	if (!mig->chunk) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	mig->tracker = (mig->p.caps & MIG_CAP_KSTREAM) && mig->ops->stream_round ?
+		MIG_TRACKER_TERN : MIG_TRACKER_DIRTY_LOG;
+	ret = mig_hello_send(mig);
+	if (!ret)
+		ret = mig_welcome_recv(mig);
+	if (!ret && mig->tracker == MIG_TRACKER_TERN &&
+	    !(mig->caps & MIG_CAP_KSTREAM)) {
+		if (!mig->ops->dirty_sync)
+			ret = mig_fail(mig, -EPROTONOSUPPORT,
+				       "kernel page stream refused and no dirty log here");
+		mig->tracker = MIG_TRACKER_DIRTY_LOG;
+	}
+	pthread_mutex_lock(&mig->lock);
+	mig->st.tracker = mig->tracker;
+	pthread_mutex_unlock(&mig->lock);
+	if (!ret)
+		ret = mig_ramblocks_send(mig);
+	if (!ret)
+		ret = mig_precopy(mig);
+	if (!ret)
+		ret = mig_switchover(mig);
+out:
+	if (ret == 0) {
+		end = MIG_S_COMPLETED;
+	} else if (ret == -EINPROGRESS) {
+		end = MIG_S_POSTCOMMIT_UNKNOWN;
+		pr_err("migration: commit sent but `running` not confirmed: the guest stays paused here; resume it (ternctl cont) or discard it once the destination is known to run");
+	} else {
+		end = atomic_load(&mig->cancelled) ? MIG_S_CANCELLED :
+						     MIG_S_FAILED;
+	}
+	if (ret)
+		source_undo(mig, ret);
+	mig_set_state(mig, end);
+	free(mig->chunk);
+	mig->chunk = NULL;
+	mig_session_end(mig);
+	return ret;
+}
+
+int mig__migrate(struct mig *mig, const char *uri)
+{
+	int fd, ret;
+
+	ret = mig_connect(uri, &fd);
+	if (ret) {
+		pr_err("migration: cannot connect to '%s': %d", uri, ret);
+		return ret;
+	}
+	ret = mig__migrate_fd(mig, fd, fd);
+	close(fd);
+	return ret;
+}

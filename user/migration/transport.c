@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Migration transports: "tcp:HOST:PORT" and "unix:PATH".  The source
+ * connects; the destination listens and accepts one connection, giving up
+ * on timeout or cancel.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "migration/internal.h"
+
+struct mig_addr {
+	int family;
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+static int parse_unix(const char *path, struct mig_addr *a)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&a->ss;
+
+	if (!*path || strlen(path) >= sizeof(sun->sun_path))
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, path);
+	a->family = AF_UNIX;
+	a->len = sizeof(*sun);
+	return 0;
+}
+
+static int parse_tcp(const char *hostport, bool passive, struct mig_addr *a)
+{
+	struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = passive ? AI_PASSIVE : 0,
+	};
+	struct addrinfo *res;
+	char host[256];
+	const char *colon = strrchr(hostport, ':');
+	size_t hlen;
+	int ret;
+
+	if (!colon || !colon[1])
+		return -EINVAL;
+	hlen = colon - hostport;
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, hostport, hlen);
+	host[hlen] = 0;
+	/* "[::1]:4444" */
+	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = 0;
+	}
+	ret = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res);
+	if (ret) {
+		pr_err("migration: cannot resolve '%s': %s", hostport,
+		       gai_strerror(ret));
+		return -EINVAL;
+	}
+	memset(a, 0, sizeof(*a));
+	a->family = res->ai_family;
+	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+	a->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int parse_uri(const char *uri, bool passive, struct mig_addr *a)
+{
+	if (!strncmp(uri, "tcp:", 4))
+		return parse_tcp(uri + 4, passive, a);
+	if (!strncmp(uri, "unix:", 5))
+		return parse_unix(uri + 5, a);
+	pr_err("migration: '%s': expected tcp:HOST:PORT or unix:PATH", uri);
+	return -EINVAL;
+}
+
+int mig_connect(const char *uri, int *fd)
+{
+	struct mig_addr a;
+	int ret, s;
+
+	ret = parse_uri(uri, false, &a);
+	if (ret)
+		return ret;
+	s = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&a.ss, a.len)) {
+		ret = -errno;
+		close(s);
+		return ret;
+	}
+	*fd = s;
+	return 0;
+}
+
+int mig__listen(const char *uri, int *lfd)
+{
+	struct mig_addr a;
+	int ret, s, one = 1;
+
+	ret = parse_uri(uri, true, &a);
+	if (ret)
+		return ret;
+	s = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (a.family != AF_UNIX)
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&a.ss, a.len) || listen(s, 1)) {
+		ret = -errno;
+		pr_err("migration: cannot listen on '%s': %s", uri,
+		       strerror(-ret));
+		close(s);
+		return ret;
+	}
+	*lfd = s;
+	return 0;
+}
+
+int mig_accept(struct mig *mig, int lfd, int *fd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = lfd, .events = POLLIN },
+		{ .fd = mig->cancel_fd, .events = POLLIN },
+	};
+	int ret, s;
+
+	/* Waiting for a source has no timeout; only a cancel ends it. */
+	do
+		ret = poll(pfd, 2, -1);
+	while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (pfd[1].revents)
+		return -ECANCELED;
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0)
+		return -errno;
+	*fd = s;
+	return 0;
+}
