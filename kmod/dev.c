@@ -7,13 +7,21 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/uaccess.h>
 #include <linux/tern.h>
 
 #include "dev.h"
+#include "region.h"
 
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct tern_region_create req;
+
 	switch (cmd) {
+	case TERN_CREATE_REGION:
+		if (copy_from_user(&req, (void __user *)arg, sizeof(req)))
+			return -EFAULT;
+		return tern_region_create(&req);
 	default:
 		return -ENOTTY;
 	}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel-version differences, in one place.  Built against Debian's 6.1;
+ * a newer kernel changes the helpers here, not the logic that calls them.
+ */
+#ifndef _TERN_COMPAT_H
+#define _TERN_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/version.h>
+#include <linux/xarray.h>
+
+/*
+ * The folio at @index of a shmem mapping without allocating: NULL for a
+ * hole, a swap entry (xa_is_value) for a page out on swap.
+ */
+static inline struct folio *tern_folio_peek(struct address_space *mapping,
+					    pgoff_t index)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	return __filemap_get_folio(mapping, index, FGP_ENTRY, 0);
+#else
+	return filemap_get_entry(mapping, index);
+#endif
+}
+
+static inline void tern_vma_set_flags(struct vm_area_struct *vma,
+				      unsigned long flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	vma->vm_flags |= flags;
+#else
+	vm_flags_set(vma, flags);
+#endif
+}
+
+#endif /* _TERN_COMPAT_H */

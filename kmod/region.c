@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regions: a shmem file behind an anonymous region fd.  mmap hands the vma
+ * to the shmem file and adds page_mkwrite, so the first write to a clean
+ * page in any mapping (a thread, another process, KVM's GUP) faults here.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/net_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+
+#include "compat.h"
+#include "netlink.h"
+#include "region.h"
+#include "stream.h"
+
+static LIST_HEAD(tern_regions);
+static DEFINE_MUTEX(tern_regions_lock);
+static u32 tern_regions_gen;
+static u32 tern_regions_next_id = 1;
+static u32 tern_regions_nr;
+
+/* shmem's vm_ops plus ours, filled from the first shmem mapping. */
+static struct vm_operations_struct region_vm_ops;
+static const struct vm_operations_struct *region_shmem_vm_ops;
+static DEFINE_MUTEX(region_vm_ops_lock);
+
+static const struct file_operations region_fops;
+
+struct address_space *tern_region_mapping(struct tern_region *r)
+{
+	return r->shmem->f_mapping;
+}
+
+struct tern_region *tern_region_from_file(struct file *file)
+{
+	if (!file || file->f_op != &region_fops)
+		return NULL;
+	return file->private_data;
+}
+
+/*
+ * The write-notify fault: lock the folio so a harvest that re-arms this
+ * page waits until the fault has installed its pte (we return it locked,
+ * and the core unlocks it only after the pte is in place), then mark.
+ */
+static vm_fault_t region_page_mkwrite(struct vm_fault *vmf)
+{
+	struct tern_region *r = vmf->vma->vm_private_data;
+	struct folio *folio = page_folio(vmf->page);
+
+	folio_lock(folio);
+	if (folio->mapping != tern_region_mapping(r)) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	atomic64_inc(&r->track.write_faults);
+	tern_track_mark(r, vmf->pgoff);
+	return VM_FAULT_LOCKED;
+}
+
+/* Each vma holds the region file, so the region outlives its mappings. */
+static void region_vm_open(struct vm_area_struct *vma)
+{
+	struct tern_region *r = vma->vm_private_data;
+
+	get_file(r->file);
+}
+
+static void region_vm_close(struct vm_area_struct *vma)
+{
+	struct tern_region *r = vma->vm_private_data;
+
+	fput(r->file);
+}
+
+static int region_vm_ops_setup(const struct vm_operations_struct *shmem_ops)
+{
+	int ret = 0;
+
+	mutex_lock(&region_vm_ops_lock);
+	if (!region_shmem_vm_ops) {
+		if (shmem_ops->open || shmem_ops->close ||
+		    shmem_ops->page_mkwrite) {
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		region_vm_ops = *shmem_ops;
+		region_vm_ops.open = region_vm_open;
+		region_vm_ops.close = region_vm_close;
+		region_vm_ops.page_mkwrite = region_page_mkwrite;
+		region_shmem_vm_ops = shmem_ops;
+	} else if (region_shmem_vm_ops != shmem_ops) {
+		ret = -EOPNOTSUPP;
+	}
+out:
+	mutex_unlock(&region_vm_ops_lock);
+	return ret;
+}
+
+static int region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct tern_region *r = file->private_data;
+	int ret;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= r->npages ||
+	    vma_pages(vma) > r->npages - vma->vm_pgoff)
+		return -EINVAL;
+
+	tern_vma_set_flags(vma, VM_NOHUGEPAGE | VM_DONTEXPAND);
+	vma_set_file(vma, r->shmem);
+	ret = call_mmap(r->shmem, vma);
+	if (ret)
+		return ret;
+	ret = region_vm_ops_setup(vma->vm_ops);
+	if (ret)
+		return ret;
+	vma->vm_ops = &region_vm_ops;
+	vma->vm_private_data = r;
+	/* Write-notify from the first write: ptes start read-only. */
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags & ~VM_SHARED);
+	get_file(r->file);
+	return 0;
+}
+
+static long region_ioctl_info(struct tern_region *r, void __user *arg)
+{
+	struct tern_region_info info = {
+		.size = r->size,
+		.id = r->id,
+	};
+	struct tern_track_stats st;
+
+	tern_track_get_stats(r, &st);
+	info.round = st.rounds;
+	if (tern_track_is_on(r))
+		info.flags |= TERN_REGION_F_TRACKING;
+	memcpy(info.name, r->name, sizeof(info.name));
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long region_ioctl_harvest(struct tern_region *r, void __user *arg)
+{
+	size_t need = BITS_TO_LONGS(r->npages) * sizeof(unsigned long);
+	struct tern_harvest h;
+	unsigned long *map;
+	long ret;
+
+	if (copy_from_user(&h, arg, sizeof(h)))
+		return -EFAULT;
+	if (h.bitmap_size < need)
+		return -EINVAL;
+	map = kvzalloc(need, GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
+	ret = tern_track_harvest(r, map, &h.round, &h.pages);
+	if (ret)
+		goto out;
+	ret = -EFAULT;
+	if (copy_to_user(u64_to_user_ptr(h.bitmap), map, need))
+		goto out;
+	if (copy_to_user(arg, &h, sizeof(h)))
+		goto out;
+	ret = 0;
+out:
+	kvfree(map);
+	return ret;
+}
+
+static long region_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct tern_region *r = file->private_data;
+	struct tern_track_stats st;
+
+	switch (cmd) {
+	case TERN_REGION_INFO:
+		return region_ioctl_info(r, (void __user *)arg);
+	case TERN_TRACK_START:
+		return arg ? -EINVAL : tern_track_start(r);
+	case TERN_TRACK_STOP:
+		return arg ? -EINVAL : tern_track_stop(r);
+	case TERN_TRACK_HARVEST:
+		return region_ioctl_harvest(r, (void __user *)arg);
+	case TERN_TRACK_STATS:
+		tern_track_get_stats(r, &st);
+		return copy_to_user((void __user *)arg, &st, sizeof(st)) ?
+			-EFAULT : 0;
+	case TERN_STREAM_OPEN:
+		return arg ? -EINVAL : tern_stream_open(r);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void region_free(struct tern_region *r)
+{
+	tern_track_free(&r->track);
+	if (r->shmem)
+		fput(r->shmem);
+	if (r->net)
+		put_net(r->net);
+	kfree(r);
+}
+
+static int region_release(struct inode *inode, struct file *file)
+{
+	struct tern_region *r = file->private_data;
+
+	mutex_lock(&tern_regions_lock);
+	list_del(&r->node);
+	tern_regions_nr--;
+	tern_regions_gen++;
+	mutex_unlock(&tern_regions_lock);
+	tern_nl_notify(r, TERN_EVENT_REGION_DEL);
+	region_free(r);
+	return 0;
+}
+
+static const struct file_operations region_fops = {
+	.owner		= THIS_MODULE,
+	.release	= region_release,
+	.mmap		= region_mmap,
+	.unlocked_ioctl	= region_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static int region_check(const struct tern_region_create *req)
+{
+	size_t len = strnlen(req->name, TERN_REGION_NAME_MAX);
+
+	if (!req->size || req->size % TERN_PAGE_SIZE ||
+	    req->size > TERN_REGION_SIZE_MAX)
+		return -EINVAL;
+	if (req->flags || req->reserved)
+		return -EINVAL;
+	if (!len || len == TERN_REGION_NAME_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* Returns the new region fd, or -errno with nothing allocated. */
+int tern_region_create(const struct tern_region_create *req)
+{
+	char shmem_name[TERN_REGION_NAME_MAX + 8];
+	struct tern_region *r;
+	struct file *file;
+	int fd, ret;
+
+	ret = region_check(req);
+	if (ret)
+		return ret;
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&r->node);
+	memcpy(r->name, req->name, sizeof(r->name));
+	r->size = req->size;
+	r->npages = req->size >> PAGE_SHIFT;
+	r->owner = current_euid();
+	atomic_set(&r->streams, 0);
+
+	ret = tern_track_alloc(&r->track, r->npages);
+	if (ret)
+		goto err_free;
+	snprintf(shmem_name, sizeof(shmem_name), "tern:%s", r->name);
+	r->shmem = shmem_file_setup(shmem_name, r->size, VM_NORESERVE);
+	if (IS_ERR(r->shmem)) {
+		ret = PTR_ERR(r->shmem);
+		r->shmem = NULL;
+		goto err_free;
+	}
+	r->net = get_net(current->nsproxy->net_ns);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_free;
+	}
+	file = anon_inode_getfile("[tern-region]", &region_fops, r, O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	r->file = file;
+
+	mutex_lock(&tern_regions_lock);
+	r->id = tern_regions_next_id++;
+	if (!tern_regions_next_id)
+		tern_regions_next_id = 1;
+	list_add_tail(&r->node, &tern_regions);
+	tern_regions_nr++;
+	tern_regions_gen++;
+	mutex_unlock(&tern_regions_lock);
+
+	tern_nl_notify(r, TERN_EVENT_REGION_NEW);
+	fd_install(fd, file);
+	return fd;
+
+err_fd:
+	put_unused_fd(fd);
+err_free:
+	region_free(r);
+	return ret;
+}
+
+int tern_region_for_each(u32 *cursor, u32 *gen,
+			 int (*fn)(struct tern_region *r, void *arg), void *arg)
+{
+	struct tern_region *r;
+	int ret = 0;
+
+	mutex_lock(&tern_regions_lock);
+	*gen = tern_regions_gen;
+	list_for_each_entry(r, &tern_regions, node) {
+		if (r->id < *cursor)
+			continue;
+		ret = fn(r, arg);
+		if (ret)
+			break;
+		*cursor = r->id + 1;
+	}
+	mutex_unlock(&tern_regions_lock);
+	return ret;
+}
+
+u32 tern_region_count(void)
+{
+	return READ_ONCE(tern_regions_nr);
+}
+
+int __init tern_region_init(void)
+{
+	return 0;
+}
+
+void tern_region_exit(void)
+{
+	WARN_ON(!list_empty(&tern_regions));
+}

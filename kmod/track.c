@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dirty tracking.  The invariant, kept by tern_track_harvest(): a write to
+ * a region is either in the data read for a round or in the next round.
+ * A harvest clears the round's bits, then re-arms each page (waits for any
+ * fault in flight on it, then zaps its ptes in every mapping, KVM's through
+ * the MMU notifier) before the caller reads a byte of it.  A write that
+ * reached the page before the zap is seen by the read after it; a write
+ * after it faults, and page_mkwrite sets the bit for the next round.
+ */
+#include <linux/bitmap.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/tern.h>
+
+#include "netlink.h"
+#include "region.h"
+#include "track.h"
+
+/* Folios locked at once while a run is zapped; bounds the stack frame. */
+#define REARM_BATCH	32
+
+int tern_track_alloc(struct tern_track *t, pgoff_t npages)
+{
+	t->dirty = kvzalloc(BITS_TO_LONGS(npages) * sizeof(unsigned long),
+			    GFP_KERNEL_ACCOUNT);
+	if (!t->dirty)
+		return -ENOMEM;
+	mutex_init(&t->lock);
+	atomic64_set(&t->write_faults, 0);
+	return 0;
+}
+
+void tern_track_free(struct tern_track *t)
+{
+	kvfree(t->dirty);
+	t->dirty = NULL;
+}
+
+bool tern_track_is_on(struct tern_region *r)
+{
+	return READ_ONCE(r->track.on);
+}
+
+/* Called from page_mkwrite with the folio locked, and by stream writes. */
+void tern_track_mark(struct tern_region *r, pgoff_t index)
+{
+	if (READ_ONCE(r->track.on) && index < r->npages)
+		set_bit(index, r->track.dirty);
+}
+
+bool tern_track_next_run(const unsigned long *map, unsigned long size,
+			 unsigned long from, unsigned long *start,
+			 unsigned long *end)
+{
+	*start = find_next_bit(map, size, from);
+	if (*start >= size)
+		return false;
+	*end = find_next_zero_bit(map, size, *start + 1);
+	return true;
+}
+
+/*
+ * Re-arm pages [start, start + n): lock each present folio first, which
+ * waits out a fault that set the bit before our clear but has not yet
+ * installed its writable pte (the core holds the folio lock across that),
+ * then zap, so no writable pte of these pages survives the harvest.
+ */
+static void rearm_batch(struct address_space *mapping, pgoff_t start,
+			pgoff_t n)
+{
+	struct folio *folios[REARM_BATCH];
+	struct folio *folio;
+	unsigned int nr = 0, i;
+	pgoff_t idx;
+
+	for (idx = start; idx < start + n; idx++) {
+		folio = __filemap_get_folio(mapping, idx, 0, 0);
+		if (!folio)
+			continue;
+		if (nr && folios[nr - 1] == folio) {	/* a large folio */
+			folio_put(folio);
+			continue;
+		}
+		folio_lock(folio);
+		folios[nr++] = folio;
+	}
+	unmap_mapping_range(mapping, (loff_t)start << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 0);
+	for (i = 0; i < nr; i++) {
+		folio_unlock(folios[i]);
+		folio_put(folios[i]);
+	}
+}
+
+static void rearm(struct tern_region *r, const unsigned long *map)
+{
+	struct address_space *mapping = tern_region_mapping(r);
+	unsigned long start, end, from = 0;
+	pgoff_t n;
+
+	while (tern_track_next_run(map, r->npages, from, &start, &end)) {
+		for (from = start; from < end; from += n) {
+			n = min_t(pgoff_t, end - from, REARM_BATCH);
+			rearm_batch(mapping, from, n);
+		}
+		cond_resched();
+	}
+}
+
+int tern_track_start(struct tern_region *r)
+{
+	struct tern_track *t = &r->track;
+	int ret = 0;
+
+	mutex_lock(&t->lock);
+	if (t->on) {
+		ret = -EBUSY;
+		goto out;
+	}
+	/* Everything is dirty at first: round 1 carries the whole region. */
+	bitmap_fill(t->dirty, r->npages);
+	WRITE_ONCE(t->on, true);
+out:
+	mutex_unlock(&t->lock);
+	if (!ret)
+		tern_nl_notify(r, TERN_EVENT_TRACK_START);
+	return ret;
+}
+
+int tern_track_stop(struct tern_region *r)
+{
+	struct tern_track *t = &r->track;
+	int ret = 0;
+
+	mutex_lock(&t->lock);
+	if (!t->on) {
+		ret = -EINVAL;
+		goto out;
+	}
+	WRITE_ONCE(t->on, false);
+	bitmap_zero(t->dirty, r->npages);
+out:
+	mutex_unlock(&t->lock);
+	if (!ret)
+		tern_nl_notify(r, TERN_EVENT_TRACK_STOP);
+	return ret;
+}
+
+/*
+ * Take one round into @out (npages bits): the bits are moved out word by
+ * word with xchg, so a fault racing the harvest lands either in @out or in
+ * the tracker, never nowhere; then the round's pages are re-armed.
+ */
+int tern_track_harvest(struct tern_region *r, unsigned long *out,
+		       u64 *round, u64 *pages)
+{
+	unsigned long i, nwords = BITS_TO_LONGS(r->npages);
+	struct tern_track *t = &r->track;
+	u64 t0, ns, nr;
+
+	mutex_lock(&t->lock);
+	if (!t->on) {
+		mutex_unlock(&t->lock);
+		return -ENODATA;
+	}
+	t0 = ktime_get_ns();
+	for (i = 0; i < nwords; i++)
+		out[i] = xchg(&t->dirty[i], 0);
+	rearm(r, out);
+	ns = ktime_get_ns() - t0;
+	nr = bitmap_weight(out, r->npages);
+
+	t->round++;
+	t->last_pages = nr;
+	t->dirtied += nr;
+	t->last_ns = ns;
+	t->total_ns += ns;
+	*round = t->round;
+	*pages = nr;
+	mutex_unlock(&t->lock);
+	tern_nl_notify(r, TERN_EVENT_ROUND);
+	return 0;
+}
+
+void tern_track_get_stats(struct tern_region *r, struct tern_track_stats *st)
+{
+	struct tern_track *t = &r->track;
+
+	mutex_lock(&t->lock);
+	st->rounds = t->round;
+	st->last_pages = t->last_pages;
+	st->dirtied = t->dirtied;
+	st->last_harvest_ns = t->last_ns;
+	st->harvest_ns = t->total_ns;
+	mutex_unlock(&t->lock);
+	st->write_faults = atomic64_read(&t->write_faults);
+}
