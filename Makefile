@@ -40,8 +40,10 @@ HOST_TESTS	:=	# TAP programs run on the build host
 HARNESS_TESTS	:=	# TAP programs run inside the harness VM
 HARNESS_FILES	:=	# extra SRC:DST files for the harness initramfs
 FUZZERS		:=	# libFuzzer binaries; corpus in selftests/tern/fuzz/corpus/NAME
+BENCHES		:=	# benchmarks run on the host by `make bench`
+HARNESS_BENCHES	:=	# benchmarks run inside the harness VM by `make bench`
 
-.PHONY: all module user check check-full check-run demo deps clean FORCE
+.PHONY: all module user bench check check-full check-run demo deps clean FORCE
 all: module user
 
 deps:
@@ -89,6 +91,10 @@ check-run: user
 	@scripts/check.sh --host "$(HOST_TESTS)" --fuzz "$(FUZZERS)" \
 		--harness "$(HARNESS_TESTS)" --files "$(HARNESS_FILES)" \
 		--fuzz-seconds $(FUZZ_SECONDS) --kver $(KVER)
+
+# Benchmarks print ratios measured in the same run; they never fail a build.
+bench: deps module $(BENCHES) $(HARNESS_BENCHES)
+	@scripts/bench.sh --host "$(BENCHES)" --harness "$(HARNESS_BENCHES)"
 
 demo: deps
 	@echo "make demo: live migration is not built yet (issue 7)."
