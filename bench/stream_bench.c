@@ -5,8 +5,10 @@
  * the same bytes, the references a page stream is judged against: write(2)
  * from memory, sendfile(2) from a memfd, splice(2) memfd -> pipe -> socket,
  * and the userspace VMM path (scan a dirty bitmap, skip zero pages, write
- * a record header and the page).  Prints GB/s and sender CPU seconds per
- * GiB, min and median of several runs.  A benchmark: it asserts nothing.
+ * a record header and the page), and, where tern.ko is loaded, the tern
+ * page stream spliced region -> pipe -> socket.  Prints GB/s and sender CPU
+ * seconds per GiB, min and median of several runs.  A benchmark: it asserts
+ * nothing.
  *
  *   stream_bench [MiB] [runs]
  */
@@ -21,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,12 +173,65 @@ static int send_userspace_vmm(int sock, void *mem, int memfd, size_t len)
 	return ret;
 }
 
+/* The region holding the same bytes as mem, when /dev/tern exists. */
+static int region_fd = -1;
+
+static size_t round_bytes(const char *mem, size_t len)
+{
+	size_t n = sizeof(struct tern_stream_hdr) + sizeof(struct tern_page_rec);
+
+	for (size_t i = 0; i < len / PAGE; i++)
+		n += sizeof(struct tern_page_rec) +
+		     (page_is_zero((const uint64_t *)(mem + i * PAGE)) ? 0 : PAGE);
+	return n;
+}
+
+/* One full round of the tern page stream: region -> pipe -> socket. */
+static int send_tern_stream(int sock, void *mem, int memfd, size_t len)
+{
+	size_t want = round_bytes(mem, len), got = 0;
+	int sfd, p[2], ret = 0;
+
+	if (ioctl(region_fd, TERN_TRACK_START, 0))
+		return -1;
+	sfd = ioctl(region_fd, TERN_STREAM_OPEN, 0);
+	if (sfd < 0 || pipe(p))
+		return -1;
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	while (got < want) {
+		ssize_t in = splice(sfd, NULL, p[1], NULL, 1 << 20, SPLICE_F_MOVE);
+
+		if (in <= 0) {
+			ret = -1;
+			break;
+		}
+		got += in;
+		while (in) {
+			ssize_t out = splice(p[0], NULL, sock, NULL, in, SPLICE_F_MOVE);
+
+			if (out <= 0) {
+				ret = -1;
+				goto out;
+			}
+			in -= out;
+		}
+	}
+out:
+	close(p[0]);
+	close(p[1]);
+	close(sfd);
+	ioctl(region_fd, TERN_TRACK_STOP, 0);
+	return ret;
+}
+
 static const struct bench benches[] = {
 	{ "write(2) from memory", send_write },
 	{ "sendfile(2) from memfd", send_sendfile },
 	{ "splice memfd->pipe->socket", send_splice },
 	{ "userspace VMM (bitmap, zero check, records)", send_userspace_vmm },
+	{ "tern page stream, splice", send_tern_stream },
 };
+#define NR_BENCHES	(sizeof(benches) / sizeof(benches[0]))
 
 static void *drain(void *arg)
 {
@@ -222,6 +278,26 @@ static int run_one(const struct bench *b, void *mem, int memfd, size_t len,
 	return ret;
 }
 
+static int setup_region(const char *mem, size_t len)
+{
+	struct tern_region_create rc = { .size = len, .name = "stream_bench" };
+	int dev = open("/dev/tern", O_RDWR | O_CLOEXEC);
+	char *rm;
+
+	if (dev < 0)
+		return -1;
+	region_fd = ioctl(dev, TERN_CREATE_REGION, &rc);
+	close(dev);
+	if (region_fd < 0)
+		return -1;
+	rm = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, region_fd, 0);
+	if (rm == MAP_FAILED)
+		return -1;
+	memcpy(rm, mem, len);
+	munmap(rm, len);
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -234,7 +310,8 @@ int main(int argc, char **argv)
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 256;
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
 	size_t len = mib << 20, i;
-	double best_gbs = 0, gbs_med[4], cpu_med[4];
+	double best_gbs = 0, gbs_med[NR_BENCHES], cpu_med[NR_BENCHES];
+	size_t nr = NR_BENCHES - 1;
 	int memfd;
 	char *mem;
 
@@ -252,10 +329,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < len / 8; i++)
 		((uint64_t *)mem)[i] = (i / (PAGE / 8)) % 8 ? i * 0x9e3779b97f4a7c15ULL : 0;
 
+	if (setup_region(mem, len) == 0)
+		nr = NR_BENCHES;
+	else
+		printf("stream_bench: no /dev/tern here, tern page stream not measured\n");
 	printf("stream_bench: %zu MiB over loopback TCP, %d runs each\n", mib, runs);
 	printf("%-46s %10s %10s %14s %14s\n", "sender", "GB/s min", "GB/s med",
 	       "CPU s/GiB min", "CPU s/GiB med");
-	for (size_t b = 0; b < sizeof(benches) / sizeof(benches[0]); b++) {
+	for (size_t b = 0; b < nr; b++) {
 		double gbs[MAX_RUNS], cpu[MAX_RUNS];
 		struct result r;
 
@@ -277,9 +358,12 @@ int main(int argc, char **argv)
 		       gbs[0], gbs_med[b], cpu[0], cpu_med[b]);
 	}
 	printf("ratios (median): ");
-	for (size_t b = 0; b < sizeof(benches) / sizeof(benches[0]); b++)
+	for (size_t b = 0; b < nr; b++)
 		printf("%s%s %.2fx of best", b ? ", " : "", benches[b].name,
 		       gbs_med[b] / best_gbs);
 	printf("\n");
+	if (nr == NR_BENCHES)
+		printf("tern stream CPU per GiB vs userspace VMM path (median): %.2fx\n",
+		       cpu_med[nr - 1] / cpu_med[nr - 2]);
 	return 0;
 }
