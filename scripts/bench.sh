@@ -18,14 +18,14 @@ stamp="$(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -r) host"
 for b in $HOST; do
 	name=$(basename "$b")
 	echo "== $name ($stamp)"
-	{ echo "# $name, $stamp"; "$b"; } | tee "bench/results/$name.txt"
+	{ echo "# $name, $stamp"; "$b"; } | tee "bench/results/$name-harness.txt"
 done
 if [[ -n $HARNESS ]]; then
 	scripts/harness --mem 4096 --timeout 3600 --out build/harness/bench $HARNESS
 	for b in $HARNESS; do
 		name=$(basename "$b")
 		awk -v n="$name" '$0 == "### begin " n {p = 1; next} /^### end / {p = 0} p' \
-			build/harness/bench/tap.log >"bench/results/$name.txt"
-		sed -i "1i # $name, $stamp, inside the harness VM (TCG)" "bench/results/$name.txt"
+			build/harness/bench/tap.log >"bench/results/$name-harness.txt"
+		sed -i "1i # $name, $stamp, inside the harness VM (TCG)" "bench/results/$name-harness.txt"
 	done
 fi
