@@ -18,7 +18,7 @@ stamp="$(date -u +%Y-%m-%d) on $(nproc) cores, $(uname -r) host"
 for b in $HOST; do
 	name=$(basename "$b")
 	echo "== $name ($stamp)"
-	{ echo "# $name, $stamp"; "$b"; } | tee "bench/results/$name-harness.txt"
+	{ echo "# $name, $stamp"; "$b"; } | tee "bench/results/$name.txt"
 done
 if [[ -n $HARNESS ]]; then
 	scripts/harness --mem 4096 --timeout 3600 --out build/harness/bench $HARNESS
