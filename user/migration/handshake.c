@@ -63,7 +63,7 @@ int mig_hello_send(struct mig *mig)
 	    nla_put_u32(msg, MIG_A_VERSION_MIN, mig->p.version_min) ||
 	    nla_put_u32(msg, MIG_A_VERSION_MAX, mig->p.version_max) ||
 	    nla_put_u32(msg, MIG_A_CAPS, mig->p.caps) ||
-	    nla_put_u32(msg, MIG_A_CAPS_REQUIRED, mig->p.caps_required) ||
+	    nla_put_u32(msg, MIG_A_CAPS_REQUIRED, mig->caps_req) ||
 	    nla_put_u32(msg, MIG_A_TRACKER, mig->tracker) ||
 	    nla_put_string(msg, MIG_A_CPU_MODEL, m.cpu_model ? m.cpu_model : "") ||
 	    nla_put(msg, MIG_A_CPUID, m.cpuid_len, m.cpuid) ||
@@ -280,11 +280,11 @@ int mig_welcome_recv(struct mig *mig)
 		return mig_fail(mig, -EPROTO,
 				"destination agreed to capabilities 0x%x, not offered",
 				caps & ~mig->p.caps);
-	if (mig->p.caps_required & ~caps)
+	if (mig->caps_req & ~caps)
 		return mig_fail(mig, -EPROTONOSUPPORT,
 				"capability '%s' required here was refused",
-				cap_name(mig->p.caps_required & ~caps &
-					 -(mig->p.caps_required & ~caps)));
+				cap_name(mig->caps_req & ~caps &
+					 -(mig->caps_req & ~caps)));
 	mig->version = ver;
 	mig->caps = caps;
 	return 0;

@@ -128,6 +128,7 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
 	ret = mig_session_begin(mig, rfd, wfd);
 	if (ret)
 		return ret;
+	mig->is_source = false;
 	mig->committed = false;
 	mig->chunk = malloc(MIG_CHUNK_DATA_MAX);
 	ret = mig->chunk ? receive(mig) : -ENOMEM;

@@ -36,6 +36,7 @@ struct mig {
 	int cancel_fd;			/* eventfd, written by mig__cancel */
 	atomic_bool cancelled;
 	atomic_bool busy;		/* one migration at a time */
+	bool is_source;			/* error positions: sent vs received */
 
 	pthread_mutex_t lock;		/* guards st */
 	struct mig_stats st;
@@ -47,6 +48,7 @@ struct mig {
 	unsigned int nr_blocks;
 	uint32_t version;		/* agreed */
 	uint32_t caps;			/* agreed */
+	uint32_t caps_req;		/* source: required, as sent */
 	enum mig_tracker tracker;
 
 	uint8_t *chunk;			/* one chunk's payload */

@@ -64,8 +64,6 @@ struct mig *mig__new(const struct mig_vm_ops *ops, void *vm,
 		mig->p.timeout_ms = 30000;
 	if (!mig->p.max_rounds)
 		mig->p.max_rounds = 30;
-	if (!ops->stream_round)
-		mig->p.caps &= ~MIG_CAP_KSTREAM;
 	mig->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (mig->cancel_fd < 0) {
 		free(mig);
@@ -127,21 +125,24 @@ enum mig_state mig_state(struct mig *mig)
 /* Record the first failure as "<phase>, byte <n>: <why>" and return err. */
 int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 {
+	unsigned long long pos;
 	char why[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* Where in our own direction of the stream: sent or received. */
+	pos = mig->is_source ? mig->conn.tx_off : mig->conn.msg_pos;
 	pthread_mutex_lock(&mig->lock);
 	if (!mig->st.error[0])
 		snprintf(mig->st.error, sizeof(mig->st.error),
-			 "%s, byte %llu: %s", mig->phase ? mig->phase : "setup",
-			 (unsigned long long)mig->conn.msg_pos, why);
+			 "%s, byte %llu %s: %s", mig->phase ? mig->phase : "setup",
+			 pos, mig->is_source ? "sent" : "received", why);
 	pthread_mutex_unlock(&mig->lock);
-	pr_err("migration failed: %s, byte %llu: %s",
-	       mig->phase ? mig->phase : "setup",
-	       (unsigned long long)mig->conn.msg_pos, why);
+	pr_err("migration failed: %s, byte %llu %s: %s",
+	       mig->phase ? mig->phase : "setup", pos,
+	       mig->is_source ? "sent" : "received", why);
 	return err < 0 ? err : -EPROTO;
 }
 

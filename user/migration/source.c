@@ -44,6 +44,7 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
 	ret = mig_session_begin(mig, rfd, wfd);
 	if (ret)
 		return ret;
+	mig->is_source = true;
 	mig->committed = false;
 	mig->tracking = false;
 	mig->conn.max_bw = mig->p.max_bandwidth;
@@ -54,11 +55,15 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
 	}
 	mig->tracker = (mig->p.caps & MIG_CAP_KSTREAM) && mig->ops->stream_round ?
 		MIG_TRACKER_TERN : MIG_TRACKER_DIRTY_LOG;
+	/* tern.ko always sends zero pages as bare headers. */
+	mig->caps_req = mig->p.caps_required |
+		(mig->tracker == MIG_TRACKER_TERN ? MIG_CAP_ZERO_PAGES : 0);
 	ret = mig_hello_send(mig);
 	if (!ret)
 		ret = mig_welcome_recv(mig);
 	if (!ret && mig->tracker == MIG_TRACKER_TERN &&
 	    !(mig->caps & MIG_CAP_KSTREAM)) {
+		/* Refused: fall back to the dirty log if the VM has one. */
 		if (!mig->ops->dirty_sync)
 			ret = mig_fail(mig, -EPROTONOSUPPORT,
 				       "kernel page stream refused and no dirty log here");

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A fake VM for migration tests and the receive fuzzer: malloc'd RAM
+ * blocks, a writer thread standing in for the vCPUs (stamps pages, marks
+ * a userspace dirty bitmap), an opaque device-state blob, and hooks that
+ * make a destination slow or failing at a chosen step.
+ */
+#ifndef TERN_SELFTEST_MIG_FAKEVM_H
+#define TERN_SELFTEST_MIG_FAKEVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "migration/migration.h"
+
+struct fakevm_cfg {
+	uint64_t ram_size;		/* "/machine" "ram0" */
+	uint64_t vga_size;		/* "/machine/pci0/00:02.0/vga" "vram", 0: none */
+	uint64_t rom_size;		/* "/machine" "bios.rom", non-migratable */
+	const char *ram_name;		/* default "ram0" */
+	bool kstream;			/* offer ops->stream_round (tern path) */
+	const char *cpu_model;		/* default "tern-test-v1" */
+	uint8_t cpuid_extra;		/* OR'd into CPUID byte 1 */
+	uint32_t blk_version;		/* virtio-blk vmstate version, default 2 */
+	uint32_t blk_min_version;	/* default 1 */
+	bool extra_device;		/* add "/machine/pci0/00:05.0/virtio-rng" */
+	unsigned int write_rate;	/* writer: page writes per ms, 0: none */
+	uint32_t seed;
+	unsigned int state_size;	/* device-state blob bytes, default 9000 */
+};
+
+struct fakevm;
+
+extern const struct mig_vm_ops fakevm_ops;
+/* The same plus stream_round: pages come as a tern.ko-style stream. */
+extern const struct mig_vm_ops fakevm_kstream_ops;
+
+struct fakevm *fakevm_new(const struct fakevm_cfg *cfg);
+void fakevm_free(struct fakevm *vm);
+/* Fill RAM with a pattern: half the pages zero, the rest stamped. */
+void fakevm_fill(struct fakevm *vm, uint8_t pattern);
+void fakevm_writer_start(struct fakevm *vm);
+void fakevm_writer_stop(struct fakevm *vm);
+uint64_t fakevm_writes(struct fakevm *vm);
+
+bool fakevm_running(struct fakevm *vm);	/* not paused, not stopped */
+bool fakevm_started(struct fakevm *vm);	/* destination: start() called */
+unsigned int fakevm_throttle(struct fakevm *vm);
+bool fakevm_tracking(struct fakevm *vm);
+
+/* Hooks for destinations. */
+void fakevm_set_load_delay(struct fakevm *vm, unsigned int ms);
+void fakevm_set_start_delay(struct fakevm *vm, unsigned int ms);
+void fakevm_set_load_error(struct fakevm *vm, int err);
+
+/*
+ * 0 if every migratable block and the device state of dst equal src's and
+ * dst's non-migratable blocks still hold `untouched`; else -1 and why.
+ */
+int fakevm_compare(struct fakevm *src, struct fakevm *dst, uint8_t untouched,
+		   char *why, unsigned int len);
+/* 0 if every block of vm still holds only `pattern` bytes. */
+int fakevm_untouched(struct fakevm *vm, uint8_t pattern);
+
+#endif /* TERN_SELFTEST_MIG_FAKEVM_H */

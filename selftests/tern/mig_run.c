@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Run one migration source -> relay -> destination inside the test process
+ * (see mig_run.h).  The relay is where cuts and stalls happen; the source
+ * and destination only ever see a socket that breaks or goes quiet.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mig_run.h"
+
+struct relay {
+	struct mig_run *r;
+	int a, b;		/* a: source side, b: destination side */
+	atomic_bool stop;
+};
+
+struct side {
+	struct mig_run *r;
+	int fd;
+	bool src;
+};
+
+void mig_run_init(struct mig_run *r, struct fakevm *src, struct fakevm *dst,
+		  struct mig *msrc, struct mig *mdst)
+{
+	memset(r, 0, sizeof(*r));
+	r->src = src;
+	r->dst = dst;
+	r->msrc = msrc;
+	r->mdst = mdst;
+	r->cut_fwd = r->cut_back = r->stall_back = MIG_RUN_NONE;
+	r->cancel_src_at = r->cancel_dst_at = MIG_S_NONE;
+	r->dst_fill = 0xaa;
+}
+
+void mig_run_free(struct mig_run *r)
+{
+	free(r->rec);
+	r->rec = NULL;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static void record(struct mig_run *r, const uint8_t *p, size_t n)
+{
+	size_t cap = r->rec_len + n;
+
+	if (!r->record)
+		return;
+	r->rec = realloc(r->rec, cap);
+	memcpy(r->rec + r->rec_len, p, n);
+	r->rec_len += n;
+}
+
+/* Forward one direction; false once it is closed (or cut). */
+static bool pump(struct relay *rl, int from, int to, uint64_t *done,
+		 uint64_t cut, uint64_t stall, bool fwd, bool *cutnow)
+{
+	uint8_t buf[65536];
+	size_t want = sizeof(buf);
+	ssize_t n;
+
+	if (cut != MIG_RUN_NONE && cut - *done < want)
+		want = cut - *done;
+	if (stall != MIG_RUN_NONE && stall - *done < want)
+		want = stall - *done;
+	if (!want) {
+		*cutnow = cut != MIG_RUN_NONE && *done >= cut;
+		return true;	/* stalled: hold everything */
+	}
+	n = read(from, buf, want);
+	if (n <= 0) {
+		shutdown(to, SHUT_WR);
+		return false;
+	}
+	if (fwd)
+		record(rl->r, buf, n);
+	write_all(to, buf, n);
+	*done += n;
+	*cutnow = cut != MIG_RUN_NONE && *done >= cut;
+	return true;
+}
+
+static void *relay_main(void *arg)
+{
+	struct relay *rl = arg;
+	struct mig_run *r = rl->r;
+	bool fwd = true, back = true, cut = false;
+	struct pollfd p[2];
+
+	while ((fwd || back) && !cut && !atomic_load(&rl->stop)) {
+		bool back_held = r->stall_back != MIG_RUN_NONE &&
+			r->back_bytes >= r->stall_back;
+
+		p[0] = (struct pollfd){ .fd = fwd ? rl->a : -1, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = back && !back_held ? rl->b : -1,
+					.events = POLLIN };
+		if (poll(p, 2, 50) <= 0)
+			continue;
+		if (p[0].revents)
+			fwd = pump(rl, rl->a, rl->b, &r->fwd_bytes, r->cut_fwd,
+				   MIG_RUN_NONE, true, &cut);
+		if (!cut && p[1].revents)
+			back = pump(rl, rl->b, rl->a, &r->back_bytes, r->cut_back,
+				    r->stall_back, false, &cut);
+	}
+	/* A cut: both peers see the connection end at once. */
+	shutdown(rl->a, SHUT_RDWR);
+	shutdown(rl->b, SHUT_RDWR);
+	return NULL;
+}
+
+static void *side_main(void *arg)
+{
+	struct side *s = arg;
+
+	if (s->src)
+		s->r->src_ret = mig__migrate_fd(s->r->msrc, s->fd, s->fd);
+	else
+		s->r->dst_ret = mig__incoming_fd(s->r->mdst, s->fd, s->fd);
+	return NULL;
+}
+
+static void maybe_cancel(struct mig_run *r)
+{
+	struct mig_stats st;
+
+	if (r->cancelled)
+		return;
+	if (r->cancel_src_at != MIG_S_NONE) {
+		mig__query(r->msrc, &st);
+		if (st.state == r->cancel_src_at) {
+			mig__cancel(r->msrc);
+			r->cancelled = true;
+		}
+	}
+	if (r->cancel_dst_at != MIG_S_NONE) {
+		mig__query(r->mdst, &st);
+		if (st.state == r->cancel_dst_at) {
+			mig__cancel(r->mdst);
+			r->cancelled = true;
+		}
+	}
+}
+
+int mig_run(struct mig_run *r)
+{
+	int sa[2], sb[2];
+	struct relay rl = { .r = r };
+	struct side ss = { .r = r, .src = true }, sd = { .r = r };
+	pthread_t trelay, tsrc, tdst;
+	struct timespec tick = { 0, 200000 };
+	bool src_done = false;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sa) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb))
+		return -errno;
+	ss.fd = sa[0];
+	rl.a = sa[1];
+	rl.b = sb[0];
+	sd.fd = sb[1];
+	pthread_create(&trelay, NULL, relay_main, &rl);
+	if (!r->no_dest)
+		pthread_create(&tdst, NULL, side_main, &sd);
+	pthread_create(&tsrc, NULL, side_main, &ss);
+
+	/* Watch the states for a cancel point until the source is done. */
+	while (!src_done) {
+		maybe_cancel(r);
+		if (pthread_tryjoin_np(tsrc, NULL) == 0)
+			src_done = true;
+		else
+			nanosleep(&tick, NULL);
+	}
+	close(sa[0]);
+	if (!r->no_dest) {
+		while (pthread_tryjoin_np(tdst, NULL)) {
+			maybe_cancel(r);
+			nanosleep(&tick, NULL);
+		}
+	}
+	close(sb[1]);
+	atomic_store(&rl.stop, true);
+	pthread_join(trelay, NULL);
+	close(sa[1]);
+	close(sb[0]);
+	mig__query(r->msrc, &r->src_st);
+	if (r->mdst)
+		mig__query(r->mdst, &r->dst_st);
+	return 0;
+}
+
+int mig_run_check(struct mig_run *r, char *why, size_t len)
+{
+	bool running = fakevm_running(r->src);
+	bool started = fakevm_started(r->dst);
+
+	if (started && running) {
+		snprintf(why, len, "guest runs on both sides");
+		return -1;
+	}
+	if (r->src_ret == 0) {
+		if (r->src_st.state != MIG_S_COMPLETED || !started ||
+		    r->dst_ret) {
+			snprintf(why, len, "source says done (%s) but destination %s (%d)",
+				 mig__state_name(r->src_st.state),
+				 started ? "started" : "did not start", r->dst_ret);
+			return -1;
+		}
+	} else if (r->src_ret == -EINPROGRESS) {
+		if (r->src_st.state != MIG_S_POSTCOMMIT_UNKNOWN || running) {
+			snprintf(why, len, "postcommit: state %s, source %s",
+				 mig__state_name(r->src_st.state),
+				 running ? "running" : "paused");
+			return -1;
+		}
+	} else {
+		if ((r->src_st.state != MIG_S_FAILED &&
+		     r->src_st.state != MIG_S_CANCELLED) || !running || started ||
+		    fakevm_tracking(r->src) || fakevm_throttle(r->src)) {
+			snprintf(why, len, "failed (%d) but state %s, source %s, destination %s",
+				 r->src_ret, mig__state_name(r->src_st.state),
+				 running ? "running" : "paused",
+				 started ? "started" : "not started");
+			return -1;
+		}
+		if (!r->src_st.error[0]) {
+			snprintf(why, len, "failed without an error message");
+			return -1;
+		}
+	}
+	if (!started && !r->no_dest && r->dst_ret == 0) {
+		snprintf(why, len, "destination returned 0 without starting");
+		return -1;
+	}
+	if (started)
+		return fakevm_compare(r->src, r->dst, r->dst_fill, why, len);
+	return 0;
+}
+
+long mig_stream_find(const uint8_t *s, size_t len, uint32_t type)
+{
+	uint32_t t, l;
+	size_t off = 0;
+
+	while (off + 8 <= len) {
+		memcpy(&t, s + off, 4);
+		memcpy(&l, s + off + 4, 4);
+		if (le32toh(t) == type)
+			return off;
+		off += 8 + le32toh(l);
+	}
+	return -1;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One migration between two fake VMs in this process, through a relay
+ * thread that records the stream and can cut it, or stall one direction,
+ * at a byte offset; and the "no guest lost" check every fault test uses.
+ */
+#ifndef TERN_SELFTEST_MIG_RUN_H
+#define TERN_SELFTEST_MIG_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "migration/migration.h"
+#include "mig_fakevm.h"
+
+#define MIG_RUN_NONE	UINT64_MAX
+
+struct mig_run {
+	/* inputs */
+	struct fakevm *src, *dst;
+	struct mig *msrc, *mdst;
+	uint64_t cut_fwd, cut_back;	/* close both sides after N bytes */
+	uint64_t stall_back;		/* stop forwarding back after N bytes */
+	bool no_dest;			/* nobody answers: the source waits */
+	bool record;			/* keep the forward stream */
+	enum mig_state cancel_src_at;	/* cancel once the source is here */
+	enum mig_state cancel_dst_at;
+	uint8_t dst_fill;		/* what dst's RAM held before (0xaa) */
+	/* outputs */
+	int src_ret, dst_ret;
+	struct mig_stats src_st, dst_st;
+	uint64_t fwd_bytes, back_bytes;
+	uint8_t *rec;
+	size_t rec_len;
+	bool cancelled;			/* the cancel was issued */
+};
+
+void mig_run_init(struct mig_run *r, struct fakevm *src, struct fakevm *dst,
+		  struct mig *msrc, struct mig *mdst);
+int mig_run(struct mig_run *r);
+void mig_run_free(struct mig_run *r);
+
+/*
+ * Who runs the guest (DESIGN.md rule 7): 0 if the outcome is one of the
+ * documented ones, else -1 with the reason in why.
+ */
+int mig_run_check(struct mig_run *r, char *why, size_t len);
+
+/* Offset of the first message of `type` in a recorded stream, or -1. */
+long mig_stream_find(const uint8_t *s, size_t len, uint32_t type);
+
+#endif /* TERN_SELFTEST_MIG_RUN_H */

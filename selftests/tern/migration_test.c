@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The migration protocol between two fake VMs on this host: a guest whose
+ * writer keeps dirtying pages arrives byte for byte (dirty-log and
+ * kernel-stream paths, socketpair, TCP and unix sockets); incompatible
+ * machines are refused before any page with a message naming the
+ * difference; auto-converge and the round limit behave as documented.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "lib/log.h"
+#include "mig_run.h"
+#include "test_util.h"
+
+#define MiB	(1ull << 20)
+
+static const struct fakevm_cfg base_cfg = {
+	.ram_size = 16 * MiB,
+	.vga_size = 256 << 10,
+	.rom_size = 64 << 10,
+	.write_rate = 50,
+};
+
+struct pair {
+	struct fakevm *src, *dst;
+	struct mig *msrc, *mdst;
+	struct mig_run r;
+};
+
+static void pair_setup(struct __test_metadata *_metadata, struct pair *p,
+		       const struct fakevm_cfg *scfg,
+		       const struct fakevm_cfg *dcfg,
+		       const struct mig_params *sp, const struct mig_params *dp,
+		       bool kstream)
+{
+	struct fakevm_cfg s = *scfg, d = *dcfg;
+
+	s.seed = 1;
+	d.seed = 2;
+	d.write_rate = 0;
+	p->src = fakevm_new(&s);
+	p->dst = fakevm_new(&d);
+	ASSERT_NE(NULL, p->src);
+	ASSERT_NE(NULL, p->dst);
+	fakevm_fill(p->src, 0);
+	fakevm_fill(p->dst, 0xaa);
+	p->msrc = mig__new(kstream ? &fakevm_kstream_ops : &fakevm_ops,
+			   p->src, sp);
+	p->mdst = mig__new(&fakevm_ops, p->dst, dp);
+	ASSERT_NE(NULL, p->msrc);
+	ASSERT_NE(NULL, p->mdst);
+	mig_run_init(&p->r, p->src, p->dst, p->msrc, p->mdst);
+	fakevm_writer_start(p->src);
+}
+
+static void pair_free(struct pair *p)
+{
+	mig_run_free(&p->r);
+	mig__free(p->msrc);
+	mig__free(p->mdst);
+	fakevm_free(p->src);
+	fakevm_free(p->dst);
+}
+
+/* The writer must still be going: the guest on the source lives. */
+static bool writer_alive(struct fakevm *vm)
+{
+	uint64_t before = fakevm_writes(vm);
+
+	usleep(20000);
+	return fakevm_writes(vm) > before;
+}
+
+static void expect_success(struct __test_metadata *_metadata, struct pair *p)
+{
+	char why[256];
+
+	ASSERT_EQ(0, mig_run(&p->r));
+	ASSERT_EQ(0, p->r.src_ret) TH_LOG("source: %s", p->r.src_st.error);
+	ASSERT_EQ(0, p->r.dst_ret) TH_LOG("destination: %s", p->r.dst_st.error);
+	ASSERT_EQ(0, mig_run_check(&p->r, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(MIG_S_COMPLETED, p->r.src_st.state);
+	ASSERT_EQ(MIG_S_COMPLETED, p->r.dst_st.state);
+	ASSERT_FALSE(fakevm_running(p->src));
+	ASSERT_TRUE(fakevm_started(p->dst));
+	ASSERT_FALSE(fakevm_tracking(p->src));
+}
+
+static void expect_refused(struct __test_metadata *_metadata, struct pair *p,
+			   const char *needle)
+{
+	char why[256];
+
+	ASSERT_EQ(0, mig_run(&p->r));
+	ASSERT_GT(0, p->r.src_ret);
+	ASSERT_GT(0, p->r.dst_ret);
+	ASSERT_EQ(0, mig_run_check(&p->r, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(MIG_S_FAILED, p->r.src_st.state);
+	ASSERT_NE(NULL, strstr(p->r.dst_st.error, needle))
+		TH_LOG("destination error '%s' lacks '%s'", p->r.dst_st.error,
+		       needle);
+	/* The source learns why from the destination's error message. */
+	ASSERT_NE(NULL, strstr(p->r.src_st.error, needle))
+		TH_LOG("source error '%s' lacks '%s'", p->r.src_st.error, needle);
+	/* Refused before any page: destination memory as it was. */
+	ASSERT_EQ(0, p->r.dst_st.pages);
+	ASSERT_EQ(0, fakevm_untouched(p->dst, 0xaa));
+	ASSERT_FALSE(fakevm_started(p->dst));
+	ASSERT_TRUE(writer_alive(p->src));
+}
+
+TEST(dirty_log_busy_guest_arrives_intact)
+{
+	struct pair p;
+
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, NULL, false);
+	expect_success(_metadata, &p);
+	ASSERT_LE(2, p.r.src_st.rounds);
+	ASSERT_LT(0, p.r.src_st.pages);
+	ASSERT_LT(0, p.r.src_st.zero_pages);
+	ASSERT_EQ(p.r.src_st.pages, p.r.dst_st.pages);
+	ASSERT_EQ(p.r.src_st.zero_pages, p.r.dst_st.zero_pages);
+	ASSERT_EQ(p.r.src_st.rounds, p.r.dst_st.rounds);
+	ASSERT_LT(0, p.r.src_st.bandwidth);
+	ASSERT_EQ(MIG_TRACKER_DIRTY_LOG, p.r.dst_st.tracker);
+	ASSERT_LT(0, fakevm_writes(p.src));
+	TH_LOG("dirty log: %llu rounds, %llu pages, %llu zero, %llu bytes, downtime %llu ms, %llu MB/s",
+	       (unsigned long long)p.r.src_st.rounds,
+	       (unsigned long long)p.r.src_st.pages,
+	       (unsigned long long)p.r.src_st.zero_pages,
+	       (unsigned long long)p.r.src_st.bytes,
+	       (unsigned long long)p.r.src_st.downtime_ms,
+	       (unsigned long long)(p.r.src_st.bandwidth >> 20));
+	pair_free(&p);
+}
+
+TEST(kernel_stream_busy_guest_arrives_intact)
+{
+	struct pair p;
+
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, NULL, true);
+	expect_success(_metadata, &p);
+	ASSERT_LE(2, p.r.src_st.rounds);
+	ASSERT_EQ(MIG_TRACKER_TERN, p.r.dst_st.tracker);
+	ASSERT_LT(0, p.r.dst_st.zero_pages);
+	pair_free(&p);
+}
+
+TEST(zero_pages_sent_whole_when_not_agreed)
+{
+	struct mig_params dp;
+	struct pair p;
+
+	mig__default_params(&dp);
+	dp.caps &= ~(1u << 1);	/* MIG_CAP_ZERO_PAGES */
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, &dp, false);
+	expect_success(_metadata, &p);
+	ASSERT_EQ(0, p.r.dst_st.zero_pages);
+	pair_free(&p);
+}
+
+struct incoming_arg {
+	struct mig *mig;
+	int lfd;
+	int ret;
+};
+
+static void *incoming_main(void *arg)
+{
+	struct incoming_arg *a = arg;
+
+	a->ret = mig__incoming_listener(a->mig, a->lfd);
+	return NULL;
+}
+
+static void over_uri(struct __test_metadata *_metadata, const char *listen_uri,
+		     bool tcp)
+{
+	struct incoming_arg a = { 0 };
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	char uri[128];
+	pthread_t t;
+	struct pair p;
+	char why[256];
+
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, NULL, false);
+	ASSERT_EQ(0, mig__listen(listen_uri, &a.lfd));
+	if (tcp) {
+		ASSERT_EQ(0, getsockname(a.lfd, (struct sockaddr *)&sin, &slen));
+		snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%u", ntohs(sin.sin_port));
+	} else {
+		snprintf(uri, sizeof(uri), "%s", listen_uri);
+	}
+	a.mig = p.mdst;
+	pthread_create(&t, NULL, incoming_main, &a);
+	p.r.src_ret = mig__migrate(p.msrc, uri);
+	pthread_join(t, NULL);
+	close(a.lfd);
+	p.r.dst_ret = a.ret;
+	mig__query(p.msrc, &p.r.src_st);
+	mig__query(p.mdst, &p.r.dst_st);
+	ASSERT_EQ(0, p.r.src_ret) TH_LOG("%s", p.r.src_st.error);
+	ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why))) TH_LOG("%s", why);
+	pair_free(&p);
+}
+
+TEST(over_tcp_loopback)
+{
+	over_uri(_metadata, "tcp:127.0.0.1:0", true);
+}
+
+TEST(over_unix_socket)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "unix:/tmp/tern-mig-test.%d", getpid());
+	unlink(path + 5);
+	over_uri(_metadata, path, false);
+	unlink(path + 5);
+}
+
+TEST(bad_uri_refused)
+{
+	int fd;
+
+	ASSERT_EQ(-EINVAL, mig__listen("udp:1.2.3.4:5", &fd));
+	ASSERT_EQ(-EINVAL, mig__listen("tcp:nocolon", &fd));
+}
+
+TEST(ram_size_mismatch_refused)
+{
+	struct fakevm_cfg d = base_cfg;
+	struct pair p;
+
+	d.ram_size = 8 * MiB;
+	pair_setup(_metadata, &p, &base_cfg, &d, NULL, NULL, false);
+	expect_refused(_metadata, &p, "RAM block '/machine' 'ram0': size 0x1000000 on the source, 0x800000 here");
+	pair_free(&p);
+}
+
+TEST(missing_block_refused)
+{
+	struct fakevm_cfg d = base_cfg;
+	struct pair p;
+
+	d.vga_size = 0;
+	pair_setup(_metadata, &p, &base_cfg, &d, NULL, NULL, false);
+	expect_refused(_metadata, &p, "'vram' of the source does not exist here");
+	pair_free(&p);
+}
+
+TEST(extra_block_here_refused)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct pair p;
+
+	s.vga_size = 0;
+	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
+	expect_refused(_metadata, &p, "'vram' exists here but not on the source");
+	pair_free(&p);
+}
+
+TEST(renamed_block_refused)
+{
+	struct fakevm_cfg d = base_cfg;
+	struct pair p;
+
+	d.ram_name = "pc.ram";
+	pair_setup(_metadata, &p, &base_cfg, &d, NULL, NULL, false);
+	expect_refused(_metadata, &p, "'ram0' of the source does not exist here");
+	pair_free(&p);
+}
+
+TEST(required_capability_refused)
+{
+	struct mig_params dp;
+	struct pair p;
+
+	/* The kernel stream needs zero pages as headers; dst refuses them. */
+	mig__default_params(&dp);
+	dp.caps &= ~(1u << 1);
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, &dp, true);
+	expect_refused(_metadata, &p, "capability 'zero-pages' required by the source");
+	pair_free(&p);
+}
+
+TEST(protocol_version_refused)
+{
+	struct mig_params sp;
+	struct pair p;
+
+	mig__default_params(&sp);
+	sp.version_min = 2;
+	sp.version_max = 3;
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, &sp, NULL, false);
+	expect_refused(_metadata, &p, "protocol versions 2..3 on the source, 1..1 here");
+	pair_free(&p);
+}
+
+TEST(device_version_refused)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct pair p;
+
+	s.blk_version = 5;
+	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
+	expect_refused(_metadata, &p, "device '/machine/pci0/00:03.0/virtio-blk': source saves version 5, this side loads 1..2");
+	pair_free(&p);
+}
+
+TEST(older_device_version_accepted)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct pair p;
+
+	s.blk_version = 1;
+	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
+	expect_success(_metadata, &p);
+	pair_free(&p);
+}
+
+TEST(missing_device_refused)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct pair p;
+
+	s.extra_device = true;
+	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
+	expect_refused(_metadata, &p, "device '/machine/pci0/00:05.0/virtio-rng' of the source does not exist here");
+	pair_free(&p);
+}
+
+TEST(cpu_model_and_features_refused)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct pair p;
+
+	s.cpu_model = "tern-test-v2";
+	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
+	expect_refused(_metadata, &p, "vCPU model 'tern-test-v2' on the source, 'tern-test-v1' here");
+	pair_free(&p);
+
+	s = base_cfg;
+	s.cpuid_extra = 0x02;
+	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
+	expect_refused(_metadata, &p, "CPUID feature bit 9 on the source is missing here");
+	pair_free(&p);
+}
+
+TEST(device_state_refused_resumes_source)
+{
+	struct pair p;
+	char why[256];
+
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, NULL, false);
+	fakevm_set_load_error(p.dst, -EINVAL);
+	ASSERT_EQ(0, mig_run(&p.r));
+	ASSERT_GT(0, p.r.src_ret);
+	ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_NE(NULL, strstr(p.r.src_st.error, "loading the machine state"))
+		TH_LOG("%s", p.r.src_st.error);
+	ASSERT_TRUE(writer_alive(p.src));
+	pair_free(&p);
+}
+
+/* A guest dirtying faster than the cap: throttled until it fits. */
+TEST(auto_converge_throttles_until_it_fits)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct mig_params sp;
+	struct pair p;
+
+	s.ram_size = 4 * MiB;
+	s.write_rate = 400;
+	mig__default_params(&sp);
+	sp.max_bandwidth = 40 * MiB;
+	sp.downtime_limit_ms = 20;
+	sp.max_rounds = 200;
+	pair_setup(_metadata, &p, &s, &s, &sp, NULL, false);
+	expect_success(_metadata, &p);
+	ASSERT_LT(0, p.r.src_st.throttle_pct);
+	TH_LOG("converged after %llu rounds at throttle %u%%",
+	       (unsigned long long)p.r.src_st.rounds, p.r.src_st.throttle_pct);
+	pair_free(&p);
+}
+
+TEST(round_limit_fails_with_source_running)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct mig_params sp;
+	struct pair p;
+	char why[256];
+
+	s.ram_size = 4 * MiB;
+	s.write_rate = 400;
+	mig__default_params(&sp);
+	sp.max_bandwidth = 40 * MiB;
+	sp.downtime_limit_ms = 1;
+	sp.max_rounds = 4;
+	sp.auto_converge = false;
+	pair_setup(_metadata, &p, &s, &s, &sp, NULL, false);
+	ASSERT_EQ(0, mig_run(&p.r));
+	ASSERT_EQ(-ETIMEDOUT, p.r.src_ret) TH_LOG("%s", p.r.src_st.error);
+	ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_NE(NULL, strstr(p.r.src_st.error, "not converged after 4 rounds"))
+		TH_LOG("%s", p.r.src_st.error);
+	ASSERT_EQ(0, p.r.src_st.throttle_pct);
+	ASSERT_TRUE(writer_alive(p.src));
+	pair_free(&p);
+}
+
+/* A second migration while one runs is refused; the first completes. */
+static void *run_thread(void *arg)
+{
+	mig_run(arg);
+	return NULL;
+}
+
+TEST(second_migration_while_one_runs_is_ebusy)
+{
+	struct mig_params sp;
+	struct mig_stats st;
+	struct pair p;
+	pthread_t t;
+	int sv[2];
+
+	mig__default_params(&sp);
+	sp.max_bandwidth = 64 * MiB;
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, &sp, NULL, false);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pthread_create(&t, NULL, run_thread, &p.r);
+	do {
+		mig__query(p.msrc, &st);
+		usleep(1000);
+	} while (st.state != MIG_S_ACTIVE && st.state < MIG_S_COMPLETED);
+	ASSERT_EQ(MIG_S_ACTIVE, st.state);
+	ASSERT_EQ(-EBUSY, mig__migrate_fd(p.msrc, sv[0], sv[0]));
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	ASSERT_EQ(0, p.r.src_ret) TH_LOG("%s", p.r.src_st.error);
+	pair_free(&p);
+}
+
+TEST_HARNESS_MAIN
