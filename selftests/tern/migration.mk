@@ -8,3 +8,4 @@ $(BUILD)/selftests/tern/migration_fault_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-
 $(MIG_TEST_OBJS): | $(KSFT_HDRS)
 
 HOST_TESTS += $(BUILD)/selftests/tern/migration_test
+HOST_TESTS += $(BUILD)/selftests/tern/migration_fault_test

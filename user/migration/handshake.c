@@ -199,7 +199,7 @@ int mig_hello_recv(struct mig *mig)
 
 	ret = mig_recv_hdr(&mig->conn, &h);
 	if (ret)
-		return mig_fail(mig, ret, "%s", mig->conn.err);
+		return mig_fail(mig, ret, "waiting for hello: %s", mig->conn.err);
 	if (h.type != MIG_MSG_HELLO)
 		return mig_fail(mig, -EPROTO, "expected hello, got %s",
 				mig_msg_name(h.type));
@@ -263,7 +263,7 @@ int mig_welcome_recv(struct mig *mig)
 
 	ret = mig_recv_hdr(&mig->conn, &h);
 	if (ret)
-		return mig_fail(mig, ret, "%s", mig->conn.err);
+		return mig_fail(mig, ret, "waiting for welcome: %s", mig->conn.err);
 	if (h.type != MIG_MSG_WELCOME)
 		return mig_fail(mig, -EPROTO, "expected welcome, got %s",
 				mig_msg_name(h.type));

@@ -69,7 +69,7 @@ int mig_ramblocks_send(struct mig *mig)
 				mig->conn.err);
 	ret = mig_recv_hdr(&mig->conn, &h);
 	if (ret)
-		return mig_fail(mig, ret, "%s", mig->conn.err);
+		return mig_fail(mig, ret, "waiting for ramblocks-ok: %s", mig->conn.err);
 	if (h.type != MIG_MSG_RAMBLOCKS_OK)
 		return mig_fail(mig, -EPROTO, "expected ramblocks-ok, got %s",
 				mig_msg_name(h.type));
@@ -154,7 +154,7 @@ int mig_ramblocks_recv(struct mig *mig)
 		return ret;
 	ret = mig_recv_hdr(&mig->conn, &h);
 	if (ret)
-		return mig_fail(mig, ret, "%s", mig->conn.err);
+		return mig_fail(mig, ret, "waiting for ramblocks: %s", mig->conn.err);
 	if (h.type != MIG_MSG_RAMBLOCKS)
 		return mig_fail(mig, -EPROTO, "expected ramblocks, got %s",
 				mig_msg_name(h.type));
