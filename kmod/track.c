@@ -121,7 +121,7 @@ int tern_track_start(struct tern_region *r)
 		goto out;
 	}
 	/* Everything is dirty at first: round 1 carries the whole region. */
-	bitmap_fill(t->dirty, r->npages);
+	bitmap_set(t->dirty, 0, r->npages);
 	WRITE_ONCE(t->on, true);
 out:
 	mutex_unlock(&t->lock);

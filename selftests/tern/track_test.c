@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dirty tracking misses no writer.  Deterministic cases pin the ioctl
+ * contract; the stamp campaign (the oracle of the kernel's KVM
+ * dirty_log_test) runs two writer threads, a forked process mapping the fd
+ * and a kernel writer (read(2) from a pipe into the mapping) while rounds
+ * are harvested, and proves: a page reported dirty holds this or the last
+ * round's stamp (a tracker that reports everything fails), a page whose
+ * value changed is reported in this round or the next, and a copy that
+ * applies each round's pages equals the region at the end.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kmod_util.h"
+#include "tern_util.h"
+#include "test_util.h"
+
+#define REQUIRE_TERN() TEST_REQUIRE(access(TERN_DEV_PATH, F_OK) == 0)
+
+TEST(contract)
+{
+	const size_t npages = 100;
+	struct tern_track_stats st;
+	struct tern_harvest h;
+	uint64_t map[2], round;
+	char *mem, *mem2;
+	size_t i;
+	int fd;
+
+	REQUIRE_TERN();
+	fd = region_create(npages * PAGE, "contract");
+	mem = region_map(fd, npages * PAGE);
+	ASSERT_EQ(-ENODATA, __track_harvest(fd, map, sizeof(map), &h));
+	track_start(fd);
+	ASSERT_EQ(-EBUSY, __region_ioctl(fd, TERN_TRACK_START, NULL));
+	ASSERT_EQ(-EINVAL, __track_harvest(fd, map, 8, &h));
+	/* Round 1 is the whole region. */
+	ASSERT_EQ(npages, track_harvest(fd, map, npages, &round));
+	ASSERT_EQ(1, round);
+	for (i = 0; i < npages; i++)
+		ASSERT_TRUE(bit_test(map, i));
+	ASSERT_EQ(0, map[1] >> (npages - 64));
+	ASSERT_EQ(0, track_harvest(fd, map, npages, &round));
+	ASSERT_EQ(2, round);
+
+	mem[3 * PAGE] = 1;
+	mem[7 * PAGE + 100] = 1;
+	mem[99 * PAGE + 4095] = 1;
+	(void)*(volatile char *)(mem + 50 * PAGE);	/* a read is not a write */
+	ASSERT_EQ(3, track_harvest(fd, map, npages, NULL));
+	ASSERT_TRUE(bit_test(map, 3) && bit_test(map, 7) && bit_test(map, 99));
+	ASSERT_EQ(0, track_harvest(fd, map, npages, NULL));
+
+	/* The same page written again after a harvest is reported again. */
+	mem[3 * PAGE] = 2;
+	ASSERT_EQ(1, track_harvest(fd, map, npages, NULL));
+	ASSERT_TRUE(bit_test(map, 3));
+
+	/* A second mapping of the fd is tracked too. */
+	mem2 = region_map(fd, npages * PAGE);
+	mem2[42 * PAGE] = 1;
+	ASSERT_EQ(1, track_harvest(fd, map, npages, NULL));
+	ASSERT_TRUE(bit_test(map, 42));
+
+	track_stats(fd, &st);
+	ASSERT_EQ(6, st.rounds);
+	ASSERT_EQ(1, st.last_pages);
+	ASSERT_EQ(npages + 5, st.dirtied);
+	ASSERT_LE(5, st.write_faults);
+
+	track_stop(fd);
+	ASSERT_EQ(-ENODATA, __track_harvest(fd, map, sizeof(map), &h));
+	munmap(mem, npages * PAGE);
+	munmap(mem2, npages * PAGE);
+	close(fd);
+}
+
+/* ---- the stamp campaign ---- */
+
+enum { W_THREAD0, W_THREAD1, W_CHILD, W_KERNEL, NR_WRITERS };
+
+struct shared {				/* MAP_SHARED anon: seen by the child */
+	_Atomic uint64_t iter;
+	_Atomic uint64_t ack[NR_WRITERS];	/* iteration a writer writes now */
+	_Atomic bool stop;
+	_Atomic uint64_t writes;
+};
+
+struct camp {
+	struct shared *sh;
+	uint64_t *mem;			/* the region, as u64 words */
+	size_t npages;
+	int fd;
+};
+
+/* Writes per writer per iteration: keeps rounds sparse, so a tracker that
+ * over-reports is caught by the stamp check. */
+#define QUOTA	24
+
+static void writer_step(struct camp *c, int w, uint64_t *seed, int pipefd[2],
+			unsigned int *done)
+{
+	uint64_t v = atomic_load(&c->sh->iter);
+	size_t p = xorshift64(seed) % c->npages;
+	uint64_t *dst = c->mem + p * (PAGE / 8);
+
+	if (atomic_load(&c->sh->ack[w]) != v) {
+		atomic_store(&c->sh->ack[w], v);
+		*done = 0;
+	}
+	if (*done >= QUOTA) {
+		sched_yield();
+		return;
+	}
+	(*done)++;
+	if (w == W_KERNEL) {
+		/* the kernel copies into the mapping, as vhost would */
+		TEST_ASSERT(write(pipefd[1], &v, sizeof(v)) == sizeof(v),
+			    "write(pipe)");
+		TEST_ASSERT(read(pipefd[0], dst, sizeof(v)) == sizeof(v),
+			    "read(pipe -> region)");
+	} else {
+		atomic_store_explicit((_Atomic uint64_t *)dst, v,
+				      memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&c->sh->writes, 1, memory_order_relaxed);
+}
+
+struct writer_arg {
+	struct camp *c;
+	int w;
+};
+
+static void *writer_thread(void *arg)
+{
+	struct writer_arg *a = arg;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL * (a->w + 1);
+	int pipefd[2] = { -1, -1 };
+	unsigned int done = 0;
+
+	if (a->w == W_KERNEL)
+		TEST_ASSERT(!pipe(pipefd), "pipe");
+	while (!atomic_load(&a->c->sh->stop))
+		writer_step(a->c, a->w, &seed, pipefd, &done);
+	return NULL;
+}
+
+static void child_writer(struct camp *c)
+{
+	struct camp mine = *c;
+	uint64_t seed = 0xdeadbeefcafeULL;
+	unsigned int done = 0;
+
+	/* The child maps the fd itself: a process other than the VMM. */
+	mine.mem = mmap(NULL, c->npages * PAGE, PROT_READ | PROT_WRITE,
+			MAP_SHARED, c->fd, 0);
+	if (mine.mem == MAP_FAILED)
+		_exit(2);
+	while (!atomic_load(&c->sh->stop))
+		writer_step(&mine, W_CHILD, &seed, NULL, &done);
+	_exit(0);
+}
+
+static void wait_acks(struct shared *sh, uint64_t k)
+{
+	int w;
+
+	for (w = 0; w < NR_WRITERS; w++)
+		while (atomic_load(&sh->ack[w]) != k)
+			sched_yield();
+}
+
+FIXTURE(campaign) {};
+FIXTURE_SETUP(campaign) {}
+FIXTURE_TEARDOWN(campaign) {}
+
+TEST_F_TIMEOUT(campaign, stamp_oracle_every_writer, 1800)
+{
+	size_t npages = check_full() ? (64 << 20) / PAGE : (8 << 20) / PAGE;
+	unsigned int rounds = check_full() ? 200 : 40;
+	uint64_t *map, *shadow, *copy, *pending, v, k, writes0;
+	size_t i, words, missed = 0, spurious = 0, reported = 0;
+	struct writer_arg wa[NR_WRITERS];
+	pthread_t th[NR_WRITERS];
+	struct camp c;
+	int status;
+	pid_t pid;
+
+	REQUIRE_TERN();
+	c.npages = npages;
+	c.fd = region_create(npages * PAGE, "stamp");
+	c.mem = region_map(c.fd, npages * PAGE);
+	c.sh = mmap(NULL, sizeof(*c.sh), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c.sh);
+	words = bitmap_bytes(npages) / 8;
+	map = calloc(words, 8);
+	pending = calloc(words, 8);
+	shadow = calloc(npages, 8);	/* stamps read after the last harvest */
+	copy = calloc(npages, 8);	/* the "destination" */
+	ASSERT_TRUE(map && pending && shadow && copy);
+
+	track_start(c.fd);
+	atomic_store(&c.sh->iter, 1);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		child_writer(&c);
+	for (i = 0; i < NR_WRITERS; i++) {
+		if (i == W_CHILD)
+			continue;
+		wa[i].c = &c;
+		wa[i].w = i;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, writer_thread, &wa[i]));
+	}
+
+	for (k = 1; k <= rounds; k++) {
+		writes0 = atomic_load(&c.sh->writes);
+		atomic_store(&c.sh->iter, k);
+		wait_acks(c.sh, k);
+		/* harvest while the writers are still writing this iteration */
+		while (atomic_load(&c.sh->writes) - writes0 < QUOTA)
+			sched_yield();
+		track_harvest(c.fd, map, npages, NULL);
+		for (i = 0; i < npages; i++) {
+			bool dirty = bit_test(map, i);
+
+			v = atomic_load_explicit((_Atomic uint64_t *)
+						 (c.mem + i * (PAGE / 8)),
+						 memory_order_relaxed);
+			if (dirty) {
+				reported++;
+				copy[i] = v;	/* the data sent */
+				pending[i / 64] &= ~(1ULL << (i % 64));
+				/* round 1 carries everything */
+				if (k > 1 && v + 1 < k)
+					spurious++;
+			} else if (pending[i / 64] >> (i % 64) & 1) {
+				/* changed last round but not reported since */
+				missed++;
+				pending[i / 64] &= ~(1ULL << (i % 64));
+			}
+			if (v != shadow[i] && !dirty)
+				pending[i / 64] |= 1ULL << (i % 64);
+			ASSERT_LE(v, k);
+			shadow[i] = v;
+		}
+	}
+	atomic_store(&c.sh->stop, true);
+	for (i = 0; i < NR_WRITERS; i++)
+		if (i != W_CHILD)
+			pthread_join(th[i], NULL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+
+	/* The final round with every writer stopped: the copy is exact. */
+	track_harvest(c.fd, map, npages, NULL);
+	for (i = 0; i < npages; i++) {
+		v = c.mem[i * (PAGE / 8)];
+		if (bit_test(map, i))
+			copy[i] = v;
+		else if (pending[i / 64] >> (i % 64) & 1)
+			missed++;
+	}
+	for (i = 0; i < npages; i++)
+		if (copy[i] != c.mem[i * (PAGE / 8)])
+			missed++;
+	TH_LOG("%u rounds, %zu pages, %llu writes, %zu reported",
+	       rounds, npages, (unsigned long long)atomic_load(&c.sh->writes),
+	       reported);
+	ASSERT_EQ(0, missed);
+	ASSERT_EQ(0, spurious);
+	/* The oracle must have had something to check. */
+	ASSERT_LT(npages + rounds, reported);
+	ASSERT_GT(npages + rounds * NR_WRITERS * QUOTA, reported);
+
+	munmap(c.mem, npages * PAGE);
+	close(c.fd);
+	free(map);
+	free(pending);
+	free(shadow);
+	free(copy);
+}
+
+TEST_HARNESS_MAIN
