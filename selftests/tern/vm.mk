@@ -8,14 +8,17 @@ $(VM_GUEST_IMG): scripts/guest-image.sh
 	KVER=$(KVER) scripts/guest-image.sh $@
 
 $(BUILD)/selftests/tern/vm_%.sh: selftests/tern/vm_%.sh $(VM_GUEST_IMG) \
-		$(BUILD)/ternvm
+		$(BUILD)/ternvm $(BUILD)/ternctl
 	@mkdir -p $(@D)
 	cp $< $@
 
 HARNESS_FILES += $(BUILD)/ternvm:/usr/bin/ternvm
+HARNESS_FILES += $(BUILD)/ternctl:/usr/bin/ternctl
 HARNESS_FILES += selftests/tern/vm_lib.sh:/usr/share/tern/vm_lib.sh
 HARNESS_FILES += /boot/vmlinuz-$(KVER):/guest/bzImage
 HARNESS_FILES += $(VM_GUEST_IMG):/guest/initrd.gz
 
 HOST_TESTS += $(BUILD)/selftests/tern/vm_args_test.sh
 HARNESS_TESTS += $(BUILD)/selftests/tern/vm_boot_test.sh
+HARNESS_TESTS += $(BUILD)/selftests/tern/vm_stopcont_test.sh
+HARNESS_TESTS += $(BUILD)/selftests/tern/vm_control_test.sh

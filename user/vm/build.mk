@@ -5,6 +5,7 @@ VM_SRCS := \
 	user/vm/init.c user/vm/kvm.c user/vm/iotrap.c user/vm/irq.c \
 	user/vm/ioloop.c user/vm/mem.c user/vm/vcpu.c user/vm/device.c \
 	user/vm/console.c user/vm/acpi.c user/vm/boot.c \
+	user/vm/control_cmd.c user/vm/control.c user/vm/state.c \
 	user/vm/devices/pci.c \
 	user/vm/devices/serial.c \
 	user/vm/devices/rtc.c \

@@ -80,6 +80,7 @@ struct vm {
 	enum vm_exit_reason exit_reason;
 	int exit_efd;			/* eventfd: main() wakes to end the VM */
 
+	bool user_stopped;		/* `stop` on the control socket */
 	int init_levels_done;
 	uint64_t boot_entry;		/* set by the boot loader */
 	uint64_t boot_params_gpa;

@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hostile input on the control socket: each malformed, overlong, unknown
+# or ill-typed request gets an error object (class and description), and
+# the VM keeps running and answering: query-status still works and the
+# guest's counter still moves.  Also: the greeting and id echo.
+LIB=$(dirname "$0")/vm_lib.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+. "$LIB"
+
+[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+[ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$BZIMAGE" ] || skip_all "no ternvm/ternctl/guest"
+echo "1..22"
+T=$(mktemp -d)
+S=$T/ctl.sock
+"$TERNVM" --kernel "$BZIMAGE" --initrd "$INITRD" --memory 256M \
+	--append "console=ttyS0 tern.run=counter" --console "file:$T/con.log" \
+	--control "$S" >"$T/vm.out" 2>&1 &
+VM=$!
+if ! wait_for "$T/con.log" "tern-counter 3" 90; then
+	not_ok "guest counter runs"; show_console "$T/con.log"
+	kill $VM; wait $VM; rm -rf "$T"; exit 1
+fi
+ok "guest counter runs"
+
+# bad DESCRIPTION EXPECTED-IN-DESC LINE: the reply is an error naming it.
+bad() {
+	out=$("$TERNCTL" --socket "$S" send "$3" 2>&1)
+	rc=$?
+	if [ $rc = 2 ] && echo "$out" | grep -q '"error"' && echo "$out" | grep -q -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1: rc=$rc reply: $(echo "$out" | head -c 300)"
+	fi
+}
+bad "malformed JSON" "malformed JSON" '{"execute": "query-status"'
+bad "not JSON at all" "malformed JSON" 'hello world'
+bad "binary garbage" "malformed JSON" "$(printf '\001\002\377\376{')"
+bad "trailing garbage" "malformed JSON" '{"execute":"query-status"} x'
+bad "request is an array" "must be a JSON object" '[1,2,3]'
+bad "request is a number" "must be a JSON object" '42'
+bad "empty object" "missing" '{}'
+bad "execute is a number" "missing" '{"execute": 5}'
+bad "unknown command" "CommandNotFound" '{"execute": "format-disk"}'
+bad "arguments is an array" "must be an object" '{"execute": "stop", "arguments": []}'
+bad "unexpected argument" "unexpected argument" '{"execute": "stop", "arguments": {"force": true}}'
+bad "argument of the wrong type" "must be a string" '{"execute": "save-state", "arguments": {"path": 5}}'
+bad "missing argument" "missing argument" '{"execute": "save-state", "arguments": {}}'
+bad "unexpected member" "unexpected member" '{"execute": "stop", "verbose": 1}'
+bad "nested too deeply" "deep" "$(awk 'BEGIN { for (i = 0; i < 200; i++) printf "["; for (i = 0; i < 200; i++) printf "]" }')"
+bad "huge line (100 KiB)" "line too long" "$(awk 'BEGIN { printf "{\"execute\": \""; for (i = 0; i < 100000; i++) printf "a"; printf "\"}" }')"
+bad "load-state while running" "stop the VM first" '{"execute": "load-state", "arguments": {"path": "/nonexistent"}}'
+
+out=$("$TERNCTL" --socket "$S" send '{"execute": "query-status", "id": "abc"}')
+check "id is echoed: $out" sh -c "echo '$out' | grep -q '\"id\":\"abc\"'"
+c1=$(last_counter "$T/con.log")
+"$TERNCTL" --socket "$S" status >"$T/status"
+check "VM still answers and runs: $(cat "$T/status")" grep -q "^running" "$T/status"
+sleep 1.5
+c2=$(last_counter "$T/con.log")
+check "guest counter still moves ($c1 -> $c2)" test "$c2" -gt "$c1"
+"$TERNCTL" --socket "$S" quit >/dev/null
+wait $VM
+rc=$?
+check "ternvm exits 0 after quit (rc=$rc)" test $rc = 0
+[ $TAP_FAILED = 0 ] || sed 's/^/# vm: /' "$T/vm.out" | tail -n 20
+rm -rf "$T"
+exit $TAP_FAILED

@@ -1,0 +1,55 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# ternctl stop/cont pause and resume a running guest: the counter the
+# guest prints every ~100 ms stands still while stopped (status "paused")
+# and moves again after cont; the control socket emits STOP and RESUME,
+# and SHUTDOWN on quit, after which ternvm exits 0.
+LIB=$(dirname "$0")/vm_lib.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+. "$LIB"
+
+[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+[ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$BZIMAGE" ] || skip_all "no ternvm/ternctl/guest"
+echo "1..9"
+T=$(mktemp -d)
+S=$T/ctl.sock
+"$TERNVM" --kernel "$BZIMAGE" --initrd "$INITRD" --cpus 2 --memory 256M \
+	--append "console=ttyS0 tern.run=counter" --console "file:$T/con.log" \
+	--control "$S" >"$T/vm.out" 2>&1 &
+VM=$!
+
+if ! wait_for "$T/con.log" "tern-counter 5" 90; then
+	not_ok "guest counter runs"
+	show_console "$T/con.log"
+	kill $VM; wait $VM; rm -rf "$T"; exit 1
+fi
+ok "guest counter runs"
+"$TERNCTL" --socket "$S" events --count 3 --timeout 30 >"$T/events" 2>&1 &
+EV=$!
+sleep 0.5
+
+check "ternctl stop: $("$TERNCTL" --socket "$S" stop 2>&1)" test $? = 0
+c1=$(last_counter "$T/con.log")
+sleep 2
+c2=$(last_counter "$T/con.log")
+check "counter stands still while stopped ($c1 -> $c2)" test "$c1" = "$c2"
+"$TERNCTL" --socket "$S" status >"$T/status"
+check "status says paused: $(cat "$T/status")" grep -q "^paused" "$T/status"
+
+check "ternctl cont: $("$TERNCTL" --socket "$S" cont 2>&1)" test $? = 0
+sleep 2
+c3=$(last_counter "$T/con.log")
+check "counter moves again after cont ($c2 -> $c3)" test "$c3" -gt $((c2 + 3))
+
+"$TERNCTL" --socket "$S" quit >/dev/null
+wait $VM
+rc=$?
+check "ternvm exits 0 after quit (rc=$rc)" test $rc = 0
+wait $EV
+check "events STOP, RESUME, SHUTDOWN in order: $(tr '\n' ' ' <"$T/events")" \
+	test "$(grep -v connected "$T/events" | tr '\n' ' ')" = "STOP RESUME SHUTDOWN "
+check "guest kernel log is clean" guest_log_clean "$T/con.log"
+[ $TAP_FAILED = 0 ] || { show_console "$T/con.log"; sed 's/^/# vm: /' "$T/vm.out"; }
+rm -rf "$T"
+exit $TAP_FAILED

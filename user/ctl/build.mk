@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0
+# user/ctl: ternctl, a file per subcommand.
+CTL_SRCS := user/ctl/ternctl.c user/ctl/ipc.c user/ctl/status.c user/ctl/stop.c \
+	user/ctl/cont.c user/ctl/quit.c user/ctl/save_state.c user/ctl/load_state.c \
+	user/ctl/events.c user/ctl/send.c
+
+$(BUILD)/ternctl: $(call objs,$(CTL_SRCS)) $(BUILD)/libtern-lib.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+PROGS += $(BUILD)/ternctl

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket's transport (see control.h): a unix stream socket
+ * served by the I/O thread, clients with bounded line buffers, events
+ * broadcast to all, and SHUTDOWN with the exit reason when the VM ends.
+ * A slow or gone client is dropped; it never blocks the VM.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/json_line.h"
+#include "lib/log.h"
+#include "vm/control.h"
+#include "vm/init.h"
+#include "vm/ioloop.h"
+#include "vm/kvm.h"
+
+#define MAX_CLIENTS	8
+
+struct client {
+	struct control *ctl;
+	int fd;
+	struct json_line_buf lb;
+	struct client *next;
+};
+
+struct control {
+	struct vm *vm;
+	int listen_fd;
+	char *path;
+	pthread_mutex_t lock;		/* the client list */
+	struct client *clients;
+	int nr_clients;
+};
+
+/* Caller holds ctl->lock. */
+static void drop_client(struct control *ctl, struct client *c)
+{
+	struct client **p;
+
+	for (p = &ctl->clients; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	ioloop__del(ctl->vm, c->fd);
+	close(c->fd);
+	json_line__release(&c->lb);
+	free(c);
+	ctl->nr_clients--;
+}
+
+static void send_to(struct control *ctl, struct client *c, struct json_object *obj)
+{
+	if (json_line__write(c->fd, obj, MSG_DONTWAIT)) {
+		pthread_mutex_lock(&ctl->lock);
+		drop_client(ctl, c);
+		pthread_mutex_unlock(&ctl->lock);
+	}
+}
+
+struct line_ctx {
+	struct client *c;
+	bool dropped;
+};
+
+static void on_line(const char *line, size_t len, void *opaque)
+{
+	struct line_ctx *lc = opaque;
+	struct control *ctl = lc->c->ctl;
+	struct json_object *reply;
+
+	if (lc->dropped)
+		return;
+	if (!line)
+		reply = control__error("GenericError", "line too long");
+	else if (!len)
+		return;				/* blank lines are allowed */
+	else
+		reply = control__execute(ctl->vm, line, len);
+	if (json_line__write(lc->c->fd, reply, MSG_DONTWAIT))
+		lc->dropped = true;
+	json_object_put(reply);
+}
+
+static void client_input(int fd, uint32_t events, void *opaque)
+{
+	struct client *c = opaque;
+	struct control *ctl = c->ctl;
+	struct line_ctx lc = { c, false };
+	char buf[4096];
+	ssize_t n;
+
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n > 0 && json_line__feed(&c->lb, buf, n, on_line, &lc) == 0 && !lc.dropped)
+		return;
+	pthread_mutex_lock(&ctl->lock);
+	drop_client(ctl, c);
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+static void on_accept(int fd, uint32_t events, void *opaque)
+{
+	struct control *ctl = opaque;
+	struct json_object *greeting;
+	struct client *c;
+	int cfd;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	pthread_mutex_lock(&ctl->lock);
+	if (ctl->nr_clients >= MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
+		pthread_mutex_unlock(&ctl->lock);
+		greeting = control__error("GenericError", "too many clients");
+		json_line__write(cfd, greeting, MSG_DONTWAIT);
+		json_object_put(greeting);
+		close(cfd);
+		return;
+	}
+	c->ctl = ctl;
+	c->fd = cfd;
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->nr_clients++;
+	pthread_mutex_unlock(&ctl->lock);
+
+	greeting = control__greeting();
+	send_to(ctl, c, greeting);
+	json_object_put(greeting);
+	/* Registered last: no input is handled before the greeting is out. */
+	pthread_mutex_lock(&ctl->lock);
+	for (c = ctl->clients; c && c->fd != cfd; c = c->next)
+		;
+	if (c && ioloop__add(ctl->vm, cfd, EPOLLIN, client_input, c))
+		drop_client(ctl, c);
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+void control__event(struct vm *vm, const char *name, struct json_object *data)
+{
+	struct control *ctl = vm->ctl;
+	struct json_object *ev, *ts;
+	struct client *c, *next;
+	struct timeval tv;
+
+	if (!ctl) {
+		json_object_put(data);
+		return;
+	}
+	gettimeofday(&tv, NULL);
+	ev = json_object_new_object();
+	ts = json_object_new_object();
+	json_object_object_add(ts, "seconds", json_object_new_int64(tv.tv_sec));
+	json_object_object_add(ts, "microseconds", json_object_new_int64(tv.tv_usec));
+	json_object_object_add(ev, "event", json_object_new_string(name));
+	json_object_object_add(ev, "data", data ?: json_object_new_object());
+	json_object_object_add(ev, "timestamp", ts);
+	pthread_mutex_lock(&ctl->lock);
+	for (c = ctl->clients; c; c = next) {
+		next = c->next;
+		if (json_line__write(c->fd, ev, MSG_DONTWAIT))
+			drop_client(ctl, c);
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	json_object_put(ev);
+}
+
+static int control__init(struct vm *vm)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct control *ctl;
+	int ret;
+
+	if (!vm->cfg.control)
+		return 0;
+	if (strlen(vm->cfg.control) >= sizeof(sa.sun_path)) {
+		pr_err("--control %s: path too long", vm->cfg.control);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, vm->cfg.control);
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->vm = vm;
+	pthread_mutex_init(&ctl->lock, NULL);
+	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ctl->listen_fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	unlink(sa.sun_path);
+	if (bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(ctl->listen_fd, MAX_CLIENTS) < 0) {
+		ret = -errno;
+		pr_err("--control %s: %s", vm->cfg.control, strerror(errno));
+		goto err_close;
+	}
+	ctl->path = strdup(vm->cfg.control);
+	ret = ctl->path ? ioloop__add(vm, ctl->listen_fd, EPOLLIN, on_accept, ctl) : -ENOMEM;
+	if (ret)
+		goto err_unlink;
+	vm->ctl = ctl;
+	return 0;
+
+err_unlink:
+	free(ctl->path);
+	unlink(sa.sun_path);
+err_close:
+	close(ctl->listen_fd);
+err_free:
+	pthread_mutex_destroy(&ctl->lock);
+	free(ctl);
+	return ret;
+}
+
+static int control__exit(struct vm *vm)
+{
+	struct control *ctl = vm->ctl;
+	struct json_object *data;
+
+	if (!ctl)
+		return 0;
+	data = json_object_new_object();
+	json_object_object_add(data, "reason",
+			       json_object_new_string(vm__exit_name(vm->exit_reason)));
+	control__event(vm, "SHUTDOWN", data);
+	pthread_mutex_lock(&ctl->lock);
+	while (ctl->clients)
+		drop_client(ctl, ctl->clients);
+	pthread_mutex_unlock(&ctl->lock);
+	ioloop__del(vm, ctl->listen_fd);
+	close(ctl->listen_fd);
+	unlink(ctl->path);
+	free(ctl->path);
+	pthread_mutex_destroy(&ctl->lock);
+	vm->ctl = NULL;
+	free(ctl);
+	return 0;
+}
+late_init(control__init);
+late_exit(control__exit);
