@@ -23,6 +23,13 @@
 #define MAX_BLOCKS	3
 #define BITS		(8 * sizeof(unsigned long))
 
+const struct fakevm_cfg fakevm_fuzz_cfg = {
+	.ram_size = 64 << 10,
+	.vga_size = 16 << 10,
+	.rom_size = 8 << 10,
+	.state_size = 600,
+};
+
 struct fakevm {
 	struct fakevm_cfg cfg;
 	struct mig_ram_block blocks[MAX_BLOCKS];

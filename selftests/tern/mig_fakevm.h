@@ -31,6 +31,9 @@ struct fakevm_cfg {
 
 struct fakevm;
 
+/* The small machine the receive fuzzer and its recorded corpus use. */
+extern const struct fakevm_cfg fakevm_fuzz_cfg;
+
 extern const struct mig_vm_ops fakevm_ops;
 /* The same plus stream_round: pages come as a tern.ko-style stream. */
 extern const struct mig_vm_ops fakevm_kstream_ops;

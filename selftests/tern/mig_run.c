@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,4 +277,24 @@ long mig_stream_find(const uint8_t *s, size_t len, uint32_t type)
 		off += 8 + le32toh(l);
 	}
 	return -1;
+}
+
+int mig_replay(struct mig *mdst, const uint8_t *s, size_t len)
+{
+	int in, out, ret;
+
+	in = memfd_create("mig-replay", MFD_CLOEXEC);
+	out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (in < 0 || out < 0 || write(in, s, len) != (ssize_t)len) {
+		ret = -EIO;
+		goto out;
+	}
+	lseek(in, 0, SEEK_SET);
+	ret = mig__incoming_fd(mdst, in, out);
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ret;
 }

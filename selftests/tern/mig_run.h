@@ -47,6 +47,12 @@ void mig_run_free(struct mig_run *r);
  */
 int mig_run_check(struct mig_run *r, char *why, size_t len);
 
+/*
+ * Feed a recorded source stream to a destination from memory (the
+ * destination's answers go nowhere), as the receive fuzzer does.
+ */
+int mig_replay(struct mig *mdst, const uint8_t *s, size_t len);
+
 /* Offset of the first message of `type` in a recorded stream, or -1. */
 long mig_stream_find(const uint8_t *s, size_t len, uint32_t type);
 

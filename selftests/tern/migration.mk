@@ -5,7 +5,19 @@ MIG_TEST_OBJS := $(call objs,selftests/tern/mig_fakevm.c selftests/tern/mig_run.
 
 $(BUILD)/selftests/tern/migration_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 $(BUILD)/selftests/tern/migration_fault_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
+$(BUILD)/selftests/tern/migration_stream_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 $(MIG_TEST_OBJS): | $(KSFT_HDRS)
 
 HOST_TESTS += $(BUILD)/selftests/tern/migration_test
 HOST_TESTS += $(BUILD)/selftests/tern/migration_fault_test
+HOST_TESTS += $(BUILD)/selftests/tern/migration_stream_test
+
+# The destination's receive path under libFuzzer; seeds recorded by
+# migration_stream_test (TERN_MIG_CORPUS_DIR=selftests/tern/fuzz/corpus/mig_recv_fuzz).
+# (user/migration/build.mk is read after this file: name its sources here.)
+MIG_FUZZ_SRCS := selftests/tern/fuzz/mig_recv_fuzz.c selftests/tern/mig_fakevm.c \
+	$(wildcard user/migration/*.c) $(TERNLIB_SRCS)
+$(BUILD)/fuzz/mig_recv_fuzz: $(call fuzz-objs,$(MIG_FUZZ_SRCS))
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+FUZZERS += $(BUILD)/fuzz/mig_recv_fuzz
