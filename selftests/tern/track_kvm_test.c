@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM as the writer: a tiny real-mode guest whose memslot is backed by a
+ * region writes a stamp into the pages the host lists; after every run the
+ * harvested set is exactly those pages and every stamp is in place, over
+ * many rounds that revisit pages (so KVM's writable mapping of a page must
+ * be dropped by each re-arm, or the next write would go unreported).  The
+ * guest's code sits in a separate anonymous memslot, outside the region.
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kmod_util.h"
+#include "tern_util.h"
+#include "test_util.h"
+
+#define LOW_MEM		0x10000		/* slot 0: code and mailbox */
+#define CODE_GPA	0x1000
+#define MBOX_GPA	0x8000		/* u16 count, u16 stamp, u16 pages[] */
+#define REGION_GPA	0x10000		/* slot 1: the region */
+#define NPAGES		128
+#define MAX_LIST	48
+
+/*
+ * for (i = 0; i < count; i++) *(u16 *)(REGION_GPA + pages[i] * 4096) = stamp;
+ * then out 0x10 and hlt.
+ */
+static const unsigned char guest_code[] = {
+	0xa1, 0x00, 0x80,		/* mov ax, [0x8000] */
+	0x89, 0xc1,			/* mov cx, ax */
+	0xbe, 0x04, 0x80,		/* mov si, 0x8004 */
+	0x8b, 0x16, 0x02, 0x80,		/* mov dx, [0x8002] */
+	0xe3, 0x11,			/* loop: jcxz done */
+	0xad,				/* lodsw */
+	0xc1, 0xe0, 0x08,		/* shl ax, 8 */
+	0x05, 0x00, 0x10,		/* add ax, 0x1000 */
+	0x8e, 0xc0,			/* mov es, ax */
+	0x26, 0x89, 0x16, 0x00, 0x00,	/* mov es:[0], dx */
+	0x49,				/* dec cx */
+	0xeb, 0xed,			/* jmp loop */
+	0xe6, 0x10,			/* done: out 0x10, al */
+	0xf4,				/* hlt */
+};
+
+FIXTURE(kvm_region) {
+	int kvm, vm, vcpu, region;
+	char *low, *mem;
+	struct kvm_run *run;
+};
+
+FIXTURE_SETUP(kvm_region)
+{
+	struct kvm_userspace_memory_region slot = { .slot = 0 };
+	struct kvm_sregs sregs;
+	int run_size;
+
+	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (self->kvm < 0 || access(TERN_DEV_PATH, F_OK))
+		SKIP(return, "needs /dev/kvm and tern.ko");
+	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, self->vm);
+	self->low = mmap(NULL, LOW_MEM, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->low);
+	memcpy(self->low + CODE_GPA, guest_code, sizeof(guest_code));
+	slot.memory_size = LOW_MEM;
+	slot.userspace_addr = (uintptr_t)self->low;
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+
+	self->region = region_create(NPAGES * PAGE, "kvm-ram");
+	self->mem = region_map(self->region, NPAGES * PAGE);
+	slot.slot = 1;
+	slot.guest_phys_addr = REGION_GPA;
+	slot.memory_size = NPAGES * PAGE;
+	slot.userspace_addr = (uintptr_t)self->mem;
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot))
+		TH_LOG("memslot over a region: %s", strerror(errno));
+
+	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, self->vcpu);
+	run_size = ioctl(self->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	self->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->vcpu, 0);
+	ASSERT_NE(MAP_FAILED, self->run);
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	sregs.ds.base = 0;
+	sregs.ds.selector = 0;
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_SREGS, &sregs));
+}
+
+FIXTURE_TEARDOWN(kvm_region)
+{
+	if (self->kvm < 0)
+		return;
+	close(self->vcpu);
+	close(self->vm);
+	munmap(self->mem, NPAGES * PAGE);
+	close(self->region);
+	close(self->kvm);
+}
+
+static void guest_pass(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(kvm_region) *self)
+{
+	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 0x2 };
+
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_IO, self->run->exit_reason);
+	ASSERT_EQ(0x10, self->run->io.port);
+	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_HLT, self->run->exit_reason);
+}
+
+TEST_F_TIMEOUT(kvm_region, every_guest_write_reported, 600)
+{
+	unsigned int rounds = check_full() ? 300 : 60, r, i, n, missed = 0;
+	uint64_t map[NPAGES / 64], want[NPAGES / 64], seed = 12345;
+	uint16_t *mbox = (uint16_t *)(self->low + MBOX_GPA);
+	struct tern_track_stats st;
+
+	track_start(self->region);
+	track_harvest(self->region, map, NPAGES, NULL);	/* round 1: all */
+	for (r = 1; r <= rounds; r++) {
+		n = 1 + xorshift64(&seed) % MAX_LIST;
+		memset(want, 0, sizeof(want));
+		mbox[0] = n;
+		mbox[1] = r;
+		for (i = 0; i < n; i++) {
+			/* a small pool, so pages are written round after round */
+			uint16_t p = xorshift64(&seed) % (NPAGES / 2);
+
+			mbox[2 + i] = p;
+			want[p / 64] |= 1ULL << (p % 64);
+		}
+		guest_pass(_metadata, self);
+		track_harvest(self->region, map, NPAGES, NULL);
+		for (i = 0; i < NPAGES; i++) {
+			bool w = want[i / 64] >> (i % 64) & 1;
+
+			if (w && *(uint16_t *)(self->mem + i * PAGE) != r)
+				missed++;
+			if (w != bit_test(map, i))
+				missed++;
+		}
+		ASSERT_EQ(0, missed) TH_LOG("round %u", r);
+	}
+	track_stats(self->region, &st);
+	TH_LOG("%u rounds, %llu write faults", rounds,
+	       (unsigned long long)st.write_faults);
+	ASSERT_LE(rounds, st.write_faults);
+}
+
+TEST_HARNESS_MAIN
