@@ -212,7 +212,8 @@ static int load_locked(struct vmstate_registry *reg, const void *data,
 		ret = -ENOMEM;
 		goto out_tree;
 	}
-	ret = dispatch(reg, tree, staging, len, err);
+	/* A missing section is reported at the end record. */
+	ret = dispatch(reg, tree, staging, len - 16, err);
 	if (!ret) {
 		for (k = 0; k < reg->nr_inst; k++)
 			vmstate__commit_table(reg->inst[k].vmsd,
