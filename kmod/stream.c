@@ -531,8 +531,8 @@ int tern_stream_open(struct tern_region *r)
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return -ENOMEM;
-	s->round = kvzalloc(BITS_TO_LONGS(r->npages) * sizeof(unsigned long),
-			    GFP_KERNEL_ACCOUNT);
+	s->round = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(unsigned long),
+			     GFP_KERNEL_ACCOUNT);
 	if (!s->round) {
 		ret = -ENOMEM;
 		goto err_free;

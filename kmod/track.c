@@ -24,8 +24,8 @@
 
 int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 {
-	t->dirty = kvzalloc(BITS_TO_LONGS(npages) * sizeof(unsigned long),
-			    GFP_KERNEL_ACCOUNT);
+	t->dirty = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
+			     GFP_KERNEL_ACCOUNT);
 	if (!t->dirty)
 		return -ENOMEM;
 	mutex_init(&t->lock);

@@ -43,12 +43,15 @@ bool tern_selftest_records(void)
 		.round = cpu_to_le64(1),
 	};
 	struct tern_page_rec rec;
-	unsigned int a, b, c, d, bad = 0;
+	unsigned int a, b, c, d, i, bad = 0;
 
-	for (a = 0; a < ARRAY_SIZE(offs); a++)
-	for (b = 0; b < ARRAY_SIZE(lens); b++)
-	for (c = 0; c < ARRAY_SIZE(flagv); c++)
-	for (d = 0; d < ARRAY_SIZE(resv); d++) {
+	/* every combination, one index decomposed into the four fields */
+	for (i = 0; i < ARRAY_SIZE(offs) * ARRAY_SIZE(lens) *
+			ARRAY_SIZE(flagv) * ARRAY_SIZE(resv); i++) {
+		d = i % ARRAY_SIZE(resv);
+		c = i / ARRAY_SIZE(resv) % ARRAY_SIZE(flagv);
+		b = i / ARRAY_SIZE(resv) / ARRAY_SIZE(flagv) % ARRAY_SIZE(lens);
+		a = i / ARRAY_SIZE(resv) / ARRAY_SIZE(flagv) / ARRAY_SIZE(lens);
 		rec.offset = cpu_to_le64(offs[a]);
 		rec.length = cpu_to_le32(lens[b]);
 		rec.flags = cpu_to_le16(flagv[c]);
