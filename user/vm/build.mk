@@ -10,7 +10,13 @@ VM_SRCS := \
 	user/vm/devices/serial.c \
 	user/vm/devices/rtc.c \
 	user/vm/devices/i8042.c \
-	user/vm/devices/acpi-pm.c
+	user/vm/devices/acpi-pm.c \
+	user/vm/virtqueue.c \
+	user/vm/devices/virtio-pci.c \
+	user/vm/devices/virtio-blk.c \
+	user/vm/devices/virtio-net.c \
+	user/vm/devices/virtio-console.c \
+	user/vm/devices/virtio-rng.c
 
 $(BUILD)/libtern-vm.a: $(call objs,$(VM_SRCS))
 	@rm -f $@

@@ -22,6 +22,8 @@ struct pci_device {
 	uint8_t cfg[PCI_CFG_SIZE];	/* guest-visible config space */
 	uint32_t bar_size[PCI_NR_BARS];	/* 0: no BAR; power of two */
 	uint32_t bar_mapped[PCI_NR_BARS];	/* address decoded now, 0 if none */
+	uint8_t cfg_ro[PCI_CFG_SIZE];	/* pristine copy, for read-only bytes */
+	int msix_cap;			/* offset of the MSI-X capability */
 	/* new == 0: unmapped; old == 0: newly mapped. */
 	void (*bar_map)(struct pci_device *pdev, int bar, uint32_t old, uint32_t new);
 	/* After the guest wrote config bytes [off, off + len). */

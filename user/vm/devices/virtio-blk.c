@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-blk on a raw image file (--disk): read, write, flush and get-id,
+ * done synchronously on the I/O thread with preadv/pwritev.  Every request
+ * is bounds-checked against the image size before any I/O.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "vm/init.h"
+#include "vm/kvm.h"
+#include "vm/virtio.h"
+
+#define SECTOR		512
+#define QUEUE_SIZE	128
+
+struct blk {
+	struct virtio_dev vdev;
+	int fd;
+	uint64_t size;
+	struct virtio_blk_config config;
+};
+
+static uint8_t do_request(struct blk *b, const struct vq_elem *e, uint32_t *written)
+{
+	struct virtio_blk_outhdr hdr;
+	struct iovec iov[VQ_MAX_SEGS];
+	size_t data_len;
+	uint64_t off;
+	ssize_t n;
+	int cnt;
+
+	*written = 0;
+	if (e->in_len < 1 || vq__read_out(e, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+		return VIRTIO_BLK_S_IOERR;
+	off = hdr.sector * SECTOR;
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		data_len = e->in_len - 1;
+		if (hdr.sector > b->size / SECTOR || data_len > b->size - off)
+			return VIRTIO_BLK_S_IOERR;
+		cnt = vq__in_iov(e, 0, data_len, iov, VQ_MAX_SEGS);
+		n = preadv(b->fd, iov, cnt, off);
+		if (n != (ssize_t)data_len)
+			return VIRTIO_BLK_S_IOERR;
+		*written = data_len;
+		return VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_OUT:
+		data_len = e->out_len - sizeof(hdr);
+		if (hdr.sector > b->size / SECTOR || data_len > b->size - off)
+			return VIRTIO_BLK_S_IOERR;
+		cnt = vq__out_iov(e, sizeof(hdr), data_len, iov, VQ_MAX_SEGS);
+		n = pwritev(b->fd, iov, cnt, off);
+		return n == (ssize_t)data_len ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	case VIRTIO_BLK_T_FLUSH:
+		return fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID: {
+		char id[VIRTIO_BLK_ID_BYTES] = "ternvm-disk0";
+		size_t len = e->in_len - 1 < sizeof(id) ? e->in_len - 1 : sizeof(id);
+
+		*written = vq__write_in(e, 0, id, len);
+		return VIRTIO_BLK_S_OK;
+	}
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+static void blk_notify(struct virtio_dev *vdev, int q)
+{
+	struct blk *b = vdev->priv;
+	struct vq_elem e;
+	uint32_t written;
+	uint8_t status;
+	int r, done = 0;
+
+	while ((r = vq__pop(vdev, q, &e)) > 0) {
+		status = do_request(b, &e, &written);
+		vq__write_in(&e, e.in_len - 1, &status, 1);
+		vq__push(vdev, q, &e, written + 1);
+		done++;
+	}
+	if (done)
+		vq__notify(vdev, q);
+}
+
+static const struct virtio_ops blk_ops = {
+	.name = "virtio-blk",
+	.type = VIRTIO_ID_BLOCK,
+	.class_code = 0x018000,		/* mass storage, other */
+	.nr_queues = 1,
+	.queue_size = QUEUE_SIZE,
+	.features = (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+		    (1ULL << VIRTIO_BLK_F_BLK_SIZE),
+	.notify = blk_notify,
+};
+
+static int virtio_blk__init(struct vm *vm)
+{
+	struct stat st;
+	struct blk *b;
+	int ret;
+
+	if (!vm->cfg.disk)
+		return 0;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->fd = open(vm->cfg.disk, O_RDWR | O_CLOEXEC);
+	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
+		ret = -errno;
+		pr_err("--disk %s: %s", vm->cfg.disk, strerror(errno));
+		goto err_free;
+	}
+	b->size = st.st_size & ~(uint64_t)(SECTOR - 1);
+	b->config.capacity = b->size / SECTOR;
+	b->config.seg_max = VQ_MAX_SEGS - 2;
+	b->config.blk_size = SECTOR;
+	ret = virtio__register(vm, &b->vdev, &blk_ops, b, &b->config, sizeof(b->config));
+	if (ret)
+		goto err_close;
+	return 0;
+err_close:
+	close(b->fd);
+err_free:
+	free(b);
+	return ret;
+}
+
+static int virtio_blk__exit(struct vm *vm)
+{
+	struct virtio_dev *vdev = virtio__find(vm, "virtio-blk", 0);
+	struct blk *b;
+
+	if (!vdev)
+		return 0;
+	b = vdev->priv;
+	virtio__unregister(vm, vdev);
+	close(b->fd);
+	free(b);
+	return 0;
+}
+virtio_dev_init(virtio_blk__init);
+virtio_dev_exit(virtio_blk__exit);

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The modern virtio-pci transport (virtio 1.x, section 4.1): a PCI
+ * function with vendor capabilities pointing into BAR 0, which holds
+ * the common configuration, ISR, device configuration, the queue notify
+ * area (one ioeventfd per queue, so a kick never exits to userspace) and
+ * the MSI-X table (one irqfd per vector).  Per-instance state only.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <linux/pci_regs.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "vm/ioloop.h"
+#include "vm/iotrap.h"
+#include "vm/irq.h"
+#include "vm/kvm.h"
+#include "vm/mem.h"
+#include "vm/virtio.h"
+
+#define BAR_SIZE	0x4000
+#define COMMON_OFF	0x0000
+#define COMMON_LEN	0x38
+#define MSIX_TABLE_OFF	0x0800
+#define MSIX_PBA_OFF	0x0c00
+#define ISR_OFF		0x1000
+#define DEVCFG_OFF	0x2000
+#define NOTIFY_OFF	0x3000
+#define NOTIFY_MULT	4
+
+#define CAP_START	0x40
+#define MSIX_CTRL_ENABLE	0x8000
+#define MSIX_CTRL_MASKALL	0x4000
+
+static uint64_t device_features(struct virtio_dev *vdev)
+{
+	return vdev->ops->features | (1ULL << VIRTIO_F_VERSION_1);
+}
+
+static uint16_t msix_ctrl(struct virtio_dev *vdev)
+{
+	uint16_t v;
+
+	memcpy(&v, vdev->pci.cfg + vdev->pci.msix_cap + PCI_MSIX_FLAGS, 2);
+	return v;
+}
+
+/* Deliver MSI-X vector `vec` now, or leave it pending while masked. */
+static void signal_vector(struct virtio_dev *vdev, uint16_t vec)
+{
+	struct msix_entry *m;
+	uint64_t one = 1;
+
+	if (vec >= VIRTIO_MSIX_VECTORS || !(msix_ctrl(vdev) & MSIX_CTRL_ENABLE))
+		return;
+	m = &vdev->s.msix[vec];
+	if ((msix_ctrl(vdev) & MSIX_CTRL_MASKALL) || (m->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
+		vdev->s.msix_pending[vec] = 1;
+		return;
+	}
+	if (vdev->call_gsi[vec] < 0) {
+		int gsi, fd;
+
+		gsi = irq__add_msi_route(vdev->vm, ((uint64_t)m->addr_hi << 32) | m->addr_lo,
+					 m->data);
+		if (gsi < 0)
+			return;
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0 || irq__irqfd(vdev->vm, fd, gsi, 0)) {
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		vdev->call_gsi[vec] = gsi;
+		vdev->call_fd[vec] = fd;
+	}
+	if (write(vdev->call_fd[vec], &one, sizeof(one)) < 0)
+		pr_warn("%s: irqfd: %s", vdev->dev.path, strerror(errno));
+}
+
+void vq__notify(struct virtio_dev *vdev, int q)
+{
+	struct vq_state *vq = &vdev->s.vq[q];
+	struct vring_avail *avail = guest__ptr(vdev->vm, vq->avail, 4);
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (avail && (avail->flags & VRING_AVAIL_F_NO_INTERRUPT))
+		return;
+	vdev->s.isr |= 1;
+	signal_vector(vdev, vq->msix_vector);
+}
+
+bool virtio__ready(struct virtio_dev *vdev)
+{
+	return vdev->s.status & VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
+static void reset(struct virtio_dev *vdev)
+{
+	int i;
+
+	vdev->s.driver_features = 0;
+	vdev->s.dfselect = vdev->s.gfselect = 0;
+	vdev->s.status = 0;
+	vdev->s.isr = 0;
+	vdev->s.queue_select = 0;
+	vdev->s.msix_config = VIRTIO_MSI_NO_VECTOR;
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		vdev->s.vq[i] = (struct vq_state){
+			.size = vdev->ops->queue_size,
+			.msix_vector = VIRTIO_MSI_NO_VECTOR,
+		};
+	}
+	if (vdev->ops->reset)
+		vdev->ops->reset(vdev);
+}
+
+static uint64_t common_read(struct virtio_dev *vdev, int off)
+{
+	struct virtio_state *s = &vdev->s;
+	struct vq_state *vq = s->queue_select < vdev->ops->nr_queues ?
+			      &s->vq[s->queue_select] : NULL;
+
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT: return s->dfselect;
+	case VIRTIO_PCI_COMMON_DF:
+		return s->dfselect > 1 ? 0 : (uint32_t)(device_features(vdev) >> (32 * s->dfselect));
+	case VIRTIO_PCI_COMMON_GFSELECT: return s->gfselect;
+	case VIRTIO_PCI_COMMON_GF:
+		return s->gfselect > 1 ? 0 : (uint32_t)(s->driver_features >> (32 * s->gfselect));
+	case VIRTIO_PCI_COMMON_MSIX: return s->msix_config;
+	case VIRTIO_PCI_COMMON_NUMQ: return vdev->ops->nr_queues;
+	case VIRTIO_PCI_COMMON_STATUS: return s->status;
+	case VIRTIO_PCI_COMMON_CFGGENERATION: return s->config_generation;
+	case VIRTIO_PCI_COMMON_Q_SELECT: return s->queue_select;
+	case VIRTIO_PCI_COMMON_Q_SIZE: return vq ? vq->size : 0;
+	case VIRTIO_PCI_COMMON_Q_MSIX: return vq ? vq->msix_vector : VIRTIO_MSI_NO_VECTOR;
+	case VIRTIO_PCI_COMMON_Q_ENABLE: return vq ? vq->enabled : 0;
+	case VIRTIO_PCI_COMMON_Q_NOFF: return vq ? s->queue_select : 0;
+	case VIRTIO_PCI_COMMON_Q_DESCLO: return vq ? (uint32_t)vq->desc : 0;
+	case VIRTIO_PCI_COMMON_Q_DESCHI: return vq ? vq->desc >> 32 : 0;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO: return vq ? (uint32_t)vq->avail : 0;
+	case VIRTIO_PCI_COMMON_Q_AVAILHI: return vq ? vq->avail >> 32 : 0;
+	case VIRTIO_PCI_COMMON_Q_USEDLO: return vq ? (uint32_t)vq->used : 0;
+	case VIRTIO_PCI_COMMON_Q_USEDHI: return vq ? vq->used >> 32 : 0;
+	}
+	return 0;
+}
+
+static void set_lo(uint64_t *v, uint32_t lo) { *v = (*v & ~0xffffffffULL) | lo; }
+static void set_hi(uint64_t *v, uint32_t hi) { *v = (*v & 0xffffffffULL) | ((uint64_t)hi << 32); }
+
+static void common_write(struct virtio_dev *vdev, int off, uint32_t v)
+{
+	struct virtio_state *s = &vdev->s;
+	struct vq_state *vq = s->queue_select < vdev->ops->nr_queues ?
+			      &s->vq[s->queue_select] : NULL;
+	/* Queue setup is frozen once the queue is enabled (spec 4.1.4.3). */
+	struct vq_state *vqw = vq && !vq->enabled ? vq : NULL;
+
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT: s->dfselect = v; break;
+	case VIRTIO_PCI_COMMON_GFSELECT: s->gfselect = v; break;
+	case VIRTIO_PCI_COMMON_GF:
+		if (s->gfselect == 0)
+			set_lo(&s->driver_features, v);
+		else if (s->gfselect == 1)
+			set_hi(&s->driver_features, v);
+		break;
+	case VIRTIO_PCI_COMMON_MSIX:
+		s->msix_config = v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
+		break;
+	case VIRTIO_PCI_COMMON_STATUS:
+		if (!(v & 0xff)) {
+			reset(vdev);
+			break;
+		}
+		if ((v & VIRTIO_CONFIG_S_FEATURES_OK) &&
+		    (s->driver_features & ~device_features(vdev)))
+			v &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* refused */
+		if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(s->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+			s->status = v;
+			if (vdev->ops->ready)
+				vdev->ops->ready(vdev);
+		}
+		s->status = v;
+		break;
+	case VIRTIO_PCI_COMMON_Q_SELECT: s->queue_select = v; break;
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+		if (vqw && v && v <= vdev->ops->queue_size && !(v & (v - 1)))
+			vqw->size = v;
+		break;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		if (vq)
+			vq->msix_vector = v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
+		break;
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+		if (vqw && v == 1)
+			vqw->enabled = 1;
+		break;
+	case VIRTIO_PCI_COMMON_Q_DESCLO: if (vqw) set_lo(&vqw->desc, v); break;
+	case VIRTIO_PCI_COMMON_Q_DESCHI: if (vqw) set_hi(&vqw->desc, v); break;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO: if (vqw) set_lo(&vqw->avail, v); break;
+	case VIRTIO_PCI_COMMON_Q_AVAILHI: if (vqw) set_hi(&vqw->avail, v); break;
+	case VIRTIO_PCI_COMMON_Q_USEDLO: if (vqw) set_lo(&vqw->used, v); break;
+	case VIRTIO_PCI_COMMON_Q_USEDHI: if (vqw) set_hi(&vqw->used, v); break;
+	}
+}
+
+static void msix_write(struct virtio_dev *vdev, int off, uint32_t v)
+{
+	int vec = off / 16;
+	struct msix_entry *m = &vdev->s.msix[vec];
+	uint32_t *word = (uint32_t *)m + (off % 16) / 4;
+
+	if (vec >= VIRTIO_MSIX_VECTORS)
+		return;
+	*word = v;
+	if (vdev->call_gsi[vec] >= 0 && (off % 16) < 12)
+		irq__update_msi_route(vdev->vm, vdev->call_gsi[vec],
+				      ((uint64_t)m->addr_hi << 32) | m->addr_lo, m->data);
+	if (!(m->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT) && vdev->s.msix_pending[vec]) {
+		vdev->s.msix_pending[vec] = 0;
+		signal_vector(vdev, vec);
+	}
+}
+
+static void kick(struct virtio_dev *vdev, int q)
+{
+	if (q < vdev->ops->nr_queues && virtio__ready(vdev) && vdev->s.vq[q].enabled)
+		vdev->ops->notify(vdev, q);
+}
+
+static void bar_io(struct vcpu *vcpu, uint64_t addr, uint8_t *data,
+		   uint32_t len, bool is_write, void *opaque)
+{
+	struct virtio_dev *vdev = opaque;
+	uint32_t off = addr - vdev->pci.bar_mapped[0], v = 0;
+	uint64_t r = 0;
+	int i;
+
+	if (len > 4)
+		len = 4;
+	memcpy(&v, data, is_write ? len : 0);
+	pthread_mutex_lock(&vdev->lock);
+	if (off < COMMON_OFF + COMMON_LEN) {
+		if (is_write)
+			common_write(vdev, off, v);
+		else
+			r = common_read(vdev, off);
+	} else if (off >= MSIX_TABLE_OFF && off < MSIX_TABLE_OFF + 16 * VIRTIO_MSIX_VECTORS) {
+		if (is_write && len == 4)
+			msix_write(vdev, off - MSIX_TABLE_OFF, v);
+		else if (!is_write)
+			memcpy(&r, (uint8_t *)vdev->s.msix + (off - MSIX_TABLE_OFF),
+			       len <= MSIX_TABLE_OFF + 16 * VIRTIO_MSIX_VECTORS - off ? len : 0);
+	} else if (off >= MSIX_PBA_OFF && off < MSIX_PBA_OFF + 8) {
+		for (i = 0; !is_write && i < VIRTIO_MSIX_VECTORS; i++)
+			r |= (uint64_t)vdev->s.msix_pending[i] << i;
+		r >>= 8 * (off - MSIX_PBA_OFF);
+	} else if (off == ISR_OFF) {
+		if (!is_write) {
+			r = vdev->s.isr;
+			vdev->s.isr = 0;
+		}
+	} else if (off >= DEVCFG_OFF && off < DEVCFG_OFF + vdev->config_size) {
+		if (!is_write)
+			memcpy(&r, vdev->config + (off - DEVCFG_OFF),
+			       len <= DEVCFG_OFF + vdev->config_size - off ?
+			       len : DEVCFG_OFF + vdev->config_size - off);
+	} else if (off >= NOTIFY_OFF && off < NOTIFY_OFF + NOTIFY_MULT * VIRTIO_MAX_QUEUES) {
+		if (is_write)
+			kick(vdev, (off - NOTIFY_OFF) / NOTIFY_MULT);
+	}
+	pthread_mutex_unlock(&vdev->lock);
+	if (!is_write)
+		memcpy(data, &r, len);
+}
+
+static void kick_event(int fd, uint32_t events, void *opaque)
+{
+	struct virtio_dev *vdev = opaque;
+	uint64_t n;
+	int q;
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	for (q = 0; q < vdev->ops->nr_queues && vdev->kick_fd[q] != fd; q++)
+		;
+	pthread_mutex_lock(&vdev->lock);
+	kick(vdev, q);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void set_ioeventfds(struct virtio_dev *vdev, uint32_t bar, bool on)
+{
+	int q;
+
+	for (q = 0; q < vdev->ops->nr_queues; q++) {
+		struct kvm_ioeventfd e = {
+			.addr = bar + NOTIFY_OFF + NOTIFY_MULT * q,
+			.len = 2,
+			.fd = vdev->kick_fd[q],
+			.flags = on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+		};
+
+		if (ioctl(vdev->vm->vm_fd, KVM_IOEVENTFD, &e) < 0)
+			pr_warn("%s: KVM_IOEVENTFD queue %d: %s", vdev->dev.path, q,
+				strerror(errno));
+	}
+}
+
+static void bar_map(struct pci_device *pdev, int bar, uint32_t old, uint32_t new)
+{
+	struct virtio_dev *vdev = pdev->opaque;
+
+	if (old) {
+		set_ioeventfds(vdev, old, false);
+		vm__unregister_iotrap(vdev->vm, old, IOTRAP_MMIO);
+	}
+	if (new) {
+		vm__register_iotrap(vdev->vm, new, BAR_SIZE, bar_io, vdev, IOTRAP_MMIO);
+		set_ioeventfds(vdev, new, true);
+	}
+}
+
+/* Config writes may only flip MSI-X enable and function mask. */
+static void cfg_written(struct pci_device *pdev, int off, int len)
+{
+	struct virtio_dev *vdev = pdev->opaque;
+	uint8_t ctrl_hi = pdev->cfg[pdev->msix_cap + PCI_MSIX_FLAGS + 1];
+	int i;
+
+	memcpy(pdev->cfg + CAP_START, pdev->cfg_ro + CAP_START, PCI_CFG_SIZE - CAP_START);
+	pdev->cfg[pdev->msix_cap + PCI_MSIX_FLAGS + 1] =
+		(pdev->cfg_ro[pdev->msix_cap + PCI_MSIX_FLAGS + 1] & 0x3f) | (ctrl_hi & 0xc0);
+	pthread_mutex_lock(&vdev->lock);
+	for (i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
+		if (vdev->s.msix_pending[i] && !(msix_ctrl(vdev) & MSIX_CTRL_MASKALL) &&
+		    !(vdev->s.msix[i].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
+			vdev->s.msix_pending[i] = 0;
+			signal_vector(vdev, i);
+		}
+	}
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static uint8_t *add_cap(uint8_t *cfg, int *at, int len)
+{
+	uint8_t *c = cfg + *at;
+
+	*at += (len + 3) & ~3;
+	return c;
+}
+
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static void vendor_cap(uint8_t *c, uint8_t type, uint8_t len, uint32_t off, uint32_t size)
+{
+	c[0] = PCI_CAP_ID_VNDR;
+	c[2] = len;
+	c[3] = type;
+	c[4] = 0;		/* BAR 0 */
+	put32(c + 8, off);
+	put32(c + 12, size);
+}
+
+static void build_config_space(struct virtio_dev *vdev)
+{
+	uint8_t *cfg = vdev->pci.cfg, *caps[6];
+	const struct virtio_ops *ops = vdev->ops;
+	int at = CAP_START, n = 0, i;
+
+	put16(cfg + PCI_VENDOR_ID, 0x1af4);
+	put16(cfg + PCI_DEVICE_ID, 0x1040 + ops->type);
+	cfg[PCI_REVISION_ID] = 1;
+	cfg[PCI_CLASS_PROG] = ops->class_code & 0xff;
+	put16(cfg + PCI_CLASS_DEVICE, ops->class_code >> 8);
+	put16(cfg + PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+	put16(cfg + PCI_SUBSYSTEM_ID, 0x40);
+	cfg[PCI_STATUS] = PCI_STATUS_CAP_LIST;
+	cfg[PCI_CAPABILITY_LIST] = CAP_START;
+	vdev->pci.bar_size[0] = BAR_SIZE;
+
+	caps[n] = add_cap(cfg, &at, 16);
+	vendor_cap(caps[n++], VIRTIO_PCI_CAP_COMMON_CFG, 16, COMMON_OFF, COMMON_LEN);
+	caps[n] = add_cap(cfg, &at, 20);
+	vendor_cap(caps[n], VIRTIO_PCI_CAP_NOTIFY_CFG, 20, NOTIFY_OFF,
+		   NOTIFY_MULT * VIRTIO_MAX_QUEUES);
+	put32(caps[n++] + 16, NOTIFY_MULT);
+	caps[n] = add_cap(cfg, &at, 16);
+	vendor_cap(caps[n++], VIRTIO_PCI_CAP_ISR_CFG, 16, ISR_OFF, 1);
+	if (vdev->config_size) {
+		caps[n] = add_cap(cfg, &at, 16);
+		vendor_cap(caps[n++], VIRTIO_PCI_CAP_DEVICE_CFG, 16, DEVCFG_OFF,
+			   vdev->config_size);
+	}
+	vdev->pci.msix_cap = at;
+	caps[n] = add_cap(cfg, &at, 12);
+	caps[n][0] = PCI_CAP_ID_MSIX;
+	put16(caps[n] + PCI_MSIX_FLAGS, VIRTIO_MSIX_VECTORS - 1);
+	put32(caps[n] + PCI_MSIX_TABLE, MSIX_TABLE_OFF);
+	put32(caps[n++] + PCI_MSIX_PBA, MSIX_PBA_OFF);
+	for (i = 0; i + 1 < n; i++)
+		caps[i][1] = caps[i + 1] - cfg;		/* cap_next */
+	memcpy(vdev->pci.cfg_ro, cfg, PCI_CFG_SIZE);
+}
+
+int virtio__register(struct vm *vm, struct virtio_dev *vdev,
+		     const struct virtio_ops *ops, void *priv,
+		     void *config, uint32_t config_size)
+{
+	char slot[16];
+	int i, ret;
+
+	vdev->vm = vm;
+	vdev->ops = ops;
+	vdev->priv = priv;
+	vdev->config = config;
+	vdev->config_size = config_size;
+	vdev->dev.name = ops->name;
+	vdev->dev.opaque = vdev;
+	pthread_mutex_init(&vdev->lock, NULL);
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vdev->kick_fd[i] = -1;
+	for (i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
+		vdev->call_fd[i] = -1;
+		vdev->call_gsi[i] = -1;
+	}
+	reset(vdev);
+	for (i = 0; i < ops->nr_queues; i++) {
+		vdev->kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vdev->kick_fd[i] < 0 ||
+		    ioloop__add(vm, vdev->kick_fd[i], EPOLLIN, kick_event, vdev)) {
+			ret = -EMFILE;
+			goto err;
+		}
+	}
+	build_config_space(vdev);
+	vdev->pci.bar_map = bar_map;
+	vdev->pci.cfg_written = cfg_written;
+	vdev->pci.opaque = vdev;
+	ret = pci__register(vm, &vdev->pci);
+	if (ret)
+		goto err;
+	pci__slot_name(&vdev->pci, slot, sizeof(slot));
+	snprintf(vdev->dev.path, sizeof(vdev->dev.path), "/machine/pci0/%s/%s",
+		 slot, ops->name);
+	device__register(vm, &vdev->dev);
+	return 0;
+err:
+	for (i = 0; i < ops->nr_queues; i++) {
+		if (vdev->kick_fd[i] >= 0) {
+			ioloop__del(vm, vdev->kick_fd[i]);
+			close(vdev->kick_fd[i]);
+		}
+	}
+	pthread_mutex_destroy(&vdev->lock);
+	return ret;
+}
+
+void virtio__unregister(struct vm *vm, struct virtio_dev *vdev)
+{
+	int i;
+
+	device__unregister(vm, &vdev->dev);
+	pci__unregister(vm, &vdev->pci);
+	for (i = 0; i < vdev->ops->nr_queues; i++) {
+		ioloop__del(vm, vdev->kick_fd[i]);
+		close(vdev->kick_fd[i]);
+	}
+	for (i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
+		if (vdev->call_fd[i] >= 0) {
+			irq__irqfd(vm, vdev->call_fd[i], vdev->call_gsi[i], 1);
+			close(vdev->call_fd[i]);
+		}
+	}
+	pthread_mutex_destroy(&vdev->lock);
+}
+
+struct virtio_dev *virtio__find(struct vm *vm, const char *name, int n)
+{
+	struct device_header *d = device__find(vm, name, n);
+
+	return d ? container_of(d, struct virtio_dev, dev) : NULL;
+}
+
+void virtio__post_load(struct virtio_dev *vdev)
+{
+	int i;
+
+	pci__remap(&vdev->pci);
+	pthread_mutex_lock(&vdev->lock);
+	for (i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
+		struct msix_entry *m = &vdev->s.msix[i];
+
+		if (vdev->call_gsi[i] >= 0)
+			irq__update_msi_route(vdev->vm, vdev->call_gsi[i],
+					      ((uint64_t)m->addr_hi << 32) | m->addr_lo, m->data);
+	}
+	/* Work the driver queued while we were stopped. */
+	for (i = 0; i < vdev->ops->nr_queues; i++)
+		kick(vdev, i);
+	pthread_mutex_unlock(&vdev->lock);
+}
