@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0
+# bench/track_bench: tern.ko's tracking costs per page (write-notify fault,
+# harvest re-arm, stream read/splice), run in the harness by `make bench`.
+$(BUILD)/bench/track_bench: $(call objs,bench/track_bench.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+HARNESS_BENCHES += $(BUILD)/bench/track_bench
