@@ -285,6 +285,12 @@ static int op_pause(void *opaque)
 {
 	struct fakevm *vm = opaque;
 
+	/*
+	 * vCPUs take a while to leave KVM_RUN and keep writing meanwhile:
+	 * what the last harvest, after the pause, must catch.
+	 */
+	if (vm->writer_on)
+		sleep_ms(3);
 	pthread_mutex_lock(&vm->lock);
 	vm->pauses++;
 	while (vm->in_write)

@@ -101,7 +101,11 @@ static bool pump(struct relay *rl, int from, int to, uint64_t *done,
 	}
 	if (fwd)
 		record(rl->r, buf, n);
-	write_all(to, buf, n);
+	/* The receiver is gone: like TCP's reset, the sender learns it. */
+	if (write_all(to, buf, n)) {
+		*cutnow = true;
+		return true;
+	}
 	*done += n;
 	*cutnow = cut != MIG_RUN_NONE && *done >= cut;
 	return true;
@@ -176,7 +180,7 @@ int mig_run(struct mig_run *r)
 	struct side ss = { .r = r, .src = true }, sd = { .r = r };
 	pthread_t trelay, tsrc, tdst;
 	struct timespec tick = { 0, 200000 };
-	bool src_done = false;
+	bool src_done = false, dst_done = r->no_dest;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sa) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb))
@@ -190,22 +194,24 @@ int mig_run(struct mig_run *r)
 		pthread_create(&tdst, NULL, side_main, &sd);
 	pthread_create(&tsrc, NULL, side_main, &ss);
 
-	/* Watch the states for a cancel point until the source is done. */
-	while (!src_done) {
+	/*
+	 * Watch the states for a cancel point; a side that is done closes
+	 * its socket at once, as a process that exits would.
+	 */
+	while (!src_done || !dst_done) {
 		maybe_cancel(r);
-		if (pthread_tryjoin_np(tsrc, NULL) == 0)
+		if (!src_done && pthread_tryjoin_np(tsrc, NULL) == 0) {
 			src_done = true;
-		else
-			nanosleep(&tick, NULL);
-	}
-	close(sa[0]);
-	if (!r->no_dest) {
-		while (pthread_tryjoin_np(tdst, NULL)) {
-			maybe_cancel(r);
-			nanosleep(&tick, NULL);
+			close(sa[0]);
 		}
+		if (!dst_done && pthread_tryjoin_np(tdst, NULL) == 0) {
+			dst_done = true;
+			close(sb[1]);
+		}
+		nanosleep(&tick, NULL);
 	}
-	close(sb[1]);
+	if (r->no_dest)
+		close(sb[1]);
 	atomic_store(&rl.stop, true);
 	pthread_join(trelay, NULL);
 	close(sa[1]);

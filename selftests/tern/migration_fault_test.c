@@ -109,7 +109,7 @@ static uint64_t cut_point(unsigned int i, unsigned int n, uint64_t len)
 
 TEST(cut_source_to_destination_at_many_offsets)
 {
-	unsigned int i, n = full() ? 400 : 40, failed = 0, post = 0;
+	unsigned int i, n = full() ? 2000 : 120, failed = 0, post = 0;
 	uint64_t fwd, back, off;
 	char why[256];
 	struct pair p;
@@ -149,7 +149,7 @@ TEST(cut_source_to_destination_at_many_offsets)
 
 TEST(cut_destination_to_source_at_many_offsets)
 {
-	unsigned int i, n = full() ? 100 : 16;
+	unsigned int i, n = full() ? 200 : 32;
 	uint64_t fwd, back, off;
 	char why[256];
 	struct pair p;
@@ -184,7 +184,7 @@ TEST(cut_destination_to_source_at_many_offsets)
 /* With the writer going the stream differs each run: invariants only. */
 TEST(cut_busy_guest_at_spread_offsets)
 {
-	unsigned int i, n = full() ? 60 : 12;
+	unsigned int i, n = full() ? 200 : 30;
 	uint64_t fwd, back, off;
 	char why[256];
 	struct pair p;

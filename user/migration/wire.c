@@ -310,6 +310,7 @@ void mig_send_error(struct mig_conn *c, const char *phase, int err,
 	struct nl_msg *msg = mig_attrs_new();
 	char saved[sizeof(c->err)];
 	unsigned int timeout = c->timeout_ms;
+	int cancel_fd = c->cancel_fd;
 
 	if (!msg)
 		return;
@@ -319,10 +320,15 @@ void mig_send_error(struct mig_conn *c, const char *phase, int err,
 		nlmsg_free(msg);
 		return;
 	}
-	/* Best effort, briefly, without losing the reason we fail. */
+	/*
+	 * Best effort, briefly, without losing the reason we fail; a cancel
+	 * is a reason to send this, not to stop sending it.
+	 */
 	memcpy(saved, c->err, sizeof(saved));
 	c->timeout_ms = 200;
+	c->cancel_fd = -1;
 	mig_send_attrs(c, MIG_MSG_ERROR, msg);
+	c->cancel_fd = cancel_fd;
 	c->timeout_ms = timeout;
 	memcpy(c->err, saved, sizeof(saved));
 }
