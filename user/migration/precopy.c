@@ -112,7 +112,7 @@ int mig_send_round(struct mig *mig, bool all)
 	mig->st.rounds = mig->round;
 	/* Tiny rounds say little about the link: keep the last estimate. */
 	if (mig->round_bytes >= (256u << 10) || !mig->st.bandwidth)
-		mig->st.bandwidth = mig->round_bytes * 1000000000ull / dt;
+		mig->st.bandwidth = mig_muldiv(mig->round_bytes, 1000000000ull, dt);
 	pthread_mutex_unlock(&mig->lock);
 	mig->sent_last = mig->round_bytes;
 	return 0;
@@ -175,11 +175,12 @@ int mig_precopy(struct mig *mig)
 		bw = mig->st.bandwidth ? mig->st.bandwidth : 1;
 		if (mig->p.max_bandwidth && bw > mig->p.max_bandwidth)
 			bw = mig->p.max_bandwidth;
-		expected = pending * 1000 / bw;
+		expected = mig_muldiv(pending, 1000, bw);
 		pthread_mutex_lock(&mig->lock);
 		mig->st.expected_downtime_ms = expected;
-		mig->st.dirty_rate = pending / (MIG_PAGE_SIZE + 16) *
-			1000000000ull / (mig_now_ns() - t_round + 1);
+		mig->st.dirty_rate = mig_muldiv(pending / (MIG_PAGE_SIZE + 16),
+						1000000000ull,
+						mig_now_ns() - t_round + 1);
 		pthread_mutex_unlock(&mig->lock);
 		if (mig->round > 1 || mig->tracker != MIG_TRACKER_TERN)
 			if (expected <= mig->p.downtime_limit_ms)

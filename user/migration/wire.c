@@ -162,7 +162,7 @@ static int conn_throttle(struct mig_conn *c, size_t n)
 	if (!c->bw_start_ns)
 		c->bw_start_ns = mig_now_ns();
 	c->bw_bytes += n;
-	due = c->bw_start_ns + c->bw_bytes * 1000000000ull / c->max_bw;
+	due = c->bw_start_ns + mig_muldiv(c->bw_bytes, 1000000000ull, c->max_bw);
 	now = mig_now_ns();
 	if (due <= now)
 		return 0;

@@ -121,6 +121,14 @@ struct mig_conn {
 
 uint64_t mig_now_ns(void);
 
+/* a * b / c without overflow for any 64-bit a and b (c > 0). */
+static inline uint64_t mig_muldiv(uint64_t a, uint64_t b, uint64_t c)
+{
+	unsigned __int128 r = (unsigned __int128)a * b / c;
+
+	return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
 int mig_conn_init(struct mig_conn *c, int rfd, int wfd, int cancel_fd,
 		  unsigned int timeout_ms);
 void mig_conn_destroy(struct mig_conn *c);
