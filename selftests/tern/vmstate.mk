@@ -10,3 +10,12 @@ VMSTATE_TESTS += vmstate_filter_test
 $(foreach t,$(VMSTATE_TESTS),$(eval $(BUILD)/selftests/tern/$(t): $(VMSTATE_TEST_OBJS)))
 HOST_TESTS += $(patsubst %,$(BUILD)/selftests/tern/%,$(VMSTATE_TESTS))
 
+
+# The fuzzer includes the real decoder, loader, filters, JSON and test device.
+# (user/vmstate/build.mk is read after this file: list the sources here.)
+VMSTATE_FUZZ_SRCS := selftests/tern/fuzz/vmstate_decode_fuzz.c user/lib/log.c \
+	$(filter-out user/vmstate/dump.c,$(wildcard user/vmstate/*.c))
+$(BUILD)/fuzz/vmstate_decode_fuzz: $(call fuzz-objs,$(VMSTATE_FUZZ_SRCS))
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+FUZZERS += $(BUILD)/fuzz/vmstate_decode_fuzz
