@@ -8,6 +8,7 @@
  * tracking, stream open, events) return what the ioctls say.
  */
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <sys/wait.h>
@@ -341,6 +342,60 @@ TEST(events)
 	ASSERT_EQ(TERN_EVENT_REGION_DEL, ev.event);
 	ASSERT_EQ(info.id, ev.id);
 	ASSERT_EQ(-ETIMEDOUT, ternnl__next_event(nl, 100, &ev));
+	ternnl__close(nl);
+}
+
+/* Regions belong to their creator's network namespace: dumps and events. */
+TEST(per_network_namespace)
+{
+	struct seen seen = {};
+	struct ternnl_region ev;
+	struct ternnl *nl;
+	int up[2], down[2], status;
+	uint32_t id;
+	char go = 1;
+	pid_t pid;
+
+	REQUIRE_NL();
+	TEST_REQUIRE(getuid() == 0);
+	nl = nl_open();
+	ASSERT_EQ(0, ternnl__subscribe(nl));
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct tern_region_info info;
+		struct seen mine = {};
+		struct ternnl *cnl;
+		int fd;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(2);
+		fd = region_create(PAGE, "netns");
+		region_info(fd, &info);
+		mine.want[0] = info.id;
+		cnl = nl_open();
+		if (ternnl__list_regions(cnl, count_regions, &mine) ||
+		    mine.found != 1 || mine.total != 1)
+			_exit(3);
+		if (write(up[1], &info.id, 4) != 4 || read(down[0], &go, 1) != 1)
+			_exit(4);
+		_exit(0);
+	}
+	ASSERT_EQ(4, read(up[0], &id, 4));
+	seen.want[0] = id;
+	ASSERT_EQ(0, ternnl__list_regions(nl, count_regions, &seen));
+	ASSERT_EQ(0, seen.found);
+	ASSERT_EQ(1, write(down[1], &go, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	/* neither its NEW nor its DEL reached this namespace */
+	ASSERT_EQ(-ETIMEDOUT, ternnl__next_event(nl, 300, &ev));
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 	ternnl__close(nl);
 }
 
