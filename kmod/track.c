@@ -68,9 +68,18 @@ bool tern_track_next_run(const unsigned long *map, unsigned long size,
  * installed its writable pte (the core holds the folio lock across that),
  * then zap, so no writable pte of these pages survives the harvest.
  */
-static void rearm_batch(struct address_space *mapping, pgoff_t start,
-			pgoff_t n)
+static void keep_dirty(struct tern_region *r, struct folio *folio)
 {
+	pgoff_t end = min_t(pgoff_t, folio->index + folio_nr_pages(folio),
+			    r->npages);
+
+	if (folio->index < end)
+		bitmap_set(r->track.dirty, folio->index, end - folio->index);
+}
+
+static void rearm_batch(struct tern_region *r, pgoff_t start, pgoff_t n)
+{
+	struct address_space *mapping = tern_region_mapping(r);
 	struct folio *folios[REARM_BATCH];
 	struct folio *folio;
 	unsigned int nr = 0, i;
@@ -90,6 +99,13 @@ static void rearm_batch(struct address_space *mapping, pgoff_t start,
 	unmap_mapping_range(mapping, (loff_t)start << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 0);
 	for (i = 0; i < nr; i++) {
+		/*
+		 * A page pinned for DMA (FOLL_PIN) can be written without a
+		 * fault: it stays dirty, in every round, until unpinned.
+		 */
+		if (folio_maybe_dma_pinned(folios[i]) &&
+		    folios[i]->mapping == mapping)
+			keep_dirty(r, folios[i]);
 		folio_unlock(folios[i]);
 		folio_put(folios[i]);
 	}
@@ -97,14 +113,13 @@ static void rearm_batch(struct address_space *mapping, pgoff_t start,
 
 static void rearm(struct tern_region *r, const unsigned long *map)
 {
-	struct address_space *mapping = tern_region_mapping(r);
 	unsigned long start, end, from = 0;
 	pgoff_t n;
 
 	while (tern_track_next_run(map, r->npages, from, &start, &end)) {
 		for (from = start; from < end; from += n) {
 			n = min_t(pgoff_t, end - from, REARM_BATCH);
-			rearm_batch(mapping, from, n);
+			rearm_batch(r, from, n);
 		}
 		cond_resched();
 	}
