@@ -43,6 +43,7 @@
  * anyone reads the page for that round; a write that lands before the
  * re-arm is in the data read after it, a write after it is in the next
  * round.  Writes through the stream fd (the destination path) set bits too.
+ * A page pinned for DMA (FOLL_PIN) stays dirty while pinned.
  *
  * Page-stream fd
  * --------------
