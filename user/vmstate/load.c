@@ -115,8 +115,12 @@ static int load_field(struct vmstate_load_ctx *ctx,
 	}
 
 	w = vmstate__type_width(fd->type);
-	if (fd->type == VMS_BYTES || fd->type == VMS_BOOL) {
+	if (fd->type == VMS_BYTES) {
 		memcpy(dst, tf->data, (size_t)tf->count * fd->size);
+	} else if (fd->type == VMS_BOOL) {
+		/* a C bool must hold 0 or 1, whatever a filter put there */
+		for (i = 0; i < tf->count; i++)
+			dst[i] = tf->data[i] != 0;
 	} else if (w) {
 		for (i = 0; i < tf->count; i++)
 			host_put(dst + (size_t)i * w,

@@ -60,6 +60,7 @@ int vmstate__check_vmsd(const struct vmsd *vmsd, const char *path,
 	unsigned int w;
 
 	if (depth > MAX_TABLE_DEPTH || !vmsd->name || !vmsd->fields ||
+	    !vmsd->size ||
 	    vmsd->minimum_version_id > vmsd->version_id ||
 	    strlen(vmsd->name) > 255)
 		goto bad;

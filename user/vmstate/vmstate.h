@@ -79,6 +79,10 @@ struct vmstate_field {
  * refuse it; only when every section of a stream has loaded are the
  * described bytes copied into the live object, and post_commit then runs
  * on the live object (recompute IRQ lines and the like; cannot fail).
+ * post_load runs for every table that came from the stream (nested struct
+ * elements and subsections too); post_commit only for a registered
+ * instance's own table.  A subsection absent from the stream loads as the
+ * defaults of its fields.
  */
 struct vmsd {
 	const char *name;
@@ -144,6 +148,7 @@ struct vmsd {
 #define VMSTATE_U32_HEX(f, st, v) VMSTATE_SCALAR(f, st, v, VMS_U32, uint32_t, 0, VMS_HINT_HEX)
 #define VMSTATE_U64_HEX(f, st, v) VMSTATE_SCALAR(f, st, v, VMS_U64, uint64_t, 0, VMS_HINT_HEX)
 #define VMSTATE_U8_FLAGS(f, st, v)  VMSTATE_SCALAR(f, st, v, VMS_U8, uint8_t, 0, VMS_HINT_FLAGS)
+#define VMSTATE_U16_FLAGS(f, st, v) VMSTATE_SCALAR(f, st, v, VMS_U16, uint16_t, 0, VMS_HINT_FLAGS)
 #define VMSTATE_U32_FLAGS(f, st, v) VMSTATE_SCALAR(f, st, v, VMS_U32, uint32_t, 0, VMS_HINT_FLAGS)
 #define VMSTATE_U64_FLAGS(f, st, v) VMSTATE_SCALAR(f, st, v, VMS_U64, uint64_t, 0, VMS_HINT_FLAGS)
 
@@ -153,12 +158,21 @@ struct vmsd {
 #define VMSTATE_U32_DEF(f, st, v, d) VMSTATE_SCALAR(f, st, v, VMS_U32, uint32_t, d, 0)
 #define VMSTATE_U64_DEF(f, st, v, d) VMSTATE_SCALAR(f, st, v, VMS_U64, uint64_t, d, 0)
 #define VMSTATE_BOOL_DEF(f, st, v, d) VMSTATE_SCALAR(f, st, v, VMS_BOOL, bool, d, 0)
+#define VMSTATE_S32_DEF(f, st, v, d) VMSTATE_SCALAR(f, st, v, VMS_S32, int32_t, d, 0)
+#define VMSTATE_S64_DEF(f, st, v, d) VMSTATE_SCALAR(f, st, v, VMS_S64, int64_t, d, 0)
 
 #define VMSTATE_U8_ARRAY(f, st, v)  VMSTATE_ARRAY_OF(f, st, v, VMS_U8, uint8_t, 0, 0)
 #define VMSTATE_U16_ARRAY(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_U16, uint16_t, 0, 0)
 #define VMSTATE_U32_ARRAY(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_U32, uint32_t, 0, 0)
 #define VMSTATE_U64_ARRAY(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_U64, uint64_t, 0, 0)
 #define VMSTATE_BOOL_ARRAY(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_BOOL, bool, 0, 0)
+#define VMSTATE_S8_ARRAY(f, st, v)  VMSTATE_ARRAY_OF(f, st, v, VMS_S8, int8_t, 0, 0)
+#define VMSTATE_S16_ARRAY(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_S16, int16_t, 0, 0)
+#define VMSTATE_S32_ARRAY(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_S32, int32_t, 0, 0)
+#define VMSTATE_S64_ARRAY(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_S64, int64_t, 0, 0)
+#define VMSTATE_U8_ARRAY_HEX(f, st, v)  VMSTATE_ARRAY_OF(f, st, v, VMS_U8, uint8_t, 0, VMS_HINT_HEX)
+#define VMSTATE_U32_ARRAY_HEX(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_U32, uint32_t, 0, VMS_HINT_HEX)
+#define VMSTATE_U64_ARRAY_HEX(f, st, v) VMSTATE_ARRAY_OF(f, st, v, VMS_U64, uint64_t, 0, VMS_HINT_HEX)
 
 #define VMSTATE_U8_VARRAY(f, st, n, v)  VMSTATE_VARRAY_OF(f, st, n, v, VMS_U8, uint8_t, 0, 0)
 #define VMSTATE_U16_VARRAY(f, st, n, v) VMSTATE_VARRAY_OF(f, st, n, v, VMS_U16, uint16_t, 0, 0)

@@ -6,11 +6,13 @@
  * Oracles besides ASan/UBSan: a stream that decodes must re-encode to the
  * same bytes (the format is canonical) and survive JSON and back; a load
  * that succeeds must leave sane devices; a failed one must not touch them.
+ * make check runs it FUZZ_SECONDS (60) over a copy of the seed corpus,
+ * make check-full for an hour; longer, by hand:
+ *   build/san/fuzz/vmstate_decode_fuzz -max_total_time=86400 -jobs=2 DIR
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
 #include "vmstate/json.h"
 #include "vmstate/testdev.h"
 #include "vmstate/tree.h"
