@@ -288,22 +288,26 @@ int vmstate__load(const struct vmsd *vmsd, void *opaque, const char *path,
 
 struct vmstate_tree;
 
+/*
+ * What a filter does.  `table` names the tables it applies to, at any depth
+ * (sections, subsections, struct elements), limited to versions up to
+ * `max_version` when that is not 0:
+ *  RENAME_TABLE:  the table becomes `to`, and so does every component of
+ *                 its section's path equal to `table` (kvm-apic -> apic);
+ *  RENAME_FIELD:  field `from` becomes `to`;
+ *  DROP_FIELD:    field `from` is removed;
+ *  DEFAULT_FIELD: a missing scalar field `to` of `type` is added = `value`;
+ *  SPLIT:         a section becomes two: the fields and subsections named
+ *                 in `move` go to a new section at path + `path_suffix`,
+ *                 table `to`, version `to_version`; the rest stay;
+ *  CUSTOM:        fn(tree, arg, err) edits the tree itself.
+ */
 enum vmstate_filter_kind {
-	/* Table `table` is renamed `to`, and so is every path component
-	 * equal to `table` ("kvm-apic" -> "apic"). */
 	VMSTATE_FILTER_RENAME_TABLE = 1,
-	/* In table `table`, field `from` is renamed `to`. */
 	VMSTATE_FILTER_RENAME_FIELD,
-	/* In table `table`, field `from` is removed. */
 	VMSTATE_FILTER_DROP_FIELD,
-	/* In table `table`, a missing scalar field `to` of type `type` is
-	 * added with value `value`. */
 	VMSTATE_FILTER_DEFAULT_FIELD,
-	/* A section of table `table` becomes two: fields and subsections
-	 * named in `move` go to a new section at path + `path_suffix` of table
-	 * `to`, version `to_version`; the rest stay. */
 	VMSTATE_FILTER_SPLIT,
-	/* fn(tree, arg, err) edits the tree itself. */
 	VMSTATE_FILTER_CUSTOM,
 };
 
