@@ -236,6 +236,20 @@ uint64_t fakevm_writes(struct fakevm *vm)
 	return atomic_load(&vm->writes);
 }
 
+bool fakevm_writer_advances(struct fakevm *vm)
+{
+	uint64_t before = fakevm_writes(vm);
+	unsigned int i;
+
+	/* Generous: a loaded machine may starve the writer for a while. */
+	for (i = 0; i < 200; i++) {
+		sleep_ms(10);
+		if (fakevm_writes(vm) > before)
+			return true;
+	}
+	return false;
+}
+
 bool fakevm_running(struct fakevm *vm)
 {
 	bool r;

@@ -45,6 +45,8 @@ void fakevm_fill(struct fakevm *vm, uint8_t pattern);
 void fakevm_writer_start(struct fakevm *vm);
 void fakevm_writer_stop(struct fakevm *vm);
 uint64_t fakevm_writes(struct fakevm *vm);
+/* The guest lives: its writer makes progress within 2 s. */
+bool fakevm_writer_advances(struct fakevm *vm);
 
 bool fakevm_running(struct fakevm *vm);	/* not paused, not stopped */
 bool fakevm_started(struct fakevm *vm);	/* destination: start() called */

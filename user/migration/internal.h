@@ -80,6 +80,9 @@ bool mig_page_is_zero(const void *p);
 int mig_session_begin(struct mig *mig, int rfd, int wfd);
 void mig_session_end(struct mig *mig);
 
+/* query.c */
+void mig_params_snapshot(struct mig *mig, struct mig_params *out);
+
 /* transport.c */
 int mig_connect(const char *uri, int *fd);
 int mig_accept(struct mig *mig, int lfd, int *fd);

@@ -178,13 +178,15 @@ int mig_session_begin(struct mig *mig, int rfd, int wfd)
 	atomic_store(&mig->cancelled, false);
 	while (read(mig->cancel_fd, &v, sizeof(v)) > 0)
 		;
+	pthread_mutex_lock(&mig->lock);
 	ret = mig_conn_init(&mig->conn, rfd, wfd, mig->cancel_fd,
 			    mig->p.timeout_ms);
 	if (ret) {
+		pthread_mutex_unlock(&mig->lock);
 		atomic_store(&mig->busy, false);
 		return ret;
 	}
-	pthread_mutex_lock(&mig->lock);
+	atomic_store(&mig->conn.max_bw, mig->p.max_bandwidth);
 	memset(&mig->st, 0, sizeof(mig->st));
 	mig->st.state = MIG_S_SETUP;
 	mig->start_ns = mig_now_ns();

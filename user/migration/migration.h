@@ -124,6 +124,7 @@ struct mig_stats {
 };
 
 struct mig;
+struct json_object;
 
 /* A migration object for vm; `params` may be NULL for the defaults. */
 struct mig *mig__new(const struct mig_vm_ops *ops, void *vm,
@@ -151,6 +152,16 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd);
 /* Any thread, any state.  See "Who runs the guest" in the protocol doc. */
 void mig__cancel(struct mig *mig);
 void mig__query(struct mig *mig, struct mig_stats *st);
+/* query-migrate as a json-c object (caller puts it), or NULL. */
+struct json_object *mig__stats_json(const struct mig_stats *st);
+/*
+ * Set a parameter by its control-socket name: downtime-limit (ms),
+ * max-bandwidth (bytes/s, 0 = unlimited), max-rounds, auto-converge (0/1),
+ * throttle-initial, throttle-step (%), timeout (ms).  -EINVAL for an
+ * unknown name or a value out of range.  A running migration takes the
+ * new value at its next round.
+ */
+int mig__set_param(struct mig *mig, const char *name, uint64_t value);
 const char *mig__state_name(enum mig_state s);
 
 #endif /* TERN_MIGRATION_MIGRATION_H */

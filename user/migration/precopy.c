@@ -118,12 +118,12 @@ int mig_send_round(struct mig *mig, bool all)
 	return 0;
 }
 
-static int throttle_up(struct mig *mig)
+static int throttle_up(struct mig *mig, const struct mig_params *p)
 {
 	unsigned int pct = mig->st.throttle_pct;
 	int ret;
 
-	pct = pct ? pct + mig->p.throttle_step : mig->p.throttle_initial;
+	pct = pct ? pct + p->throttle_step : p->throttle_initial;
 	if (pct > 99)
 		pct = 99;
 	if (!mig->ops->throttle || pct == mig->st.throttle_pct)
@@ -138,9 +138,17 @@ static int throttle_up(struct mig *mig)
 	return 0;
 }
 
+/* Parameters may change under us (mig__set_param): take them per round. */
+static void take_params(struct mig *mig, struct mig_params *p)
+{
+	mig_params_snapshot(mig, p);
+	mig->conn.timeout_ms = p->timeout_ms;
+}
+
 int mig_precopy(struct mig *mig)
 {
 	uint64_t pending, bw, expected, t_round;
+	struct mig_params p;
 	unsigned int i;
 	int ret;
 
@@ -164,6 +172,7 @@ int mig_precopy(struct mig *mig)
 	for (;;) {
 		if (ret)
 			return ret;
+		take_params(mig, &p);
 		if (mig->tracker == MIG_TRACKER_TERN) {
 			pending = mig->sent_last;
 		} else {
@@ -173,8 +182,8 @@ int mig_precopy(struct mig *mig)
 			pending *= MIG_PAGE_SIZE + 16;
 		}
 		bw = mig->st.bandwidth ? mig->st.bandwidth : 1;
-		if (mig->p.max_bandwidth && bw > mig->p.max_bandwidth)
-			bw = mig->p.max_bandwidth;
+		if (p.max_bandwidth && bw > p.max_bandwidth)
+			bw = p.max_bandwidth;
 		expected = mig_muldiv(pending, 1000, bw);
 		pthread_mutex_lock(&mig->lock);
 		mig->st.expected_downtime_ms = expected;
@@ -183,19 +192,19 @@ int mig_precopy(struct mig *mig)
 						mig_now_ns() - t_round + 1);
 		pthread_mutex_unlock(&mig->lock);
 		if (mig->round > 1 || mig->tracker != MIG_TRACKER_TERN)
-			if (expected <= mig->p.downtime_limit_ms)
+			if (expected <= p.downtime_limit_ms)
 				return 0;
-		if (mig->round >= mig->p.max_rounds)
+		if (mig->round >= p.max_rounds)
 			return mig_fail(mig, -ETIMEDOUT,
 					"not converged after %" PRIu64 " rounds: %" PRIu64 " bytes pending, expected downtime %" PRIu64 " ms > limit %" PRIu64 " ms",
 					mig->round, pending, expected,
-					mig->p.downtime_limit_ms);
+					p.downtime_limit_ms);
 		/* Rounds that do not shrink below half the last one. */
 		mig->no_shrink = pending * 2 > mig->sent_last ?
 			mig->no_shrink + 1 : 0;
-		if (mig->p.auto_converge && mig->no_shrink >= 2) {
+		if (p.auto_converge && mig->no_shrink >= 2) {
 			mig->no_shrink = 0;
-			ret = throttle_up(mig);
+			ret = throttle_up(mig, &p);
 			if (ret)
 				return ret;
 		}

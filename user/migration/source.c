@@ -47,7 +47,6 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
 	mig->is_source = true;
 	mig->committed = false;
 	mig->tracking = false;
-	mig->conn.max_bw = mig->p.max_bandwidth;
 	mig->chunk = malloc(MIG_CHUNK_DATA_MAX);
 	if (!mig->chunk) {
 		ret = -ENOMEM;

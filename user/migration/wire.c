@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,14 +156,21 @@ int mig_conn_sleep(struct mig_conn *c, uint64_t ms)
 /* Hold the writer back to max_bw bytes/s over the whole migration. */
 static int conn_throttle(struct mig_conn *c, size_t n)
 {
-	uint64_t due, now;
+	uint64_t bw = atomic_load(&c->max_bw), due, now;
 
-	if (!c->max_bw)
+	if (bw != c->bw_used) {
+		/* A new cap counts from now. */
+		c->bw_used = bw;
+		c->bw_start_ns = 0;
+	}
+	if (!bw)
 		return 0;
-	if (!c->bw_start_ns)
+	if (!c->bw_start_ns) {
 		c->bw_start_ns = mig_now_ns();
+		c->bw_bytes = 0;
+	}
 	c->bw_bytes += n;
-	due = c->bw_start_ns + mig_muldiv(c->bw_bytes, 1000000000ull, c->max_bw);
+	due = c->bw_start_ns + mig_muldiv(c->bw_bytes, 1000000000ull, bw);
 	now = mig_now_ns();
 	if (due <= now)
 		return 0;

@@ -108,7 +108,8 @@ struct mig_conn {
 	unsigned int timeout_ms;
 	uint64_t rx_off;	/* bytes read so far: error positions */
 	uint64_t tx_off;
-	uint64_t max_bw;	/* bytes/s, 0 = unlimited */
+	_Atomic uint64_t max_bw;	/* bytes/s, 0 = unlimited; live */
+	uint64_t bw_used;	/* the cap bw_* count against */
 	uint64_t bw_bytes;
 	uint64_t bw_start_ns;
 	uint8_t *buf;		/* payload of the last control message */

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a management client sees: query-migrate's statistics as a JSON
+ * object (json-c, stable field names), and migration parameters set by
+ * name, also while a migration runs (taken at the next round).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "migration/internal.h"
+
+static const char *tracker_name(enum mig_tracker t)
+{
+	switch (t) {
+	case MIG_TRACKER_DIRTY_LOG:
+		return "kvm-dirty-log";
+	case MIG_TRACKER_TERN:
+		return "tern";
+	default:
+		return "none";
+	}
+}
+
+struct json_object *mig__stats_json(const struct mig_stats *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "status",
+			       json_object_new_string(mig__state_name(st->state)));
+	json_object_object_add(o, "bytes", json_object_new_uint64(st->bytes));
+	json_object_object_add(o, "pages", json_object_new_uint64(st->pages));
+	json_object_object_add(o, "zero-pages",
+			       json_object_new_uint64(st->zero_pages));
+	json_object_object_add(o, "rounds", json_object_new_uint64(st->rounds));
+	json_object_object_add(o, "dirty-rate",
+			       json_object_new_uint64(st->dirty_rate));
+	json_object_object_add(o, "bandwidth",
+			       json_object_new_uint64(st->bandwidth));
+	json_object_object_add(o, "expected-downtime",
+			       json_object_new_uint64(st->expected_downtime_ms));
+	json_object_object_add(o, "downtime",
+			       json_object_new_uint64(st->downtime_ms));
+	json_object_object_add(o, "elapsed",
+			       json_object_new_uint64(st->elapsed_ms));
+	json_object_object_add(o, "throttle",
+			       json_object_new_int(st->throttle_pct));
+	json_object_object_add(o, "tracker",
+			       json_object_new_string(tracker_name(st->tracker)));
+	if (st->error[0])
+		json_object_object_add(o, "error",
+				       json_object_new_string(st->error));
+	return o;
+}
+
+/* Name -> field; every value is an unsigned integer (booleans 0/1). */
+int mig__set_param(struct mig *mig, const char *name, uint64_t v)
+{
+	struct mig_params *p = &mig->p;
+	int ret = 0;
+
+	pthread_mutex_lock(&mig->lock);
+	if (!strcmp(name, "downtime-limit") && v)
+		p->downtime_limit_ms = v;
+	else if (!strcmp(name, "max-bandwidth")) {
+		p->max_bandwidth = v;
+		/* The sender's pacing follows at once, mid-round too. */
+		if (mig->is_source && atomic_load(&mig->busy))
+			atomic_store(&mig->conn.max_bw, v);
+	}
+	else if (!strcmp(name, "max-rounds") && v && v <= 100000)
+		p->max_rounds = v;
+	else if (!strcmp(name, "auto-converge") && v <= 1)
+		p->auto_converge = v;
+	else if (!strcmp(name, "throttle-initial") && v && v < 100)
+		p->throttle_initial = v;
+	else if (!strcmp(name, "throttle-step") && v && v < 100)
+		p->throttle_step = v;
+	else if (!strcmp(name, "timeout") && v && v <= 3600000)
+		p->timeout_ms = v;
+	else
+		ret = -EINVAL;
+	pthread_mutex_unlock(&mig->lock);
+	return ret;
+}
+
+void mig_params_snapshot(struct mig *mig, struct mig_params *out)
+{
+	pthread_mutex_lock(&mig->lock);
+	*out = mig->p;
+	pthread_mutex_unlock(&mig->lock);
+}
