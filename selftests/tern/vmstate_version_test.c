@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "vmstate/json.h"
 #include "vmstate/testdev.h"
 #include "vmstate/tree.h"
 
@@ -424,6 +425,34 @@ TEST(malformed_tables_refused_at_register)
 	bad.fields = no_fields;
 	ASSERT_EQ(0, vmstate__register(reg, &bad, &d, "/machine/x"));
 	vmstate__registry_free(reg);
+}
+
+/* The JSON form as a test's editor: a fifo of 17 bytes for a 16-byte one. */
+TEST(json_edit_crafts_a_corrupt_stream)
+{
+	struct td_dev src, dst;
+	struct vmstate_buf b = { 0 };
+	struct vmstate_err err;
+	char *json, *at, *edited, msg[256];
+
+	setup(&src, &dst, &b, &td_vmsd, 17);
+	ASSERT_EQ(0, vmstate__stream_to_json(b.data, b.len, 0, &json, &err));
+	at = strstr(json, "\"name\": \"fifo\"");
+	ASSERT_NE(NULL, at);
+	at = strstr(at, "\"value\": [");
+	ASSERT_NE(NULL, at);
+	at += strlen("\"value\": [");
+	ASSERT_LT(0, asprintf(&edited, "%.*s 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, "
+			      "12, 13, 14, 15, 16, 17 ]%s", (int)(at - json), json,
+			      strchr(at, ']') + 1));
+	b.len = 0;
+	ASSERT_EQ(0, vmstate__json_to_stream(edited, &b, &err)) TH_LOG("%s", err.msg);
+	snprintf(msg, sizeof(msg), "offset %zu: section " PATH
+		 " field fifo: length 17 exceeds 16", field_off(&b, "fifo", -1, NULL));
+	EXPECT_FAIL(&td_vmsd, &dst, &b, -EINVAL, msg);
+	free(json);
+	free(edited);
+	vmstate__buf_free(&b);
 }
 
 TEST_HARNESS_MAIN
