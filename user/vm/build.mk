@@ -3,7 +3,7 @@
 # file in devices/ and a line here.  Link order = order within an init level.
 VM_SRCS := \
 	user/vm/init.c user/vm/kvm.c user/vm/iotrap.c user/vm/irq.c \
-	user/vm/ioloop.c user/vm/mem.c user/vm/vcpu.c user/vm/device.c \
+	user/vm/ioloop.c user/vm/mem.c user/vm/vcpu.c user/vm/vcpu_state.c user/vm/device.c \
 	user/vm/console.c user/vm/acpi.c user/vm/boot.c \
 	user/vm/control_cmd.c user/vm/control.c user/vm/state.c \
 	user/vm/devices/pci.c \
@@ -23,8 +23,9 @@ $(BUILD)/libtern-vm.a: $(call objs,$(VM_SRCS))
 	ar rcs $@ $^
 
 # Whole archive: the devices are only reached through their constructors.
-$(BUILD)/ternvm: $(call objs,user/vm/main.c) $(BUILD)/libtern-vm.a $(BUILD)/libtern-lib.a
+$(BUILD)/ternvm: $(call objs,user/vm/main.c) $(BUILD)/libtern-vm.a \
+		$(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(BUILD)/libtern-vm.a \
-		-Wl,--no-whole-archive $(BUILD)/libtern-lib.a $(LDLIBS)
+		-Wl,--no-whole-archive $(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a $(LDLIBS)
 
 PROGS += $(BUILD)/ternvm

@@ -46,6 +46,9 @@ struct device_header;
 struct irq_routing;
 struct ioloop;
 struct control;
+struct vmstate_registry;
+struct vmsd;
+struct machine_state;
 
 struct vm {
 	struct vm_config cfg;
@@ -70,6 +73,8 @@ struct vm {
 	struct irq_routing *irq;
 	struct ioloop *loop;
 	struct control *ctl;
+	struct vmstate_registry *vmstate;	/* every device's and vCPU's state */
+	struct machine_state *machine;		/* irqchip, PIT, clock */
 
 	/* Run state: pause requests, parked vCPUs, the exit request. */
 	pthread_mutex_t run_lock;
@@ -91,6 +96,11 @@ struct vm {
 void vm__request_exit(struct vm *vm, enum vm_exit_reason reason);
 int vm__exit_status(enum vm_exit_reason reason);
 const char *vm__exit_name(enum vm_exit_reason reason);
+
+/* Describe an instance's state for save/load; path is its canonical path. */
+int vm__register_state(struct vm *vm, const struct vmsd *vmsd, void *opaque,
+		       const char *path);
+void vm__unregister_state(struct vm *vm, const char *path);
 
 int kvm__init(struct vm *vm);
 void kvm__exit(struct vm *vm);

@@ -1,30 +1,235 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Machine state save/load (vm.h) and the save-state/load-state control
- * commands.  Until the vmstate library lands these refuse cleanly: a
- * failed save never harms the guest.
+ * Machine state (vm.h): the vmstate registry every device and vCPU
+ * registers in, the in-kernel irqchip, PIT and kvmclock as the first
+ * section, save/load to a file descriptor, and the save-state and
+ * load-state control commands.  Failures are logged and returned; a
+ * failed save never harms the guest, a failed load changes nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "vm/control.h"
+#include "vm/init.h"
 #include "vm/kvm.h"
+#include "vmstate/vmstate.h"
+
+#define STATE_MAX	(64 << 20)
+
+struct machine_state {
+	struct vm *vm;
+	struct kvm_irqchip pic_master;
+	struct kvm_irqchip pic_slave;
+	struct kvm_irqchip ioapic;
+	struct kvm_pit_state2 pit;
+	struct kvm_clock_data clock;
+};
+
+int vm__register_state(struct vm *vm, const struct vmsd *vmsd, void *opaque,
+		       const char *path)
+{
+	int ret = vmstate__register(vm->vmstate, vmsd, opaque, path);
+
+	if (ret)
+		pr_err("state of %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+void vm__unregister_state(struct vm *vm, const char *path)
+{
+	if (vm->vmstate)
+		vmstate__unregister(vm->vmstate, path);
+}
+
+static int get_chip(struct vm *vm, struct kvm_irqchip *c, int id)
+{
+	c->chip_id = id;
+	return vm_ioctl(vm, KVM_GET_IRQCHIP, c);
+}
+
+static int machine_pre_save(void *opaque)
+{
+	struct machine_state *m = opaque;
+	struct vm *vm = m->vm;
+
+	return get_chip(vm, &m->pic_master, KVM_IRQCHIP_PIC_MASTER) ?:
+	       get_chip(vm, &m->pic_slave, KVM_IRQCHIP_PIC_SLAVE) ?:
+	       get_chip(vm, &m->ioapic, KVM_IRQCHIP_IOAPIC) ?:
+	       vm_ioctl(vm, KVM_GET_PIT2, &m->pit) ?:
+	       vm_ioctl(vm, KVM_GET_CLOCK, &m->clock);
+}
+
+static int machine_post_load(void *staging, uint32_t version)
+{
+	struct machine_state *m = staging;
+
+	if (m->pic_master.chip_id != KVM_IRQCHIP_PIC_MASTER ||
+	    m->pic_slave.chip_id != KVM_IRQCHIP_PIC_SLAVE ||
+	    m->ioapic.chip_id != KVM_IRQCHIP_IOAPIC)
+		return -EINVAL;
+	return 0;
+}
+
+static void machine_post_commit(void *opaque)
+{
+	struct machine_state *m = opaque;
+	struct vm *vm = m->vm;
+
+	/* The guest's clock goes on from where it was saved. */
+	m->clock.flags = 0;
+	if (vm_ioctl(vm, KVM_SET_IRQCHIP, &m->pic_master) ||
+	    vm_ioctl(vm, KVM_SET_IRQCHIP, &m->pic_slave) ||
+	    vm_ioctl(vm, KVM_SET_IRQCHIP, &m->ioapic) ||
+	    vm_ioctl(vm, KVM_SET_PIT2, &m->pit) ||
+	    vm_ioctl(vm, KVM_SET_CLOCK, &m->clock))
+		pr_err("/machine/kvm: restoring irqchip, PIT or clock failed");
+}
+
+static const struct vmstate_field machine_fields[] = {
+	VMSTATE_BUFFER(pic_master, struct machine_state, 0),
+	VMSTATE_BUFFER(pic_slave, struct machine_state, 0),
+	VMSTATE_BUFFER(ioapic, struct machine_state, 0),
+	VMSTATE_BUFFER(pit, struct machine_state, 0),
+	VMSTATE_BUFFER(clock, struct machine_state, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd machine_vmsd = {
+	.name = "kvm-machine",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct machine_state),
+	.fields = machine_fields,
+	.pre_save = machine_pre_save,
+	.post_load = machine_post_load,
+	.post_commit = machine_post_commit,
+};
+
+static int state__init(struct vm *vm)
+{
+	int ret;
+
+	vm->vmstate = vmstate__registry_new();
+	vm->machine = calloc(1, sizeof(*vm->machine));
+	if (!vm->vmstate || !vm->machine) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	vm->machine->vm = vm;
+	ret = vm__register_state(vm, &machine_vmsd, vm->machine, "/machine/kvm");
+	if (ret)
+		goto err;
+	return 0;
+err:
+	free(vm->machine);
+	vm->machine = NULL;
+	vmstate__registry_free(vm->vmstate);
+	vm->vmstate = NULL;
+	return ret;
+}
+
+static int state__exit(struct vm *vm)
+{
+	vmstate__registry_free(vm->vmstate);
+	vm->vmstate = NULL;
+	free(vm->machine);
+	vm->machine = NULL;
+	return 0;
+}
+core_init(state__init);
+core_exit(state__exit);
 
 int vm__save_state(struct vm *vm, int fd)
 {
-	pr_err("save-state: vmstate support is not built yet");
-	return -EOPNOTSUPP;
+	struct vmstate_buf buf = { 0 };
+	size_t off = 0;
+	ssize_t n;
+	int ret;
+
+	ret = vmstate__save_all(vm->vmstate, &buf);
+	while (!ret && off < buf.len) {
+		n = write(fd, buf.data + off, buf.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = n < 0 ? -errno : -EIO;
+		else
+			off += n;
+	}
+	if (ret)
+		pr_err("save-state: %s", strerror(-ret));
+	vmstate__buf_free(&buf);
+	return ret;
 }
 
 int vm__load_state(struct vm *vm, int fd)
 {
-	pr_err("load-state: vmstate support is not built yet");
-	return -EOPNOTSUPP;
+	struct vmstate_err err = { 0 };
+	size_t len = 0, cap = 1 << 20;
+	uint8_t *data = malloc(cap), *p;
+	ssize_t n;
+	int ret = 0;
+
+	while (data) {
+		if (len == cap) {
+			if (cap >= STATE_MAX) {
+				pr_err("load-state: more than %d MiB", STATE_MAX >> 20);
+				ret = -EFBIG;
+				break;
+			}
+			p = realloc(data, cap * 2);
+			if (!p)
+				break;
+			data = p;
+			cap *= 2;
+		}
+		n = read(fd, data + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	if (!data)
+		return -ENOMEM;
+	if (!ret) {
+		ret = vmstate__load_all(vm->vmstate, data, len, &err);
+		if (ret)
+			pr_err("load-state: %s", err.msg);
+	}
+	free(data);
+	return ret;
 }
+
+/* The --incoming state, loaded before the vCPUs first run. */
+static int incoming__init(struct vm *vm)
+{
+	int fd, ret;
+
+	if (!vm->cfg.incoming)
+		return 0;
+	fd = open(vm->cfg.incoming, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("--incoming %s: %s", vm->cfg.incoming, strerror(errno));
+		return ret;
+	}
+	ret = vm__load_state(vm, fd);
+	close(fd);
+	return ret;
+}
+late_init(incoming__init);
 
 /* save-state/load-state: the machine state (no RAM) to/from a file. */
 static int state_file(struct vm *vm, struct json_object *args, bool save,

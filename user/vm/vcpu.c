@@ -122,6 +122,9 @@ static int vcpu_create(struct vm *vm, int id)
 		goto err_unmap;
 	}
 	set_xcr0(vm, v);
+	ret = vcpu_state__register(vm, v);
+	if (ret)
+		goto err_unmap;
 	vm->vcpus[id] = v;
 	return 0;
 
@@ -163,6 +166,7 @@ int vcpu__exit(struct vm *vm)
 			continue;
 		if (v->started)
 			pthread_join(v->thread, NULL);
+		vcpu_state__unregister(vm, v);
 		munmap(v->run, vm->run_size);
 		close(v->fd);
 		free(v);

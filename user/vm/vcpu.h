@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "vm/vcpu_state.h"
+
 struct vm;
 
 struct vcpu {
@@ -18,6 +20,9 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	struct vcpu_state state;	/* filled by save, applied by load */
+	uint32_t host_nr_msrs;		/* MSRs this host's KVM saves */
+	uint32_t host_msrs[VCPU_MAX_MSRS];
 };
 
 int vcpu__start_all(struct vm *vm);

@@ -14,6 +14,7 @@
 #include "vm/init.h"
 #include "vm/iotrap.h"
 #include "vm/kvm.h"
+#include "vmstate/vmstate.h"
 
 #define I8042_DATA	0x60
 #define I8042_CMD	0x64
@@ -103,6 +104,35 @@ out:
 	}
 }
 
+static const struct vmstate_field i8042_state_fields[] = {
+	VMSTATE_U8_HEX(ctr, struct i8042_state, 0),
+	VMSTATE_U8_HEX(pending_cmd, struct i8042_state, 0),
+	VMSTATE_U8_HEX(out, struct i8042_state, 0),
+	VMSTATE_U8(out_full, struct i8042_state, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd i8042_state_vmsd = {
+	.name = "i8042-regs",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct i8042_state),
+	.fields = i8042_state_fields,
+};
+
+static const struct vmstate_field i8042_fields[] = {
+	VMSTATE_STRUCT(r, struct i8042, 0, i8042_state_vmsd, struct i8042_state),
+	VMSTATE_END,
+};
+
+static const struct vmsd i8042_vmsd = {
+	.name = "i8042",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct i8042),
+	.fields = i8042_fields,
+};
+
 static int i8042__init(struct vm *vm)
 {
 	struct i8042 *k;
@@ -123,6 +153,13 @@ static int i8042__init(struct vm *vm)
 		if (ret)
 			vm__unregister_iotrap(vm, I8042_DATA, IOTRAP_PIO);
 	}
+	if (!ret) {
+		ret = vm__register_state(vm, &i8042_vmsd, k, k->dev.path);
+		if (ret) {
+			vm__unregister_iotrap(vm, I8042_CMD, IOTRAP_PIO);
+			vm__unregister_iotrap(vm, I8042_DATA, IOTRAP_PIO);
+		}
+	}
 	if (ret) {
 		free(k);
 		return ret;
@@ -140,6 +177,7 @@ static int i8042__exit(struct vm *vm)
 		return 0;
 	k = container_of(dev, struct i8042, dev);
 	device__unregister(vm, dev);
+	vm__unregister_state(vm, dev->path);
 	vm__unregister_iotrap(vm, I8042_CMD, IOTRAP_PIO);
 	vm__unregister_iotrap(vm, I8042_DATA, IOTRAP_PIO);
 	pthread_mutex_destroy(&k->lock);

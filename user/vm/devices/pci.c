@@ -20,6 +20,7 @@
 #include "vm/kvm.h"
 #include "vm/mem.h"
 #include "vm/devices/pci.h"
+#include "vmstate/vmstate.h"
 
 #define PCI_CONF_ADDR	0xcf8
 #define PCI_CONF_DATA	0xcfc
@@ -202,6 +203,33 @@ void pci__unregister(struct vm *vm, struct pci_device *pdev)
 	pthread_mutex_unlock(&bus->lock);
 }
 
+static const struct vmstate_field pci_device_fields[] = {
+	VMSTATE_BUFFER(cfg, struct pci_device, 0),
+	VMSTATE_END,
+};
+
+const struct vmsd pci_device_vmsd = {
+	.name = "pci-device",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct pci_device),
+	.fields = pci_device_fields,
+};
+
+static const struct vmstate_field pci_bus_fields[] = {
+	VMSTATE_U32_HEX(conf_addr, struct pci_bus, 0),
+	VMSTATE_STRUCT(bridge, struct pci_bus, 0, pci_device_vmsd, struct pci_device),
+	VMSTATE_END,
+};
+
+static const struct vmsd pci_bus_vmsd = {
+	.name = "pci-host",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct pci_bus),
+	.fields = pci_bus_fields,
+};
+
 static int pci__init(struct vm *vm)
 {
 	struct pci_bus *bus;
@@ -222,6 +250,11 @@ static int pci__init(struct vm *vm)
 	bus->slots[0] = &bus->bridge;
 
 	ret = vm__register_iotrap(vm, PCI_CONF_ADDR, 8, conf_io, bus, IOTRAP_PIO);
+	if (!ret) {
+		ret = vm__register_state(vm, &pci_bus_vmsd, bus, bus->dev.path);
+		if (ret)
+			vm__unregister_iotrap(vm, PCI_CONF_ADDR, IOTRAP_PIO);
+	}
 	if (ret) {
 		free(bus);
 		return ret;
@@ -237,6 +270,7 @@ static int pci__exit(struct vm *vm)
 	if (!bus)
 		return 0;
 	device__unregister(vm, &bus->dev);
+	vm__unregister_state(vm, bus->dev.path);
 	vm__unregister_iotrap(vm, PCI_CONF_ADDR, IOTRAP_PIO);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);

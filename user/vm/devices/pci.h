@@ -12,6 +12,10 @@
 #include <stdint.h>
 
 struct vm;
+struct vmsd;
+
+/* Describes a pci_device's config space, for devices' own tables. */
+extern const struct vmsd pci_device_vmsd;
 
 #define PCI_CFG_SIZE	256
 #define PCI_NR_BARS	6

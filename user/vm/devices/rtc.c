@@ -15,6 +15,7 @@
 #include "vm/init.h"
 #include "vm/iotrap.h"
 #include "vm/kvm.h"
+#include "vmstate/vmstate.h"
 
 #define RTC_PORT_BASE	0x70
 
@@ -140,6 +141,42 @@ out:
 	pthread_mutex_unlock(&rtc->lock);
 }
 
+static const struct vmstate_field rtc_state_fields[] = {
+	VMSTATE_U8(index, struct rtc_state, 0),
+	VMSTATE_U8_ARRAY(cmos, struct rtc_state, 0),
+	VMSTATE_S64(offset, struct rtc_state, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd rtc_state_vmsd = {
+	.name = "mc146818-regs",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct rtc_state),
+	.fields = rtc_state_fields,
+};
+
+static int rtc_post_load(void *staging, uint32_t version)
+{
+	struct rtc *rtc = staging;
+
+	return rtc->r.index < 128 ? 0 : -EINVAL;
+}
+
+static const struct vmstate_field rtc_fields[] = {
+	VMSTATE_STRUCT(r, struct rtc, 0, rtc_state_vmsd, struct rtc_state),
+	VMSTATE_END,
+};
+
+static const struct vmsd rtc_vmsd = {
+	.name = "rtc",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct rtc),
+	.fields = rtc_fields,
+	.post_load = rtc_post_load,
+};
+
 static int rtc__init(struct vm *vm)
 {
 	struct rtc *rtc;
@@ -156,6 +193,11 @@ static int rtc__init(struct vm *vm)
 	rtc->r.cmos[RTC_REG_B] = RTC_24H;
 	rtc->r.cmos[RTC_REG_D] = RTC_VRT;		/* battery good */
 	ret = vm__register_iotrap(vm, RTC_PORT_BASE, 2, rtc_io, rtc, IOTRAP_PIO);
+	if (!ret) {
+		ret = vm__register_state(vm, &rtc_vmsd, rtc, rtc->dev.path);
+		if (ret)
+			vm__unregister_iotrap(vm, RTC_PORT_BASE, IOTRAP_PIO);
+	}
 	if (ret) {
 		free(rtc);
 		return ret;
@@ -173,6 +215,7 @@ static int rtc__exit(struct vm *vm)
 		return 0;
 	rtc = container_of(dev, struct rtc, dev);
 	device__unregister(vm, dev);
+	vm__unregister_state(vm, dev->path);
 	vm__unregister_iotrap(vm, RTC_PORT_BASE, IOTRAP_PIO);
 	pthread_mutex_destroy(&rtc->lock);
 	free(rtc);

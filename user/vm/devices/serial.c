@@ -19,7 +19,7 @@
 #include "vm/iotrap.h"
 #include "vm/irq.h"
 #include "vm/kvm.h"
-#include "vm/devices/serial.h"
+#include "vmstate/vmstate.h"
 
 #define SERIAL_BASE	0x3f8
 #define SERIAL_IRQ	4
@@ -214,26 +214,65 @@ static void serial_rx(void *opaque, const uint8_t *buf, size_t len)
 	pthread_mutex_unlock(&s->lock);
 }
 
-struct serial_regs *serial__regs(struct device_header *dev, size_t *len)
+static int serial_post_load(void *staging, uint32_t version)
 {
-	struct serial *s = container_of(dev, struct serial, dev);
+	struct serial *s = staging;
 
-	*len = sizeof(s->r);
-	return &s->r;
+	return s->r.rx_len <= FIFO_LEN && s->r.rx_head < FIFO_LEN ? 0 : -EINVAL;
 }
 
-void serial__post_load(struct device_header *dev)
+/* Drive the IRQ line to the loaded level: a fresh KVM has it low. */
+static void serial_post_commit(void *opaque)
 {
-	struct serial *s = container_of(dev, struct serial, dev);
+	struct serial *s = opaque;
 
 	pthread_mutex_lock(&s->lock);
-	s->r.rx_head %= FIFO_LEN;
-	if (s->r.rx_len > FIFO_LEN)
-		s->r.rx_len = FIFO_LEN;
-	s->r.irq_level = !s->r.irq_level;	/* force the line to be re-driven */
+	irq__line(s->vm, SERIAL_IRQ, s->r.irq_level);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 }
+
+static const struct vmstate_field serial_regs_fields[] = {
+	VMSTATE_U8_HEX(dll, struct serial_regs, 0),
+	VMSTATE_U8_HEX(dlm, struct serial_regs, 0),
+	VMSTATE_U8_HEX(ier, struct serial_regs, 0),
+	VMSTATE_U8_HEX(iir, struct serial_regs, 0),
+	VMSTATE_U8_HEX(fcr, struct serial_regs, 0),
+	VMSTATE_U8_HEX(lcr, struct serial_regs, 0),
+	VMSTATE_U8_HEX(mcr, struct serial_regs, 0),
+	VMSTATE_U8_HEX(lsr, struct serial_regs, 0),
+	VMSTATE_U8_HEX(msr, struct serial_regs, 0),
+	VMSTATE_U8_HEX(scr, struct serial_regs, 0),
+	VMSTATE_U8(thri_pending, struct serial_regs, 0),
+	VMSTATE_U8(irq_level, struct serial_regs, 0),
+	VMSTATE_U8(rx_len, struct serial_regs, 0),
+	VMSTATE_U8(rx_head, struct serial_regs, 0),
+	VMSTATE_U8_ARRAY(rx, struct serial_regs, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd serial_regs_vmsd = {
+	.name = "16550a-regs",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct serial_regs),
+	.fields = serial_regs_fields,
+};
+
+static const struct vmstate_field serial_fields[] = {
+	VMSTATE_STRUCT(r, struct serial, 0, serial_regs_vmsd, struct serial_regs),
+	VMSTATE_END,
+};
+
+static const struct vmsd serial_vmsd = {
+	.name = "serial",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct serial),
+	.fields = serial_fields,
+	.post_load = serial_post_load,
+	.post_commit = serial_post_commit,
+};
 
 static int serial__init(struct vm *vm)
 {
@@ -261,9 +300,14 @@ static int serial__init(struct vm *vm)
 	ret = vm__register_iotrap(vm, SERIAL_BASE, 8, serial_io, s, IOTRAP_PIO);
 	if (ret)
 		goto err_close;
+	ret = vm__register_state(vm, &serial_vmsd, s, s->dev.path);
+	if (ret)
+		goto err_unregister;
 	device__register(vm, &s->dev);
 	return 0;
 
+err_unregister:
+	vm__unregister_iotrap(vm, SERIAL_BASE, IOTRAP_PIO);
 err_close:
 	console__close(vm, s->con);
 err_free:
@@ -280,6 +324,7 @@ static int serial__exit(struct vm *vm)
 		return 0;
 	s = container_of(dev, struct serial, dev);
 	device__unregister(vm, dev);
+	vm__unregister_state(vm, dev->path);
 	vm__unregister_iotrap(vm, SERIAL_BASE, IOTRAP_PIO);
 	console__close(vm, s->con);
 	pthread_mutex_destroy(&s->lock);

@@ -27,6 +27,7 @@
 #include "vm/kvm.h"
 #include "vm/mem.h"
 #include "vm/virtio.h"
+#include "vmstate/vmstate.h"
 
 #define BAR_SIZE	0x4000
 #define COMMON_OFF	0x0000
@@ -417,6 +418,106 @@ static void build_config_space(struct virtio_dev *vdev)
 	memcpy(vdev->pci.cfg_ro, cfg, PCI_CFG_SIZE);
 }
 
+static const struct vmstate_field vq_state_fields[] = {
+	VMSTATE_U64_HEX(desc, struct vq_state, 0),
+	VMSTATE_U64_HEX(avail, struct vq_state, 0),
+	VMSTATE_U64_HEX(used, struct vq_state, 0),
+	VMSTATE_U16(size, struct vq_state, 0),
+	VMSTATE_U16(enabled, struct vq_state, 0),
+	VMSTATE_U16(msix_vector, struct vq_state, 0),
+	VMSTATE_U16(last_avail, struct vq_state, 0),
+	VMSTATE_U16(used_idx, struct vq_state, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd vq_state_vmsd = {
+	.name = "virtqueue",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct vq_state),
+	.fields = vq_state_fields,
+};
+
+static const struct vmstate_field msix_entry_fields[] = {
+	VMSTATE_U32_HEX(addr_lo, struct msix_entry, 0),
+	VMSTATE_U32_HEX(addr_hi, struct msix_entry, 0),
+	VMSTATE_U32_HEX(data, struct msix_entry, 0),
+	VMSTATE_U32_HEX(ctrl, struct msix_entry, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd msix_entry_vmsd = {
+	.name = "msix-entry",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct msix_entry),
+	.fields = msix_entry_fields,
+};
+
+static const struct vmstate_field virtio_state_fields[] = {
+	VMSTATE_U64_HEX(driver_features, struct virtio_state, 0),
+	VMSTATE_U32(dfselect, struct virtio_state, 0),
+	VMSTATE_U32(gfselect, struct virtio_state, 0),
+	VMSTATE_U16(msix_config, struct virtio_state, 0),
+	VMSTATE_U16(queue_select, struct virtio_state, 0),
+	VMSTATE_U8_HEX(status, struct virtio_state, 0),
+	VMSTATE_U8(isr, struct virtio_state, 0),
+	VMSTATE_U8(config_generation, struct virtio_state, 0),
+	VMSTATE_U8_ARRAY(msix_pending, struct virtio_state, 0),
+	VMSTATE_STRUCT_ARRAY(vq, struct virtio_state, 0, vq_state_vmsd, struct vq_state),
+	VMSTATE_STRUCT_ARRAY(msix, struct virtio_state, 0, msix_entry_vmsd, struct msix_entry),
+	VMSTATE_END,
+};
+
+static const struct vmsd virtio_state_vmsd = {
+	.name = "virtio-pci-state",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct virtio_state),
+	.fields = virtio_state_fields,
+};
+
+/* The staging copy: queues must fit what this device offers. */
+static int virtio_post_load(void *staging, uint32_t version)
+{
+	struct virtio_dev *vdev = staging;
+	int i;
+
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		uint16_t sz = vdev->s.vq[i].size;
+
+		if (sz > vdev->ops->queue_size || (sz & (sz - 1)) ||
+		    (vdev->s.vq[i].enabled && (i >= vdev->ops->nr_queues || !sz))) {
+			pr_err("%s: queue %d size %u invalid here", vdev->dev.path, i, sz);
+			return -EINVAL;
+		}
+	}
+	if (vdev->s.driver_features & ~device_features(vdev))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static void virtio_post_commit(void *opaque)
+{
+	virtio__post_load(opaque);
+}
+
+static const struct vmstate_field virtio_fields[] = {
+	VMSTATE_STRUCT(s, struct virtio_dev, 0, virtio_state_vmsd, struct virtio_state),
+	VMSTATE_STRUCT(pci, struct virtio_dev, 0, pci_device_vmsd, struct pci_device),
+	VMSTATE_END,
+};
+
+static const struct vmsd virtio_vmsd = {
+	.name = "virtio-pci",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct virtio_dev),
+	.fields = virtio_fields,
+	.post_load = virtio_post_load,
+	.post_commit = virtio_post_commit,
+};
+
 int virtio__register(struct vm *vm, struct virtio_dev *vdev,
 		     const struct virtio_ops *ops, void *priv,
 		     void *config, uint32_t config_size)
@@ -457,6 +558,11 @@ int virtio__register(struct vm *vm, struct virtio_dev *vdev,
 	pci__slot_name(&vdev->pci, slot, sizeof(slot));
 	snprintf(vdev->dev.path, sizeof(vdev->dev.path), "/machine/pci0/%s/%s",
 		 slot, ops->name);
+	ret = vm__register_state(vm, &virtio_vmsd, vdev, vdev->dev.path);
+	if (ret) {
+		pci__unregister(vm, &vdev->pci);
+		goto err;
+	}
 	device__register(vm, &vdev->dev);
 	return 0;
 err:
@@ -475,6 +581,7 @@ void virtio__unregister(struct vm *vm, struct virtio_dev *vdev)
 	int i;
 
 	device__unregister(vm, &vdev->dev);
+	vm__unregister_state(vm, vdev->dev.path);
 	pci__unregister(vm, &vdev->pci);
 	for (i = 0; i < vdev->ops->nr_queues; i++) {
 		ioloop__del(vm, vdev->kick_fd[i]);
@@ -509,7 +616,10 @@ void virtio__post_load(struct virtio_dev *vdev)
 			irq__update_msi_route(vdev->vm, vdev->call_gsi[i],
 					      ((uint64_t)m->addr_hi << 32) | m->addr_lo, m->data);
 	}
-	/* Work the driver queued while we were stopped. */
+	/* Host-side setup a fresh device does at DRIVER_OK, then any work
+	 * the driver queued while we were stopped. */
+	if (virtio__ready(vdev) && vdev->ops->ready)
+		vdev->ops->ready(vdev);
 	for (i = 0; i < vdev->ops->nr_queues; i++)
 		kick(vdev, i);
 	pthread_mutex_unlock(&vdev->lock);
