@@ -218,10 +218,17 @@ TEST_F(stream, stream_header_bad_magic)
 	ASSERT_EQ(0, fakevm_untouched(self->d.vm, 0xaa));
 }
 
-TEST_F(stream, stream_header_wrong_round)
+TEST_F(stream, stream_header_round_zero)
 {
-	put64(self->rec.s + self->chunk1 + 16 + 24, 7);
-	EXPECT_REFUSED("round differs");
+	put64(self->rec.s + self->chunk1 + 16 + 24, 0);
+	EXPECT_REFUSED("page-stream round 0");
+}
+
+TEST_F(stream, records_out_of_order)
+{
+	/* The second record (page 1, after page 0's data) goes back to 0. */
+	put64(self->rec.s + self->chunk1 + 48 + 16 + 4096, 0);
+	EXPECT_REFUSED("offset not above the previous one");
 }
 
 TEST_F(stream, chunk_length_disagrees)

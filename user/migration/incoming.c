@@ -79,10 +79,9 @@ static int receive(struct mig *mig)
 	ret = mig_hello_recv(mig);
 	if (!ret)
 		ret = mig_ramblocks_recv(mig);
-	if (!ret)
-		ret = mig_rx_alloc(mig);
 	if (ret)
 		return ret;
+	mig_rx_reset(mig);
 	mig->phase = "precopy";
 	mig_set_state(mig, MIG_S_ACTIVE);
 	for (;;) {
@@ -135,7 +134,6 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
 	if (ret && !mig->conn.peer_error && !mig->committed)
 		mig_send_error(&mig->conn, mig->phase, ret, mig->st.error);
 	mig_set_state(mig, ret ? MIG_S_FAILED : MIG_S_COMPLETED);
-	mig_rx_free(mig);
 	free(mig->chunk);
 	mig->chunk = NULL;
 	mig_session_end(mig);

@@ -20,7 +20,7 @@ struct mig_rx_block {
 	int local;		/* index in our own list */
 	uint64_t size;
 	bool migratable;
-	unsigned long *seen;	/* pages received this round */
+	uint64_t next_off;	/* records come in increasing offsets */
 	enum mig_rx_expect expect;
 	uint8_t part[32];	/* a header or record split across chunks */
 	uint32_t part_len;
@@ -101,8 +101,7 @@ int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
 		   const unsigned long *bitmap, bool all);
 int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round);
 int mig_recv_round(struct mig *mig);
-int mig_rx_alloc(struct mig *mig);
-void mig_rx_free(struct mig *mig);
+void mig_rx_reset(struct mig *mig);
 
 /* precopy.c */
 int mig_precopy(struct mig *mig);

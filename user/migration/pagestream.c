@@ -215,9 +215,9 @@ static int rx_header(struct mig *mig, unsigned int idx, uint64_t pos)
 	if (le64toh(sh.region_size) != rx->size)
 		return rx_fail(mig, idx, pos,
 			       "page-stream region size differs from the block's");
-	if (le64toh(sh.round) != mig->round)
-		return rx_fail(mig, idx, pos,
-			       "page-stream round differs from the current round");
+	/* The module numbers its own harvests: any round but 0. */
+	if (!le64toh(sh.round))
+		return rx_fail(mig, idx, pos, "page-stream round 0");
 	rx->expect = RX_REC;
 	return 0;
 }
@@ -227,7 +227,7 @@ static int rx_record(struct mig *mig, unsigned int idx, uint64_t pos)
 	struct mig_rx_block *rx = &mig->rx[idx];
 	const struct mig_ram_block *b = &mig->blocks[rx->local];
 	struct tern_page_rec rec;
-	uint64_t off, pg;
+	uint64_t off;
 	uint32_t len;
 	uint16_t flags;
 
@@ -248,10 +248,11 @@ static int rx_record(struct mig *mig, unsigned int idx, uint64_t pos)
 	if (off % MIG_PAGE_SIZE || off >= rx->size)
 		return rx_fail(mig, idx, pos,
 			       "page record: offset unaligned or beyond the block");
-	pg = off / MIG_PAGE_SIZE;
-	if (rx->seen[pg / BITS] & (1ul << (pg % BITS)))
-		return rx_fail(mig, idx, pos, "page record: page sent twice");
-	rx->seen[pg / BITS] |= 1ul << (pg % BITS);
+	/* In increasing offset order, as tern.ko emits them: no repeats. */
+	if (off < rx->next_off)
+		return rx_fail(mig, idx, pos,
+			       "page record: offset not above the previous one");
+	rx->next_off = off + MIG_PAGE_SIZE;
 	rx->recs++;
 	if (flags & TERN_REC_F_ZERO) {
 		if (len || !(mig->caps & MIG_CAP_ZERO_PAGES))
@@ -283,8 +284,7 @@ static int rx_feed(struct mig *mig, unsigned int idx, uint32_t len,
 		rx->expect = RX_HDR;
 		rx->part_len = 0;
 		rx->recs = 0;
-		memset(rx->seen, 0, (rx->size / MIG_PAGE_SIZE + BITS - 1) / BITS *
-		       sizeof(unsigned long));
+		rx->next_off = 0;
 	}
 	while (off < len) {
 		switch (rx->expect) {
@@ -424,27 +424,10 @@ int mig_recv_round(struct mig *mig)
 	}
 }
 
-int mig_rx_alloc(struct mig *mig)
+void mig_rx_reset(struct mig *mig)
 {
 	unsigned int i;
-	size_t words;
 
-	for (i = 0; i < mig->nr_rx; i++) {
-		words = (mig->rx[i].size / MIG_PAGE_SIZE + BITS - 1) / BITS;
-		mig->rx[i].seen = calloc(words, sizeof(unsigned long));
-		if (!mig->rx[i].seen)
-			return -ENOMEM;
+	for (i = 0; i < MIG_MAX_BLOCKS; i++)
 		mig->rx[i].expect = RX_IDLE;
-	}
-	return 0;
-}
-
-void mig_rx_free(struct mig *mig)
-{
-	unsigned int i;
-
-	for (i = 0; i < MIG_MAX_BLOCKS; i++) {
-		free(mig->rx[i].seen);
-		mig->rx[i].seen = NULL;
-	}
 }
