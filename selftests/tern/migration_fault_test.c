@@ -53,6 +53,7 @@ static int pair_new(struct pair *p, const struct fakevm_cfg *cfg,
 	mig__default_params(&mp);
 	mp.timeout_ms = timeout_ms;
 	mp.max_bandwidth = max_bw;
+	mp.quiet = !getenv("TERN_DEBUG");	/* failures are expected here */
 	p->msrc = mig__new(&fakevm_ops, p->src, &mp);
 	p->mdst = mig__new(&fakevm_ops, p->dst, &mp);
 	if (!p->msrc || !p->mdst)

@@ -48,6 +48,7 @@ static int record(struct rec *out, unsigned int write_rate, bool kstream,
 	fakevm_fill(src, 0);
 	fakevm_fill(dst, 0xaa);
 	mig__default_params(&sp);
+	sp.quiet = !getenv("TERN_DEBUG");
 	if (!zero_pages)
 		sp.caps &= ~(1u << 1);
 	/* Slow the link so a busy guest needs a few rounds. */
@@ -56,7 +57,7 @@ static int record(struct rec *out, unsigned int write_rate, bool kstream,
 		sp.downtime_limit_ms = 10;
 	}
 	msrc = mig__new(kstream ? &fakevm_kstream_ops : &fakevm_ops, src, &sp);
-	mdst = mig__new(&fakevm_ops, dst, NULL);
+	mdst = mig__new(&fakevm_ops, dst, &sp);
 	mig_run_init(&r, src, dst, msrc, mdst);
 	r.record = true;
 	fakevm_writer_start(src);
@@ -91,6 +92,7 @@ static void replay(struct rec *r, struct dest *d)
 	fakevm_fill(d->vm, 0xaa);
 	mig__default_params(&p);
 	p.timeout_ms = 500;
+	p.quiet = !getenv("TERN_DEBUG");	/* refusals are the point */
 	d->mig = mig__new(&fakevm_ops, d->vm, &p);
 	d->ret = mig_replay(d->mig, r->s, r->len);
 	mig__query(d->mig, &d->st);

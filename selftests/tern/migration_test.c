@@ -47,9 +47,23 @@ static void pair_setup(struct __test_metadata *_metadata, struct pair *p,
 {
 	struct fakevm_cfg s = *scfg, d = *dcfg;
 
+	struct mig_params spq, dpq;
+
 	s.seed = 1;
 	d.seed = 2;
 	d.write_rate = 0;
+	/* Expected failures stay in mig_stats.error; TERN_DEBUG shows all. */
+	if (sp)
+		spq = *sp;
+	else
+		mig__default_params(&spq);
+	if (dp)
+		dpq = *dp;
+	else
+		mig__default_params(&dpq);
+	spq.quiet = dpq.quiet = !getenv("TERN_DEBUG");
+	sp = &spq;
+	dp = &dpq;
 	p->src = fakevm_new(&s);
 	p->dst = fakevm_new(&d);
 	ASSERT_NE(NULL, p->src);

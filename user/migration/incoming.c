@@ -63,7 +63,7 @@ static int finish(struct mig *mig, const struct mig_hdr *first)
 	if (ret)
 		return mig_fail(mig, ret, "starting the guest after commit");
 	mig->phase = "running";
-	if (mig_send(&mig->conn, MIG_MSG_RUNNING, NULL, 0))
+	if (mig_send(&mig->conn, MIG_MSG_RUNNING, NULL, 0) && !mig->p.quiet)
 		pr_warn("migration: guest runs here; `running` not delivered: %s",
 			mig->conn.err);
 	return 0;

@@ -140,9 +140,10 @@ int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 			 "%s, byte %llu %s: %s", mig->phase ? mig->phase : "setup",
 			 pos, mig->is_source ? "sent" : "received", why);
 	pthread_mutex_unlock(&mig->lock);
-	pr_err("migration failed: %s, byte %llu %s: %s",
-	       mig->phase ? mig->phase : "setup", pos,
-	       mig->is_source ? "sent" : "received", why);
+	if (!mig->p.quiet)
+		pr_err("migration failed: %s, byte %llu %s: %s",
+		       mig->phase ? mig->phase : "setup", pos,
+		       mig->is_source ? "sent" : "received", why);
 	return err < 0 ? err : -EPROTO;
 }
 

@@ -91,6 +91,7 @@ struct mig_params {
 	uint32_t caps;			/* offered MIG_CAP_* (default all usable) */
 	uint32_t caps_required;		/* MIG_CAP_* this side needs */
 	uint32_t version_min, version_max;	/* protocol range (tests) */
+	bool quiet;			/* failures only in mig_stats.error */
 };
 
 enum mig_state {

@@ -131,7 +131,8 @@ static int throttle_up(struct mig *mig, const struct mig_params *p)
 	ret = mig->ops->throttle(mig->vm, pct);
 	if (ret)
 		return mig_fail(mig, ret, "throttling vCPUs to %u%%", pct);
-	pr_info("migration: auto-converge: vCPUs throttled %u%%", pct);
+	if (!p->quiet)
+		pr_info("migration: auto-converge: vCPUs throttled %u%%", pct);
 	pthread_mutex_lock(&mig->lock);
 	mig->st.throttle_pct = pct;
 	pthread_mutex_unlock(&mig->lock);

@@ -82,7 +82,8 @@ out:
 		end = MIG_S_COMPLETED;
 	} else if (ret == -EINPROGRESS) {
 		end = MIG_S_POSTCOMMIT_UNKNOWN;
-		pr_err("migration: commit sent but `running` not confirmed: the guest stays paused here; resume it (ternctl cont) or discard it once the destination is known to run");
+		if (!mig->p.quiet)
+			pr_err("migration: commit sent but `running` not confirmed: the guest stays paused here; resume it (ternctl cont) or discard it once the destination is known to run");
 	} else {
 		end = atomic_load(&mig->cancelled) ? MIG_S_CANCELLED :
 						     MIG_S_FAILED;

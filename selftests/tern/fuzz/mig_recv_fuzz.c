@@ -26,6 +26,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	vm = fakevm_new(&fakevm_fuzz_cfg);
 	mig__default_params(&p);
 	p.timeout_ms = 50;	/* a file never blocks; belt and braces */
+	p.quiet = true;
 	mig = mig__new(&fakevm_ops, vm, &p);
 	in_fd = memfd_create("mig-fuzz-in", MFD_CLOEXEC);
 	out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
