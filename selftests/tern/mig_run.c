@@ -231,6 +231,11 @@ int mig_run_check(struct mig_run *r, char *why, size_t len)
 		snprintf(why, len, "guest runs on both sides");
 		return -1;
 	}
+	if (fakevm_throttle(r->src) || fakevm_tracking(r->src)) {
+		snprintf(why, len, "source left throttled (%u%%) or tracking",
+			 fakevm_throttle(r->src));
+		return -1;
+	}
 	if (r->src_ret == 0) {
 		if (r->src_st.state != MIG_S_COMPLETED || !started ||
 		    r->dst_ret) {

@@ -60,7 +60,6 @@ struct mig {
 	bool tracking;			/* dirty tracking started */
 	bool committed;			/* a byte of `commit` left */
 	uint64_t sent_last;		/* bytes of the last round */
-	uint64_t pending_last;
 	unsigned int no_shrink;
 
 	/* destination */
@@ -71,7 +70,6 @@ struct mig {
 
 /* mig.c */
 void mig_set_state(struct mig *mig, enum mig_state s);
-enum mig_state mig_state(struct mig *mig);
 int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void mig_stat_add(struct mig *mig, uint64_t bytes, uint64_t pages,

@@ -112,16 +112,6 @@ void mig_set_state(struct mig *mig, enum mig_state s)
 	pthread_mutex_unlock(&mig->lock);
 }
 
-enum mig_state mig_state(struct mig *mig)
-{
-	enum mig_state s;
-
-	pthread_mutex_lock(&mig->lock);
-	s = mig->st.state;
-	pthread_mutex_unlock(&mig->lock);
-	return s;
-}
-
 /* Record the first failure as "<phase>, byte <n>: <why>" and return err. */
 int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 {

@@ -12,18 +12,24 @@
 #include "lib/log.h"
 #include "migration/internal.h"
 
-static void source_undo(struct mig *mig, int err)
+/*
+ * Whatever the end, tracking and throttling stop: a guest resumed later
+ * (by us, or by an operator after postcommit-unknown) runs at full speed.
+ * Before commit, a failure also resumes the guest and tells the peer.
+ */
+static void source_end(struct mig *mig, int err)
 {
 	unsigned int i;
 
-	if (!mig->conn.peer_error && err != -EINPROGRESS && !mig->committed)
+	if (err && !mig->conn.peer_error && !mig->committed)
 		mig_send_error(&mig->conn, mig->phase, err, mig->st.error);
 	if (mig->tracking)
 		mig->ops->dirty_stop(mig->vm);
 	mig->tracking = false;
+	/* (st.throttle_pct keeps the last level for query-migrate.) */
 	if (mig->st.throttle_pct && mig->ops->throttle)
 		mig->ops->throttle(mig->vm, 0);
-	if (mig->paused && !mig->committed) {
+	if (err && mig->paused && !mig->committed) {
 		mig->ops->resume(mig->vm);
 		mig->paused = false;
 		pthread_mutex_lock(&mig->lock);
@@ -88,8 +94,7 @@ out:
 		end = atomic_load(&mig->cancelled) ? MIG_S_CANCELLED :
 						     MIG_S_FAILED;
 	}
-	if (ret)
-		source_undo(mig, ret);
+	source_end(mig, ret);
 	mig_set_state(mig, end);
 	free(mig->chunk);
 	mig->chunk = NULL;
