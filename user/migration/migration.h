@@ -65,8 +65,11 @@ struct mig_vm_ops {
 	/* Dirty-log path: OR the block's dirty pages into bitmap, clear them. */
 	int (*dirty_sync)(void *vm, unsigned int block, unsigned long *bitmap);
 	/*
-	 * tern path (optional): harvest the block and return an fd that yields
-	 * exactly one page-stream round of it for `round`; the caller closes it.
+	 * tern path (optional): an fd (the caller closes it, so a dup() of a
+	 * long-lived one) from which the block's next page-stream round is
+	 * read: tern.ko's stream fd (the first round after TERN_TRACK_START
+	 * carries every page; the end is seen via TERN_STREAM_STATUS), or
+	 * any fd holding exactly one round up to EOF.
 	 */
 	int (*stream_round)(void *vm, unsigned int block, uint64_t round,
 			    int *fd);

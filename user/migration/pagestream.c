@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -131,6 +132,20 @@ int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
 	return 0;
 }
 
+/*
+ * Where tern.ko's round ends: the stream never returns EOF (the next read
+ * harvests the next round) but counts rounds read to their end record.
+ * Any other fd (a file holding one round) ends at EOF: -1.
+ */
+static int64_t kstream_rounds(int fd)
+{
+	struct tern_stream_status st;
+
+	if (ioctl(fd, TERN_STREAM_STATUS, &st))
+		return -1;
+	return st.read_rounds;
+}
+
 /* One round from tern.ko: stream fd -> pipe -> socket, in chunks. */
 int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 {
@@ -138,12 +153,14 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 	struct mig_chunk_hdr ch = { .block = htole32(block) };
 	struct mig_hdr h = { .type = htole32(MIG_MSG_CHUNK) };
 	int sfd = -1, pfd[2] = { -1, -1 }, ret;
+	int64_t rounds0;
 	ssize_t n;
 
 	ret = mig->ops->stream_round(mig->vm, block, round, &sfd);
 	if (ret)
 		return mig_fail(mig, ret, "page stream of block '%s' '%s'",
 				b->path, b->name);
+	rounds0 = kstream_rounds(sfd);
 	if (pipe2(pfd, O_CLOEXEC)) {
 		ret = -errno;
 		goto out;
@@ -177,6 +194,9 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 		/* Records are opaque here: count pages by size, roughly. */
 		mig_stat_add(mig, sizeof(h) + sizeof(ch) + n,
 			     n / (MIG_PAGE_SIZE + sizeof(struct tern_page_rec)), 0);
+		/* A read never crosses the end record: stop right after it. */
+		if (rounds0 >= 0 && kstream_rounds(sfd) > rounds0)
+			break;
 	}
 out:
 	if (pfd[0] >= 0) {
