@@ -154,7 +154,10 @@ FIXTURE_TEARDOWN(ref)
 	ref_free(&self->r);
 }
 
-TEST_F(ref, every_truncation_fails_cleanly)
+/* The full campaign (TERN_CHECK_FULL=1) takes minutes under ASan. */
+#define CAMPAIGN_TIMEOUT	1800
+
+TEST_F_TIMEOUT(ref, every_truncation_fails_cleanly, CAMPAIGN_TIMEOUT)
 {
 	struct tally t = { 0 };
 	size_t n;
@@ -206,12 +209,12 @@ static void mutate_all(struct __test_metadata *_metadata, struct ref *r,
 		ASSERT_LT(0, t.loaded);
 }
 
-TEST_F(ref, every_byte_change_rejected_by_crc)
+TEST_F_TIMEOUT(ref, every_byte_change_rejected_by_crc, CAMPAIGN_TIMEOUT)
 {
 	mutate_all(_metadata, &self->r, false);
 }
 
-TEST_F(ref, every_byte_change_with_crc_recomputed)
+TEST_F_TIMEOUT(ref, every_byte_change_with_crc_recomputed, CAMPAIGN_TIMEOUT)
 {
 	mutate_all(_metadata, &self->r, true);
 }
