@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ struct fakevm {
 	unsigned int nr_blocks;
 	unsigned long *dirty[MAX_BLOCKS];
 	unsigned int kround[MAX_BLOCKS];	/* stream rounds handed out */
+	int kstream_fd;				/* tern.ko stream of ram0 */
 	struct mig_device devices[3];
 	uint8_t cpuid[8];
 	uint8_t *state;
@@ -65,12 +67,14 @@ static void sleep_ms(unsigned int ms)
 }
 
 static int add_block(struct fakevm *vm, const char *path, const char *name,
-		     uint64_t size, uint32_t flags)
+		     uint64_t size, uint32_t flags, int fd)
 {
 	struct mig_ram_block *b = &vm->blocks[vm->nr_blocks];
 
-	b->host = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b->host = fd > 0 ?
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) :
+		mmap(NULL, size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->host == MAP_FAILED)
 		return -ENOMEM;
 	vm->dirty[vm->nr_blocks] = calloc((size / PAGE + BITS - 1) / BITS,
@@ -80,7 +84,7 @@ static int add_block(struct fakevm *vm, const char *path, const char *name,
 	b->path = path;
 	b->name = name;
 	b->size = size;
-	b->fd = -1;
+	b->fd = fd > 0 ? fd : -1;
 	b->flags = flags;
 	vm->nr_blocks++;
 	return 0;
@@ -96,15 +100,17 @@ struct fakevm *fakevm_new(const struct fakevm_cfg *cfg)
 	vm->cfg = *cfg;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
+	vm->kstream_fd = -1;
 	if (add_block(vm, "/machine", cfg->ram_name ? cfg->ram_name : "ram0",
-		      cfg->ram_size, 0))
+		      cfg->ram_size, 0, cfg->ram_fd))
 		goto err;
 	if (cfg->vga_size &&
-	    add_block(vm, "/machine/pci0/00:02.0/vga", "vram", cfg->vga_size, 0))
+	    add_block(vm, "/machine/pci0/00:02.0/vga", "vram", cfg->vga_size,
+		      0, -1))
 		goto err;
 	if (cfg->rom_size &&
 	    add_block(vm, "/machine", "bios.rom", cfg->rom_size,
-		      MIG_BLK_F_NOMIGRATE))
+		      MIG_BLK_F_NOMIGRATE, -1))
 		goto err;
 	vm->devices[n++] = (struct mig_device){ "/machine/cpu0", 3, 1 };
 	vm->devices[n++] = (struct mig_device){
@@ -140,6 +146,8 @@ void fakevm_free(struct fakevm *vm)
 		munmap(vm->blocks[i].host, vm->blocks[i].size);
 		free(vm->dirty[i]);
 	}
+	if (vm->kstream_fd >= 0)
+		close(vm->kstream_fd);
 	free(vm->state);
 	free(vm);
 }
@@ -522,17 +530,64 @@ static int op_throttle(void *opaque, unsigned int pct)
 	.resume = op_resume,	\
 	.ram_blocks = op_ram_blocks,	\
 	.machine = op_machine,	\
-	.dirty_start = op_dirty_start,	\
-	.dirty_stop = op_dirty_stop,	\
 	.dirty_sync = op_dirty_sync,	\
 	.save_state = op_save_state,	\
 	.load_state = op_load_state,	\
 	.start = op_start,						\
 	.throttle = op_throttle
 
-const struct mig_vm_ops fakevm_ops = { FAKEVM_OPS };
+/* tern.ko does the tracking of ram0: start/stop it, and its stream. */
+static int op_tern_dirty_start(void *opaque)
+{
+	struct fakevm *vm = opaque;
+
+	op_dirty_start(vm);
+	return ioctl(vm->blocks[0].fd, TERN_TRACK_START, 0) ? -errno : 0;
+}
+
+static int op_tern_dirty_stop(void *opaque)
+{
+	struct fakevm *vm = opaque;
+
+	op_dirty_stop(vm);
+	return ioctl(vm->blocks[0].fd, TERN_TRACK_STOP, 0) ? -errno : 0;
+}
+
+static int op_tern_stream_round(void *opaque, unsigned int block,
+				uint64_t round, int *fdp)
+{
+	struct fakevm *vm = opaque;
+	int fd;
+
+	if (block != 0)
+		return op_stream_round(opaque, block, round, fdp);
+	if (vm->kstream_fd < 0) {
+		vm->kstream_fd = ioctl(vm->blocks[0].fd, TERN_STREAM_OPEN, 0);
+		if (vm->kstream_fd < 0)
+			return -errno;
+	}
+	fd = dup(vm->kstream_fd);
+	if (fd < 0)
+		return -errno;
+	*fdp = fd;
+	return 0;
+}
+
+const struct mig_vm_ops fakevm_ops = {
+	FAKEVM_OPS,
+	.dirty_start = op_dirty_start,
+	.dirty_stop = op_dirty_stop,
+};
+const struct mig_vm_ops fakevm_tern_ops = {
+	FAKEVM_OPS,
+	.dirty_start = op_tern_dirty_start,
+	.dirty_stop = op_tern_dirty_stop,
+	.stream_round = op_tern_stream_round,
+};
 const struct mig_vm_ops fakevm_kstream_ops = {
 	FAKEVM_OPS,
+	.dirty_start = op_dirty_start,
+	.dirty_stop = op_dirty_stop,
 	.stream_round = op_stream_round,
 };
 

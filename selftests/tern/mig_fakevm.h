@@ -27,6 +27,7 @@ struct fakevm_cfg {
 	unsigned int write_rate;	/* writer: page writes per ms, 0: none */
 	uint32_t seed;
 	unsigned int state_size;	/* device-state blob bytes, default 9000 */
+	int ram_fd;			/* >0: ram0 is this tern.ko region */
 };
 
 struct fakevm;
@@ -37,6 +38,8 @@ extern const struct fakevm_cfg fakevm_fuzz_cfg;
 extern const struct mig_vm_ops fakevm_ops;
 /* The same plus stream_round: pages come as a tern.ko-style stream. */
 extern const struct mig_vm_ops fakevm_kstream_ops;
+/* ram0 a real tern.ko region (cfg.ram_fd): tracking and stream by the module. */
+extern const struct mig_vm_ops fakevm_tern_ops;
 
 struct fakevm *fakevm_new(const struct fakevm_cfg *cfg);
 void fakevm_free(struct fakevm *vm);

@@ -21,3 +21,7 @@ $(BUILD)/fuzz/mig_recv_fuzz: $(call fuzz-objs,$(MIG_FUZZ_SRCS))
 	@mkdir -p $(@D)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 FUZZERS += $(BUILD)/fuzz/mig_recv_fuzz
+
+# The tern.ko path with the real module: runs in the harness VM.
+$(BUILD)/selftests/tern/migration_kmod_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
+HARNESS_TESTS += $(BUILD)/selftests/tern/migration_kmod_test

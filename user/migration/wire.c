@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -177,12 +179,52 @@ static int conn_throttle(struct mig_conn *c, size_t n)
 	return mig_conn_sleep(c, (due - now + 999999) / 1000000);
 }
 
+/*
+ * splice() and write() to a pipe have no MSG_NOSIGNAL: around them, hold
+ * SIGPIPE off this thread and swallow the one a closed peer raised, so a
+ * cut never kills the VMM (the caller sees EPIPE).
+ */
+struct sigpipe_guard {
+	sigset_t old;
+	bool was_pending;
+};
+
+static void sigpipe_hold(struct sigpipe_guard *g)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigpending(&pending);
+	g->was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void sigpipe_release(struct sigpipe_guard *g, bool epipe)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (epipe && !g->was_pending)
+		sigtimedwait(&set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 static ssize_t conn_write_some(struct mig_conn *c, const void *p, size_t len)
 {
 	ssize_t n = send(c->wfd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct sigpipe_guard g;
+	int err;
 
-	if (n < 0 && errno == ENOTSOCK)
+	if (n < 0 && errno == ENOTSOCK) {
+		sigpipe_hold(&g);
 		n = write(c->wfd, p, len);
+		err = errno;
+		sigpipe_release(&g, n < 0 && err == EPIPE);
+		errno = err;
+	}
 	return n;
 }
 
@@ -215,10 +257,11 @@ int mig_conn_write(struct mig_conn *c, const void *buf, size_t len)
 int mig_conn_splice(struct mig_conn *c, int pipe_rd, size_t len)
 {
 	size_t total = len;
+	struct sigpipe_guard g;
 	uint8_t tmp[4096];
 	bool copy = false;
 	ssize_t n;
-	int ret;
+	int ret, err;
 
 	while (len) {
 		if (copy) {
@@ -236,8 +279,12 @@ int mig_conn_splice(struct mig_conn *c, int pipe_rd, size_t len)
 		ret = conn_wait(c, c->wfd, POLLOUT, c->timeout_ms);
 		if (ret)
 			return ret;
+		sigpipe_hold(&g);
 		n = splice(pipe_rd, NULL, c->wfd, NULL, len,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		err = errno;
+		sigpipe_release(&g, n < 0 && err == EPIPE);
+		errno = err;
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;

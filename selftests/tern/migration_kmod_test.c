@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tern path for real (harness VM, tern.ko loaded): a fake VM whose RAM
+ * is a tern.ko region, written by a thread while the module tracks it and
+ * its page stream is spliced into the migration socket, arrives byte for
+ * byte in a second region; a cut migration resumes the source; and the
+ * module's stream and region counts return to where they were.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/tern.h>
+
+#include "kselftest_harness.h"
+#include "kmod_util.h"
+#include "lib/ternnl.h"
+#include "mig_run.h"
+#include "test_util.h"
+
+#define MiB	(1ull << 20)
+
+static int region(int dev, const char *name, uint64_t size)
+{
+	struct tern_region_create rc = { .size = size };
+
+	strncpy(rc.name, name, sizeof(rc.name) - 1);
+	return ioctl(dev, TERN_CREATE_REGION, &rc);
+}
+
+struct kpair {
+	int dev, sfd, dfd;
+	struct fakevm *src, *dst;
+	struct mig *msrc, *mdst;
+	struct mig_run r;
+};
+
+static int kpair_new(struct kpair *k, unsigned int write_rate)
+{
+	struct fakevm_cfg s = { .ram_size = 16 * MiB, .rom_size = 64 << 10 };
+	struct fakevm_cfg d = s;
+	struct mig_params p;
+
+	k->dev = open(TERN_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (k->dev < 0)
+		return -errno;
+	k->sfd = region(k->dev, "mig-src", s.ram_size);
+	k->dfd = region(k->dev, "mig-dst", d.ram_size);
+	if (k->sfd < 0 || k->dfd < 0)
+		return -errno;
+	s.ram_fd = k->sfd;
+	s.seed = 1;
+	s.write_rate = write_rate;
+	d.ram_fd = k->dfd;
+	d.seed = 2;
+	k->src = fakevm_new(&s);
+	k->dst = fakevm_new(&d);
+	if (!k->src || !k->dst)
+		return -ENOMEM;
+	fakevm_fill(k->src, 0);
+	fakevm_fill(k->dst, 0xaa);
+	mig__default_params(&p);
+	p.timeout_ms = 5000;
+	p.quiet = !getenv("TERN_DEBUG");
+	k->msrc = mig__new(&fakevm_tern_ops, k->src, &p);
+	k->mdst = mig__new(&fakevm_ops, k->dst, &p);
+	if (!k->msrc || !k->mdst)
+		return -ENOMEM;
+	mig_run_init(&k->r, k->src, k->dst, k->msrc, k->mdst);
+	fakevm_writer_start(k->src);
+	return 0;
+}
+
+static void kpair_free(struct kpair *k)
+{
+	mig_run_free(&k->r);
+	mig__free(k->msrc);
+	mig__free(k->mdst);
+	fakevm_free(k->src);
+	fakevm_free(k->dst);
+	close(k->sfd);
+	close(k->dfd);
+	close(k->dev);
+}
+
+static void counts(struct __test_metadata *_metadata, struct ternnl_stats *st)
+{
+	struct ternnl *nl = ternnl__open();
+
+	ASSERT_NE(NULL, nl);
+	ASSERT_EQ(0, ternnl__get_stats(nl, st));
+	ternnl__close(nl);
+}
+
+TEST(busy_region_migrates_through_the_kernel_stream)
+{
+	struct ternnl_stats before, after;
+	struct kpair k = { 0 };
+	char why[256];
+
+	TEST_REQUIRE(getuid() == 0);
+	if (!tern_module_loaded())
+		ASSERT_EQ(0, __tern_module_load());
+	counts(_metadata, &before);
+	ASSERT_EQ(0, kpair_new(&k, 50));
+	ASSERT_EQ(0, mig_run(&k.r));
+	ASSERT_EQ(0, k.r.src_ret) TH_LOG("%s", k.r.src_st.error);
+	ASSERT_EQ(0, k.r.dst_ret) TH_LOG("%s", k.r.dst_st.error);
+	ASSERT_EQ(0, mig_run_check(&k.r, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(MIG_TRACKER_TERN, k.r.dst_st.tracker);
+	ASSERT_LE(2, k.r.src_st.rounds);
+	ASSERT_LT(0, k.r.dst_st.pages);
+	ASSERT_LT(0, k.r.dst_st.zero_pages);
+	/* dirty_stop ran: tracking is off again (a second stop is -EINVAL). */
+	ASSERT_EQ(-1, ioctl(k.sfd, TERN_TRACK_STOP, 0));
+	ASSERT_EQ(EINVAL, errno);
+	TH_LOG("tern path: %llu rounds, %llu pages, %llu zero, downtime %llu ms",
+	       (unsigned long long)k.r.dst_st.rounds,
+	       (unsigned long long)k.r.dst_st.pages,
+	       (unsigned long long)k.r.dst_st.zero_pages,
+	       (unsigned long long)k.r.src_st.downtime_ms);
+	kpair_free(&k);
+	counts(_metadata, &after);
+	ASSERT_EQ(before.streams, after.streams);
+	ASSERT_EQ(before.regions, after.regions);
+}
+
+TEST(cut_kernel_stream_migration_resumes_source)
+{
+	static const uint64_t cuts[] = { 100, 300000, 5000000, 12000000 };
+	struct ternnl_stats before, after;
+	char why[256];
+	unsigned int i;
+
+	TEST_REQUIRE(getuid() == 0);
+	if (!tern_module_loaded())
+		ASSERT_EQ(0, __tern_module_load());
+	counts(_metadata, &before);
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct kpair k = { 0 };
+
+		ASSERT_EQ(0, kpair_new(&k, 50));
+		k.r.cut_fwd = cuts[i];
+		ASSERT_EQ(0, mig_run(&k.r));
+		ASSERT_NE(0, k.r.src_ret);
+		ASSERT_EQ(0, mig_run_check(&k.r, why, sizeof(why)))
+			TH_LOG("cut at %llu: %s", (unsigned long long)cuts[i], why);
+		ASSERT_TRUE(fakevm_running(k.src));
+		ASSERT_TRUE(fakevm_writer_advances(k.src));
+		/* Tracking stopped on failure too; a new migration may start. */
+		ASSERT_EQ(-1, ioctl(k.sfd, TERN_TRACK_STOP, 0));
+		kpair_free(&k);
+	}
+	counts(_metadata, &after);
+	ASSERT_EQ(before.streams, after.streams);
+	ASSERT_EQ(before.regions, after.regions);
+}
+
+TEST_HARNESS_MAIN
