@@ -34,9 +34,9 @@ struct pair {
 	struct mig_run r;
 };
 
-static int pair_new(struct pair *p, const struct fakevm_cfg *cfg,
-		    unsigned int write_rate, unsigned int timeout_ms,
-		    uint64_t max_bw)
+static int pair_new_ops(struct pair *p, const struct fakevm_cfg *cfg,
+			unsigned int write_rate, unsigned int timeout_ms,
+			uint64_t max_bw, const struct mig_vm_ops *ops)
 {
 	struct fakevm_cfg s = *cfg, d = *cfg;
 	struct mig_params mp;
@@ -54,13 +54,21 @@ static int pair_new(struct pair *p, const struct fakevm_cfg *cfg,
 	mp.timeout_ms = timeout_ms;
 	mp.max_bandwidth = max_bw;
 	mp.quiet = !getenv("TERN_DEBUG");	/* failures are expected here */
-	p->msrc = mig__new(&fakevm_ops, p->src, &mp);
+	p->msrc = mig__new(ops, p->src, &mp);
 	p->mdst = mig__new(&fakevm_ops, p->dst, &mp);
 	if (!p->msrc || !p->mdst)
 		return -ENOMEM;
 	mig_run_init(&p->r, p->src, p->dst, p->msrc, p->mdst);
 	fakevm_writer_start(p->src);
 	return 0;
+}
+
+static int pair_new(struct pair *p, const struct fakevm_cfg *cfg,
+		    unsigned int write_rate, unsigned int timeout_ms,
+		    uint64_t max_bw)
+{
+	return pair_new_ops(p, cfg, write_rate, timeout_ms, max_bw,
+			    &fakevm_ops);
 }
 
 static void pair_free(struct pair *p)
@@ -201,6 +209,30 @@ TEST(cut_busy_guest_at_spread_offsets)
 		if (p.r.src_ret && p.r.src_ret != -EINPROGRESS)
 			ASSERT_TRUE(fakevm_writer_advances(p.src))
 				TH_LOG("writer stopped");
+		pair_free(&p);
+	}
+}
+
+/*
+ * The kernel-stream path splices into the socket, and splice has no
+ * MSG_NOSIGNAL: a cut must come back as an error, not kill the VMM.
+ */
+TEST(cut_kernel_stream_path_at_spread_offsets)
+{
+	unsigned int i, n = full() ? 100 : 16;
+	uint64_t fwd, back, off;
+	char why[256];
+	struct pair p;
+
+	clean_lengths(_metadata, &fwd, &back);
+	for (i = 0; i < n; i++) {
+		off = fwd * (2 * i + 1) / (2 * n);
+		ASSERT_EQ(0, pair_new_ops(&p, &small_cfg, 50, 2000, 0,
+					  &fakevm_kstream_ops));
+		p.r.cut_fwd = off;
+		ASSERT_EQ(0, mig_run(&p.r));
+		ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why)))
+			TH_LOG("cut at %llu: %s", (unsigned long long)off, why);
 		pair_free(&p);
 	}
 }
