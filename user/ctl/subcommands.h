@@ -30,5 +30,8 @@ int save_state_main(int argc, char **argv);
 int load_state_main(int argc, char **argv);
 int events_main(int argc, char **argv);
 int send_main(int argc, char **argv);
+int migrate_main(int argc, char **argv);
+int migrate_status_main(int argc, char **argv);
+int migrate_cancel_main(int argc, char **argv);
 
 #endif /* TERN_CTL_SUBCOMMANDS_H */

@@ -28,6 +28,9 @@ static const struct {
 	{ "save-state", save_state_main, "save vCPU and device state: save-state FILE" },
 	{ "load-state", load_state_main, "load a saved state into a stopped VM: load-state FILE" },
 	{ "events", events_main, "print events: events [--count N] [--timeout SECONDS]" },
+	{ "migrate", migrate_main, "live-migrate and wait for the end: migrate URI [--detach]" },
+	{ "migrate-status", migrate_status_main, "migration state and statistics" },
+	{ "migrate-cancel", migrate_cancel_main, "cancel the running migration" },
 	{ "send", send_main, "send one raw JSON request line and print the reply" },
 };
 
@@ -40,7 +43,7 @@ static void usage(FILE *f)
 		   "  --json         print the machine-readable JSON result\n"
 		   "commands:\n");
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(f, "  %-11s %s\n", subcommands[i].name, subcommands[i].description);
+		fprintf(f, "  %-15s %s\n", subcommands[i].name, subcommands[i].description);
 }
 
 struct ipc *ctl__connect(void)

@@ -208,7 +208,7 @@ int boot__init(struct vm *vm)
 	const char *cmdline = vm->cfg.append ?: "";
 	int ret;
 
-	if (vm->cfg.incoming)
+	if (vm->cfg.incoming || vm->cfg.incoming_uri)
 		return 0;
 	ret = read_file(vm->cfg.kernel, &img, &len);
 	if (ret)

@@ -5,7 +5,7 @@ VM_SRCS := \
 	user/vm/init.c user/vm/kvm.c user/vm/iotrap.c user/vm/irq.c \
 	user/vm/ioloop.c user/vm/mem.c user/vm/vcpu.c user/vm/vcpu_state.c user/vm/device.c \
 	user/vm/console.c user/vm/acpi.c user/vm/boot.c \
-	user/vm/control_cmd.c user/vm/control.c user/vm/state.c \
+	user/vm/control_cmd.c user/vm/control.c user/vm/state.c user/vm/migrate.c \
 	user/vm/devices/pci.c \
 	user/vm/devices/serial.c \
 	user/vm/devices/rtc.c \
@@ -24,8 +24,9 @@ $(BUILD)/libtern-vm.a: $(call objs,$(VM_SRCS))
 
 # Whole archive: the devices are only reached through their constructors.
 $(BUILD)/ternvm: $(call objs,user/vm/main.c) $(BUILD)/libtern-vm.a \
-		$(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a
+		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(BUILD)/libtern-vm.a \
-		-Wl,--no-whole-archive $(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a $(LDLIBS)
+		-Wl,--no-whole-archive $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
+		$(BUILD)/libtern-lib.a $(LDLIBS)
 
 PROGS += $(BUILD)/ternvm

@@ -36,6 +36,7 @@ struct vm_config {
 	const char *mem_path;	/* share RAM through this file */
 	const char *vconsole;	/* virtio-console output file */
 	const char *incoming;	/* load this saved state instead of booting */
+	const char *incoming_uri;	/* wait for a live migration from here */
 	bool rng;
 };
 

@@ -40,6 +40,8 @@ static void usage(FILE *f)
 "  --control PATH      JSON-lines control socket\n"
 "  --mem-path FILE     back RAM with FILE (shared: a new ternvm can resume on it)\n"
 "  --incoming FILE     load a saved state (save-state) instead of booting\n"
+"  --incoming-migration URI  wait paused for a live migration on URI\n"
+"                      (tcp:HOST:PORT or unix:PATH), then run the guest\n"
 "exit status: 0 guest powered off or quit, 2 guest reset, 1 error\n",
 		VM_MAX_CPUS);
 }
@@ -71,7 +73,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_MEMPATH,
-	       OPT_INCOMING, OPT_HELP };
+	       OPT_INCOMING, OPT_INCOMING_URI, OPT_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -86,6 +88,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "mem-path", required_argument, NULL, OPT_MEMPATH },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 }
 	};
@@ -130,6 +133,11 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		case OPT_CONTROL: cfg->control = optarg; break;
 		case OPT_MEMPATH: cfg->mem_path = optarg; break;
 		case OPT_INCOMING: cfg->incoming = optarg; break;
+		case OPT_INCOMING_URI:
+			if (strncmp(optarg, "tcp:", 4) && strncmp(optarg, "unix:", 5))
+				die("--incoming-migration %s: want tcp:HOST:PORT or unix:PATH", optarg);
+			cfg->incoming_uri = optarg;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -142,8 +150,10 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	}
 	if (optind < argc)
 		die("unexpected argument '%s' (see --help)", argv[optind]);
-	if (!cfg->kernel && !cfg->incoming)
+	if (!cfg->kernel && !cfg->incoming && !cfg->incoming_uri)
 		die("no --kernel given (see --help)");
+	if (cfg->incoming && cfg->incoming_uri)
+		die("--incoming and --incoming-migration exclude each other");
 	if (cfg->incoming && !cfg->mem_path)
 		die("--incoming needs --mem-path: the saved state has no RAM");
 	if (cfg->kernel && access(cfg->kernel, R_OK))

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ternvm's side of live migration: struct mig_vm_ops over vm.h (pause,
+ * RAM blocks, the memfd or tern.ko tracker, machine state), the control
+ * commands migrate, migrate-cancel, query-migrate and
+ * migrate-set-parameters, and --incoming-migration for a destination that
+ * waits paused until the source commits.  The protocol is libtern-migration.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <linux/kvm.h>
+#include <linux/tern.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "migration/migration.h"
+#include "vm/control.h"
+#include "vm/device.h"
+#include "vm/init.h"
+#include "vm/kvm.h"
+
+#define MAX_DEVICES	32
+#define CPUID_BYTES	32
+
+struct vm_mig {
+	struct vm *vm;
+	struct mig *mig;
+	pthread_mutex_t lock;
+	pthread_t thread;
+	bool thread_live;		/* a migrate/incoming thread to join */
+	bool busy;			/* it has not finished yet */
+	bool incoming;
+	char uri[256];
+	struct mig_ram_block block;
+	struct mig_device devices[MAX_DEVICES];
+	unsigned int nr_devices;
+	uint8_t cpuid[CPUID_BYTES];
+	/* auto-converge: hold the vCPUs back pct % of each 100 ms */
+	pthread_t throttler;
+	bool throttler_live;
+	unsigned int throttle_pct;
+	bool stopping;
+};
+
+static struct vm_mig *mig_of(void *opaque)
+{
+	return opaque;
+}
+
+static int op_pause(void *opaque)
+{
+	return vm__pause(mig_of(opaque)->vm);
+}
+
+static void op_resume(void *opaque)
+{
+	vm__resume(mig_of(opaque)->vm);
+}
+
+static int op_ram_blocks(void *opaque, const struct mig_ram_block **blocks,
+			 unsigned int *nr)
+{
+	*blocks = &mig_of(opaque)->block;
+	*nr = 1;
+	return 0;
+}
+
+static int op_machine(void *opaque, struct mig_machine *m)
+{
+	struct vm_mig *vm_mig = mig_of(opaque);
+
+	m->cpu_model = "ternvm-kvm-host";
+	m->cpuid = vm_mig->cpuid;
+	m->cpuid_len = sizeof(vm_mig->cpuid);
+	m->devices = vm_mig->devices;
+	m->nr_devices = vm_mig->nr_devices;
+	return 0;
+}
+
+static int op_dirty_start(void *opaque)
+{
+	struct vm *vm = mig_of(opaque)->vm;
+
+	if (vm->ram.backend == RAM_BACKEND_TERN)
+		return ioctl(vm->ram.fd, TERN_TRACK_START, 0) < 0 ? -errno : 0;
+	return vm__dirty_log_start(vm);
+}
+
+static int op_dirty_stop(void *opaque)
+{
+	struct vm *vm = mig_of(opaque)->vm;
+
+	if (vm->ram.backend == RAM_BACKEND_TERN)
+		return ioctl(vm->ram.fd, TERN_TRACK_STOP, 0) < 0 ? -errno : 0;
+	return vm__dirty_log_stop(vm);
+}
+
+static int op_dirty_sync(void *opaque, unsigned int block, unsigned long *bitmap)
+{
+	struct vm *vm = mig_of(opaque)->vm;
+	struct tern_harvest h;
+	unsigned long *bm;
+	uint64_t words = (vm->ram.size / 4096 + 63) / 64, w;
+
+	if (block != 0)
+		return -EINVAL;
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return vm__dirty_log_sync(vm, 0, bitmap);
+	bm = calloc(words, 8);
+	if (!bm)
+		return -ENOMEM;
+	h = (struct tern_harvest){ .bitmap = (uintptr_t)bm, .bitmap_size = words * 8 };
+	if (ioctl(vm->ram.fd, TERN_TRACK_HARVEST, &h) < 0) {
+		free(bm);
+		return -errno;
+	}
+	for (w = 0; w < words; w++)
+		bitmap[w] |= bm[w];
+	free(bm);
+	return 0;
+}
+
+static int op_stream_round(void *opaque, unsigned int block, uint64_t round, int *fd)
+{
+	struct vm *vm = mig_of(opaque)->vm;
+	int s;
+
+	if (block != 0)
+		return -EINVAL;
+	s = ioctl(vm->ram.fd, TERN_STREAM_OPEN, 0);
+	if (s < 0)
+		return -errno;
+	*fd = s;
+	return 0;
+}
+
+static int op_save_state(void *opaque, int fd)
+{
+	return vm__save_state(mig_of(opaque)->vm, fd);
+}
+
+static int op_load_state(void *opaque, int fd)
+{
+	return vm__load_state(mig_of(opaque)->vm, fd);
+}
+
+static int op_start(void *opaque)
+{
+	struct vm_mig *vm_mig = mig_of(opaque);
+
+	vm__resume(vm_mig->vm);		/* the pause taken at startup */
+	control__event(vm_mig->vm, "RESUME", NULL);
+	return 0;
+}
+
+static void *throttler(void *arg)
+{
+	struct vm_mig *m = arg;
+	struct timespec on, off;
+	unsigned int pct;
+
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		pct = m->throttle_pct;
+		if (!pct || m->stopping) {
+			m->throttler_live = false;
+			pthread_mutex_unlock(&m->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&m->lock);
+		on = (struct timespec){ 0, (long)(100 - pct) * 1000000 };
+		off = (struct timespec){ 0, (long)pct * 1000000 };
+		nanosleep(&on, NULL);
+		vm__pause(m->vm);
+		nanosleep(&off, NULL);
+		vm__resume(m->vm);
+	}
+}
+
+static int op_throttle(void *opaque, unsigned int pct)
+{
+	struct vm_mig *m = mig_of(opaque);
+	int ret = 0;
+
+	if (pct > 99)
+		pct = 99;
+	pthread_mutex_lock(&m->lock);
+	m->throttle_pct = pct;
+	if (pct && !m->throttler_live) {
+		ret = -pthread_create(&m->throttler, NULL, throttler, m);
+		if (!ret) {
+			pthread_detach(m->throttler);
+			m->throttler_live = true;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static const struct mig_vm_ops memfd_ops = {
+	.pause = op_pause,
+	.resume = op_resume,
+	.ram_blocks = op_ram_blocks,
+	.machine = op_machine,
+	.dirty_start = op_dirty_start,
+	.dirty_stop = op_dirty_stop,
+	.dirty_sync = op_dirty_sync,
+	.save_state = op_save_state,
+	.load_state = op_load_state,
+	.start = op_start,
+	.throttle = op_throttle,
+};
+
+static const struct mig_vm_ops tern_ops = {
+	.pause = op_pause,
+	.resume = op_resume,
+	.ram_blocks = op_ram_blocks,
+	.machine = op_machine,
+	.dirty_start = op_dirty_start,
+	.dirty_stop = op_dirty_stop,
+	.dirty_sync = op_dirty_sync,
+	.stream_round = op_stream_round,
+	.save_state = op_save_state,
+	.load_state = op_load_state,
+	.start = op_start,
+	.throttle = op_throttle,
+};
+
+static struct vm_mig *the_mig(struct vm *vm)
+{
+	struct device_header *d = device__find(vm, "migration", 0);
+
+	return d ? d->opaque : NULL;
+}
+
+static void *mig_thread(void *arg)
+{
+	struct vm_mig *m = arg;
+	struct json_object *data;
+	struct mig_stats st;
+	int ret;
+
+	ret = m->incoming ? mig__incoming(m->mig, m->uri) : mig__migrate(m->mig, m->uri);
+	op_throttle(m, 0);
+	mig__query(m->mig, &st);
+	data = mig__stats_json(&st);
+	control__event(m->vm, "MIGRATION", data);
+	pthread_mutex_lock(&m->lock);
+	m->busy = false;
+	pthread_mutex_unlock(&m->lock);
+	if (ret && m->incoming) {
+		pr_err("incoming migration from %s failed: %s", m->uri, st.error);
+		vm__request_exit(m->vm, VM_EXIT_ERROR);
+	} else if (!ret && !m->incoming) {
+		pr_info("migrated to %s; the guest runs there, this one stays paused", m->uri);
+	}
+	return NULL;
+}
+
+static int start_thread(struct vm_mig *m, const char *uri, bool incoming,
+			char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->busy) {
+		pthread_mutex_unlock(&m->lock);
+		snprintf(err, errlen, "a migration is already running");
+		return -EBUSY;
+	}
+	if (m->thread_live)
+		pthread_join(m->thread, NULL);
+	m->thread_live = false;
+	snprintf(m->uri, sizeof(m->uri), "%s", uri);
+	m->incoming = incoming;
+	m->busy = true;
+	ret = -pthread_create(&m->thread, NULL, mig_thread, m);
+	if (ret)
+		m->busy = false;
+	else
+		m->thread_live = true;
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int do_migrate(struct vm *vm, struct json_object *args,
+		      struct json_object **ret, char *err, size_t errlen)
+{
+	struct json_object *uri;
+	struct vm_mig *m = the_mig(vm);
+
+	json_object_object_get_ex(args, "uri", &uri);
+	if (strncmp(json_object_get_string(uri), "tcp:", 4) &&
+	    strncmp(json_object_get_string(uri), "unix:", 5)) {
+		snprintf(err, errlen, "migrate: uri must be tcp:HOST:PORT or unix:PATH");
+		return -EINVAL;
+	}
+	if (m->incoming) {
+		snprintf(err, errlen, "migrate: this VM is an incoming migration");
+		return -EBUSY;
+	}
+	return start_thread(m, json_object_get_string(uri), false, err, errlen);
+}
+
+static int do_migrate_cancel(struct vm *vm, struct json_object *args,
+			     struct json_object **ret, char *err, size_t errlen)
+{
+	mig__cancel(the_mig(vm)->mig);
+	return 0;
+}
+
+static int do_query_migrate(struct vm *vm, struct json_object *args,
+			    struct json_object **ret, char *err, size_t errlen)
+{
+	struct mig_stats st;
+
+	mig__query(the_mig(vm)->mig, &st);
+	*ret = mig__stats_json(&st);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int do_set_param(struct vm *vm, struct json_object *args,
+			struct json_object **ret, char *err, size_t errlen)
+{
+	struct json_object *name, *value;
+	int64_t v;
+	int r;
+
+	json_object_object_get_ex(args, "name", &name);
+	json_object_object_get_ex(args, "value", &value);
+	v = json_object_get_int64(value);
+	if (v < 0) {
+		snprintf(err, errlen, "migrate-set-parameters: value must be >= 0");
+		return -EINVAL;
+	}
+	r = mig__set_param(the_mig(vm)->mig, json_object_get_string(name), v);
+	if (r)
+		snprintf(err, errlen, "migrate-set-parameters: %s = %lld refused",
+			 json_object_get_string(name), (long long)v);
+	return r;
+}
+
+static const struct control_arg uri_arg[] = {
+	{ .name = "uri", .type = json_type_string, .required = true },
+	{ .name = NULL },
+};
+
+static const struct control_arg param_args[] = {
+	{ .name = "name", .type = json_type_string, .required = true },
+	{ .name = "value", .type = json_type_int, .required = true },
+	{ .name = NULL },
+};
+
+static struct control_cmd cmd_migrate = {
+	.name = "migrate",
+	.help = "live-migrate to uri (tcp:HOST:PORT or unix:PATH); event MIGRATION at the end",
+	.args = uri_arg,
+	.fn = do_migrate,
+};
+static struct control_cmd cmd_migrate_cancel = {
+	.name = "migrate-cancel",
+	.help = "cancel the running migration",
+	.fn = do_migrate_cancel,
+};
+static struct control_cmd cmd_query_migrate = {
+	.name = "query-migrate",
+	.help = "migration state and statistics",
+	.fn = do_query_migrate,
+};
+static struct control_cmd cmd_set_param = {
+	.name = "migrate-set-parameters",
+	.help = "set one migration parameter: name, value",
+	.args = param_args,
+	.fn = do_set_param,
+};
+control_cmd(cmd_migrate);
+control_cmd(cmd_migrate_cancel);
+control_cmd(cmd_query_migrate);
+control_cmd(cmd_set_param);
+
+static void describe_machine(struct vm *vm, struct vm_mig *m)
+{
+	struct device_header *d;
+	uint32_t i;
+	int n = 0;
+
+	for (d = vm->devices; d && m->nr_devices < MAX_DEVICES; d = d->next) {
+		if (!strcmp(d->name, "migration"))
+			continue;
+		m->devices[m->nr_devices++] = (struct mig_device){ d->path, 1, 1 };
+	}
+	/* Feature words a guest may depend on: leaves 1, 7.0, 0x80000001. */
+	for (i = 0; i < vm->cpuid->nent && n + 8 <= CPUID_BYTES; i++) {
+		struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
+
+		if ((e->function == 1 || e->function == 0x80000001 ||
+		     (e->function == 7 && e->index == 0))) {
+			memcpy(m->cpuid + n, &e->ecx, 4);
+			memcpy(m->cpuid + n + 4, &e->edx, 4);
+			n += 8;
+		}
+	}
+}
+
+static int migration__init(struct vm *vm)
+{
+	struct vm_mig *m;
+	struct mig_params p;
+	int ret;
+
+	m = calloc(1, sizeof(*m) + sizeof(struct device_header));
+	if (!m)
+		return -ENOMEM;
+	m->vm = vm;
+	pthread_mutex_init(&m->lock, NULL);
+	m->block = (struct mig_ram_block){
+		.path = vm->ram.path, .name = vm->ram.name, .size = vm->ram.size,
+		.host = vm->ram.host, .fd = vm->ram.fd,
+	};
+	describe_machine(vm, m);
+	mig__default_params(&p);
+	m->mig = mig__new(vm->ram.backend == RAM_BACKEND_TERN ? &tern_ops : &memfd_ops,
+			  m, &p);
+	if (!m->mig) {
+		free(m);
+		return -ENOMEM;
+	}
+	{
+		struct device_header *d = (struct device_header *)(m + 1);
+
+		d->name = "migration";
+		d->opaque = m;
+		snprintf(d->path, sizeof(d->path), "/machine/migration");
+		device__register(vm, d);
+	}
+	if (vm->cfg.incoming_uri) {
+		char err[128];
+
+		vm__pause(vm);		/* undone by op_start after commit */
+		ret = start_thread(m, vm->cfg.incoming_uri, true, err, sizeof(err));
+		if (ret) {
+			pr_err("--incoming-migration: %s", err);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int migration__exit(struct vm *vm)
+{
+	struct vm_mig *m = the_mig(vm);
+
+	if (!m)
+		return 0;
+	mig__cancel(m->mig);
+	pthread_mutex_lock(&m->lock);
+	m->stopping = true;
+	m->throttle_pct = 0;
+	pthread_mutex_unlock(&m->lock);
+	if (m->thread_live)
+		pthread_join(m->thread, NULL);
+	device__unregister(vm, (struct device_header *)(m + 1));
+	mig__free(m->mig);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	return 0;
+}
+late_init(migration__init);
+late_exit(migration__exit);
