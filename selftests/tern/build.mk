@@ -52,3 +52,9 @@ GUEST_PROGS := $(BUILD)/guest/memcheck
 $(BUILD)/guest/%: selftests/tern/guest/%.c
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+# tern-state-dump, the program (its library is tested by vmstate_*_test).
+$(BUILD)/selftests/tern/vmstate_dump_test.sh: selftests/tern/vmstate_dump_test.sh $(BUILD)/tern-state-dump
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/vmstate_dump_test.sh
