@@ -89,35 +89,46 @@ static int send_sendfile(int sock, void *mem, int memfd, size_t len)
 	return 0;
 }
 
-static int send_splice(int sock, void *mem, int memfd, size_t len)
+/*
+ * Move len bytes from fd (at *off, or its own position when off is NULL)
+ * through a pipe into sock, the way a VMM forwards a page stream.
+ */
+static int splice_via_pipe(int fd, loff_t *off, int sock, size_t len)
 {
-	loff_t off = 0;
+	size_t done = 0;
 	int p[2], ret = 0;
 
 	if (pipe(p))
 		return -1;
 	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	while ((size_t)off < len) {
-		ssize_t in = splice(memfd, &off, p[1], NULL, len - off, SPLICE_F_MOVE);
+	while (done < len && !ret) {
+		ssize_t in = splice(fd, off, p[1], NULL, len - done, SPLICE_F_MOVE);
 
 		if (in <= 0) {
 			ret = -1;
 			break;
 		}
-		while (in) {
+		done += in;
+		while (in > 0) {
 			ssize_t out = splice(p[0], NULL, sock, NULL, in, SPLICE_F_MOVE);
 
 			if (out <= 0) {
 				ret = -1;
-				goto out;
+				break;
 			}
 			in -= out;
 		}
 	}
-out:
 	close(p[0]);
 	close(p[1]);
 	return ret;
+}
+
+static int send_splice(int sock, void *mem, int memfd, size_t len)
+{
+	loff_t off = 0;
+
+	return splice_via_pipe(memfd, &off, sock, len);
 }
 
 static bool page_is_zero(const uint64_t *p)
@@ -189,36 +200,15 @@ static size_t round_bytes(const char *mem, size_t len)
 /* One full round of the tern page stream: region -> pipe -> socket. */
 static int send_tern_stream(int sock, void *mem, int memfd, size_t len)
 {
-	size_t want = round_bytes(mem, len), got = 0;
-	int sfd, p[2], ret = 0;
+	int sfd, ret;
 
 	if (ioctl(region_fd, TERN_TRACK_START, 0))
 		return -1;
 	sfd = ioctl(region_fd, TERN_STREAM_OPEN, 0);
-	if (sfd < 0 || pipe(p))
+	if (sfd < 0)
 		return -1;
-	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	while (got < want) {
-		ssize_t in = splice(sfd, NULL, p[1], NULL, 1 << 20, SPLICE_F_MOVE);
-
-		if (in <= 0) {
-			ret = -1;
-			break;
-		}
-		got += in;
-		while (in) {
-			ssize_t out = splice(p[0], NULL, sock, NULL, in, SPLICE_F_MOVE);
-
-			if (out <= 0) {
-				ret = -1;
-				goto out;
-			}
-			in -= out;
-		}
-	}
-out:
-	close(p[0]);
-	close(p[1]);
+	/* A read never crosses a round's end: exactly one round's bytes. */
+	ret = splice_via_pipe(sfd, NULL, sock, round_bytes(mem, len));
 	close(sfd);
 	ioctl(region_fd, TERN_TRACK_STOP, 0);
 	return ret;
