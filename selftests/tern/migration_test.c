@@ -145,6 +145,9 @@ TEST(dirty_log_busy_guest_arrives_intact)
 	ASSERT_EQ(p.r.src_st.zero_pages, p.r.dst_st.zero_pages);
 	ASSERT_EQ(p.r.src_st.rounds, p.r.dst_st.rounds);
 	ASSERT_LT(0, p.r.src_st.bandwidth);
+	ASSERT_LT(0, p.r.src_st.dirty_rate);	/* the writer dirtied round 1 */
+	ASSERT_LT(0, p.r.src_st.elapsed_ms);
+	ASSERT_LE(p.r.src_st.downtime_ms, p.r.src_st.elapsed_ms);
 	ASSERT_EQ(MIG_TRACKER_DIRTY_LOG, p.r.dst_st.tracker);
 	ASSERT_LT(0, fakevm_writes(p.src));
 	TH_LOG("dirty log: %llu rounds, %llu pages, %llu zero, %llu bytes, downtime %llu ms, %llu MB/s",
