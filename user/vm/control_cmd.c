@@ -191,6 +191,8 @@ static int do_query_status(struct vm *vm, struct json_object *args,
 	json_object_object_add(*ret, "stopped-by-user", json_object_new_boolean(vm->user_stopped));
 	json_object_object_add(*ret, "cpus", json_object_new_int(vm->nr_vcpus));
 	json_object_object_add(*ret, "memory", json_object_new_int64(vm->ram.size));
+	json_object_object_add(*ret, "memory-backend", json_object_new_string(
+		vm->ram.backend == RAM_BACKEND_TERN ? "tern" : "memfd"));
 	return 0;
 }
 
