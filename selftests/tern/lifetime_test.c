@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +156,7 @@ static void child_busy(bool harvest_only)
 	int fd, s, p[2];
 	size_t i = 0;
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	fd = region_create(npages * PAGE, "victim");
 	mem = region_map(fd, npages * PAGE);
 	track_start(fd);
