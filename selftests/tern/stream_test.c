@@ -6,7 +6,8 @@
  * the region byte for byte; a page written while in the pipe is in the
  * next round; and every corrupted or truncated header and record field is
  * refused with the documented errno, at the right byte, leaving earlier
- * pages written and nothing else touched.
+ * pages written and nothing else touched; with writers running during the
+ * rounds, a last round after they stop makes the copy exact.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -502,6 +503,106 @@ TEST(destination_valid_and_truncated_rounds)
 	ASSERT_EQ(0, memcmp(dst, ref.src, 4 * PAGE));
 	munmap(dst, 4 * PAGE);
 	close(fd);
+}
+
+/* ---- a migration in miniature ---- */
+
+struct scribbler {
+	char *mem;
+	size_t npages;
+	volatile bool *stop;
+	uint64_t seed;
+};
+
+static void *scribble(void *arg)
+{
+	struct scribbler *w = arg;
+
+	while (!*w->stop) {
+		uint64_t r = xorshift64(&w->seed);
+		size_t page = r % w->npages, off = (r >> 32) % (PAGE - 8);
+
+		/* some pages go back to all-zero, to exercise ZERO records */
+		if ((r >> 20) % 97 == 0)
+			memset(w->mem + page * PAGE, 0, PAGE);
+		else
+			memcpy(w->mem + page * PAGE + off, &r, 8);
+	}
+	return NULL;
+}
+
+/*
+ * Two threads scribble over the source while rounds go read -> write and
+ * splice -> pipe -> splice into the destination; after the writers stop,
+ * one last round makes the destination equal to the source, byte for byte.
+ */
+TEST(concurrent_writers_converge)
+{
+	const size_t npages = 1024;
+	unsigned int rounds = check_full() ? 100 : 20, r;
+	size_t cap = stream_round_max(npages), len, off;
+	char *src, *dst, *buf = malloc(cap);
+	struct scribbler w[2];
+	volatile bool stop = false;
+	pthread_t th[2];
+	int sfd, dfd, s, d, p[2], i;
+	ssize_t n;
+
+	REQUIRE_TERN();
+	ASSERT_NE(NULL, buf);
+	sfd = region_create(npages * PAGE, "conv-src");
+	dfd = region_create(npages * PAGE, "conv-dst");
+	src = region_map(sfd, npages * PAGE);
+	dst = region_map(dfd, npages * PAGE);
+	track_start(sfd);
+	s = stream_open(sfd);
+	d = stream_open(dfd);
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_LT(0, fcntl(p[1], F_SETPIPE_SZ, 1 << 20));
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct scribbler){ src, npages, &stop, 77 + i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, scribble, &w[i]));
+	}
+	for (r = 0; r <= rounds; r++) {
+		if (r == rounds) {	/* the last round: writers stopped */
+			stop = true;
+			for (i = 0; i < 2; i++)
+				pthread_join(th[i], NULL);
+		}
+		if (r % 2) {
+			len = stream_read_round(s, buf, cap);
+			for (off = 0; off < len; off += n) {
+				n = write(d, buf + off, len - off);
+				ASSERT_LT(0, n) TH_LOG("round %u: %s", r,
+						       strerror(errno));
+			}
+		} else {
+			uint64_t before = stream_status(s).read_rounds;
+
+			while (stream_status(s).read_rounds == before) {
+				n = splice(s, NULL, p[1], NULL, 1 << 20, 0);
+				ASSERT_LT(0, n);
+				while (n > 0) {
+					ssize_t m = splice(p[0], NULL, d, NULL,
+							   n, 0);
+					ASSERT_LT(0, m) TH_LOG("round %u", r);
+					n -= m;
+				}
+			}
+		}
+	}
+	ASSERT_EQ(rounds + 1, stream_status(d).rounds);
+	ASSERT_EQ(0, stream_status(d).error);
+	ASSERT_EQ(0, memcmp(src, dst, npages * PAGE));
+	close(p[0]);
+	close(p[1]);
+	close(s);
+	close(d);
+	munmap(src, npages * PAGE);
+	munmap(dst, npages * PAGE);
+	close(sfd);
+	close(dfd);
+	free(buf);
 }
 
 TEST(counters_return_to_zero)
