@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,6 +233,25 @@ TEST(unload_reload_with_churn)
 		nl = nl_open();		/* the family is back */
 		ternnl__close(nl);
 	}
+}
+
+/* The DEBUG build runs its self-tests at load and refuses to load on failure. */
+TEST(debug_build_self_tests_pass)
+{
+	const char *ko = "/tern-debug.ko";
+	int fd, ret;
+
+	REQUIRE_TERN();
+	TEST_REQUIRE(getuid() == 0);
+	TEST_REQUIRE(access(ko, R_OK) == 0);
+	ASSERT_EQ(0, __tern_module_unload());
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", ko, strerror(errno));
+	ASSERT_EQ(0, __tern_module_unload());
+	ASSERT_EQ(0, __tern_module_load());
 }
 
 TEST_HARNESS_MAIN
