@@ -581,6 +581,10 @@ int __init tern_stream_init(void)
 	BUILD_BUG_ON(sizeof(struct tern_stream_hdr) != 32);
 	BUILD_BUG_ON(sizeof(struct tern_page_rec) != 16);
 	BUILD_BUG_ON(sizeof(struct tern_region_create) != 48);
+	BUILD_BUG_ON(sizeof(struct tern_harvest) != 32);
+	BUILD_BUG_ON(sizeof(struct tern_region_info) != 56);
+	BUILD_BUG_ON(sizeof(struct tern_track_stats) != 48);
+	BUILD_BUG_ON(sizeof(struct tern_stream_status) != 40);
 	BUILD_BUG_ON(TERN_PAGE_SIZE != PAGE_SIZE);
 	return 0;
 }

@@ -21,6 +21,12 @@
 #define SOL_NETLINK	270
 #endif
 
+/* The ABI's fixed layouts, as the module pins them with BUILD_BUG_ON. */
+_Static_assert(sizeof(struct tern_stream_hdr) == 32, "tern_stream_hdr");
+_Static_assert(sizeof(struct tern_page_rec) == 16, "tern_page_rec");
+_Static_assert(sizeof(struct tern_region_create) == 48, "tern_region_create");
+_Static_assert(sizeof(struct tern_harvest) == 32, "tern_harvest");
+
 struct ternnl {
 	struct nl_sock *sk;
 	int family;
