@@ -33,5 +33,6 @@ int send_main(int argc, char **argv);
 int migrate_main(int argc, char **argv);
 int migrate_status_main(int argc, char **argv);
 int migrate_cancel_main(int argc, char **argv);
+int regions_main(int argc, char **argv);
 
 #endif /* TERN_CTL_SUBCOMMANDS_H */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ternctl: the command-line client for a running ternvm.  Global options,
- * then a subcommand from the table below (one file each); usage is made
- * from the table.
+ * ternctl: the command-line client for a running ternvm (control socket)
+ * and for tern.ko (netlink).  Global options, then a subcommand from the
+ * table below (one file each); usage is made from the table.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +31,7 @@ static const struct {
 	{ "migrate", migrate_main, "live-migrate and wait for the end: migrate URI [--detach]" },
 	{ "migrate-status", migrate_status_main, "migration state and statistics" },
 	{ "migrate-cancel", migrate_cancel_main, "cancel the running migration" },
+	{ "regions", regions_main, "tern.ko's memory regions and totals (netlink; no ternvm)" },
 	{ "send", send_main, "send one raw JSON request line and print the reply" },
 };
 
