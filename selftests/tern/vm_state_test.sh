@@ -39,7 +39,7 @@ echo "# state file: $(wc -c <"$T/state") bytes, counter stopped at $c1"
 cp "$T/state" "$T/bad"
 size=$(wc -c <"$T/bad")
 printf '\377' | dd of="$T/bad" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
-timeout 60 "$TERNVM" $COMMON --incoming "$T/bad" --console "file:$T/bad.log" >"$T/bad.out" 2>&1
+timeout -s KILL 60 "$TERNVM" $COMMON --incoming "$T/bad" --console "file:$T/bad.log" >"$T/bad.out" 2>&1
 rc=$?
 check "corrupt state refused (rc=$rc): $(grep -m1 load-state "$T/bad.out")" \
 	sh -c "[ $rc = 1 ] && grep -q 'load-state' '$T/bad.out'"

@@ -40,3 +40,21 @@ struct device_header *device__find(struct vm *vm, const char *name, int n)
 			return d;
 	return NULL;
 }
+
+void device__pause_all(struct vm *vm)
+{
+	struct device_header *d;
+
+	for (d = vm->devices; d; d = d->next)
+		if (d->pause)
+			d->pause(d);
+}
+
+void device__resume_all(struct vm *vm)
+{
+	struct device_header *d;
+
+	for (d = vm->devices; d; d = d->next)
+		if (d->resume)
+			d->resume(d);
+}

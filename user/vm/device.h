@@ -21,6 +21,13 @@ struct device_header {
 	/* State save/load hooks (vmstate), NULL when the device has none. */
 	int (*save)(struct device_header *dev, void *out);
 	int (*load)(struct device_header *dev, void *in);
+	/*
+	 * The VM stops or runs again (vm__pause/vm__resume, outermost only).
+	 * After pause returns the device touches neither guest memory nor
+	 * its state until resume: saves and the last RAM round see it still.
+	 */
+	void (*pause)(struct device_header *dev);
+	void (*resume)(struct device_header *dev);
 	struct device_header *next;
 };
 
@@ -31,5 +38,7 @@ void device__register(struct vm *vm, struct device_header *dev);
 void device__unregister(struct vm *vm, struct device_header *dev);
 /* The n-th (from 0) registered device of a model, or NULL. */
 struct device_header *device__find(struct vm *vm, const char *name, int n);
+void device__pause_all(struct vm *vm);
+void device__resume_all(struct vm *vm);
 
 #endif /* TERN_VM_DEVICE_H */

@@ -78,6 +78,7 @@ struct vm {
 	struct machine_state *machine;		/* irqchip, PIT, clock */
 
 	/* Run state: pause requests, parked vCPUs, the exit request. */
+	pthread_mutex_t pause_lock;	/* serialises vm__pause/vm__resume */
 	pthread_mutex_t run_lock;
 	pthread_cond_t run_cond;
 	int pause_depth;

@@ -22,6 +22,7 @@
 #include "vm/vcpu.h"
 
 static int signal_efd = -1;	/* for the SIGINT/SIGTERM handler only */
+static volatile sig_atomic_t vm_running;	/* 0 while building or unwinding */
 
 static void usage(FILE *f)
 {
@@ -164,11 +165,12 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		die("--disk %s: %s", cfg->disk, strerror(errno));
 }
 
+/* Running: end the VM in order.  Building or unwinding: just go. */
 static void on_signal(int sig)
 {
 	uint64_t one = 1;
 
-	if (write(signal_efd, &one, sizeof(one)) < 0)
+	if (!vm_running || write(signal_efd, &one, sizeof(one)) < 0)
 		_exit(1);
 }
 
@@ -184,6 +186,7 @@ int main(int argc, char **argv)
 	parse_args(&vm.cfg, argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	rcu_register_thread();
+	pthread_mutex_init(&vm.pause_lock, NULL);
 	pthread_mutex_init(&vm.run_lock, NULL);
 	pthread_cond_init(&vm.run_cond, NULL);
 	pthread_mutex_init(&vm.update_lock, NULL);
@@ -203,6 +206,7 @@ int main(int argc, char **argv)
 		rcu_unregister_thread();
 		return 1;
 	}
+	vm_running = 1;
 	ret = ioloop__start(&vm);
 	if (!ret)
 		ret = vcpu__start_all(&vm);
@@ -218,6 +222,7 @@ int main(int argc, char **argv)
 	reason = vm.exit_reason;
 	pthread_cond_broadcast(&vm.run_cond);
 	pthread_mutex_unlock(&vm.run_lock);
+	vm_running = 0;
 
 	vcpu__stop_all(&vm);
 	ioloop__stop(&vm);

@@ -16,6 +16,7 @@
 #include <urcu.h>
 
 #include "lib/log.h"
+#include "vm/device.h"
 #include "vm/init.h"
 #include "vm/iotrap.h"
 #include "vm/kvm.h"
@@ -349,27 +350,47 @@ void vcpu__stop_all(struct vm *vm)
 			kick(vm->vcpus[i]);
 }
 
+/*
+ * Outermost pause: vCPUs parked first (no new kicks), then the devices'
+ * I/O (what the I/O thread was doing finishes; later work waits).
+ * Pauses and resumes are serialised so the device hooks pair up.
+ */
 int vm__pause(struct vm *vm)
 {
+	bool first;
 	int i;
 
+	pthread_mutex_lock(&vm->pause_lock);
 	pthread_mutex_lock(&vm->run_lock);
-	if (vm->pause_depth++ == 0) {
+	first = vm->pause_depth++ == 0;
+	if (first) {
 		for (i = 0; i < vm->nr_vcpus; i++)
 			kick(vm->vcpus[i]);
 	}
 	while (vm->nr_parked < vm->nr_running && vm->exit_reason == VM_EXIT_NONE)
 		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
 	pthread_mutex_unlock(&vm->run_lock);
+	if (first)
+		device__pause_all(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
 	return 0;
 }
 
 void vm__resume(struct vm *vm)
 {
+	bool last;
+
+	pthread_mutex_lock(&vm->pause_lock);
 	pthread_mutex_lock(&vm->run_lock);
-	if (vm->pause_depth > 0 && --vm->pause_depth == 0)
+	last = vm->pause_depth > 0 && --vm->pause_depth == 0;
+	pthread_mutex_unlock(&vm->run_lock);
+	if (last)
+		device__resume_all(vm);
+	pthread_mutex_lock(&vm->run_lock);
+	if (last)
 		pthread_cond_broadcast(&vm->run_cond);
 	pthread_mutex_unlock(&vm->run_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 bool vm__paused(struct vm *vm)

@@ -4,7 +4,8 @@
  * PCI function, the common configuration, MSI-X and one ioeventfd per
  * queue; a device model (virtio-blk, ...) supplies a virtio_ops and its
  * config bytes, and handles its queues with vq__pop/vq__push/vq__notify.
- * Queue handlers run on the I/O thread with vdev->lock held.
+ * Queue handlers run on the I/O thread with vdev->lock held, and never
+ * while the VM is paused: kicks then wait for the resume.
  */
 #ifndef TERN_VM_VIRTIO_H
 #define TERN_VM_VIRTIO_H
@@ -86,6 +87,7 @@ struct virtio_dev {
 	int kick_fd[VIRTIO_MAX_QUEUES];
 	int call_fd[VIRTIO_MSIX_VECTORS];
 	int call_gsi[VIRTIO_MSIX_VECTORS];
+	uint8_t kick_pending[VIRTIO_MAX_QUEUES];	/* kicked while paused */
 };
 
 struct vq_elem {

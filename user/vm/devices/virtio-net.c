@@ -36,13 +36,17 @@ struct net {
 };
 
 static void rx(struct net *n);
+static void watch_tap(struct net *n, bool on);
 
 static void tap_readable(int fd, uint32_t events, void *opaque)
 {
 	struct net *n = opaque;
 
 	pthread_mutex_lock(&n->vdev.lock);
-	rx(n);
+	if (vm__paused(n->vdev.vm))
+		watch_tap(n, false);	/* resume watches it again (ready) */
+	else
+		rx(n);
 	pthread_mutex_unlock(&n->vdev.lock);
 }
 

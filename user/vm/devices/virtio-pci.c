@@ -299,7 +299,36 @@ static void kick_event(int fd, uint32_t events, void *opaque)
 	for (q = 0; q < vdev->ops->nr_queues && vdev->kick_fd[q] != fd; q++)
 		;
 	pthread_mutex_lock(&vdev->lock);
-	kick(vdev, q);
+	if (q < VIRTIO_MAX_QUEUES && vm__paused(vdev->vm))
+		vdev->kick_pending[q] = 1;
+	else
+		kick(vdev, q);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+/* Wait out a handler in progress; later ones see the pause (kick_event). */
+static void virtio_pause(struct device_header *dev)
+{
+	struct virtio_dev *vdev = container_of(dev, struct virtio_dev, dev);
+
+	pthread_mutex_lock(&vdev->lock);
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static void virtio_resume(struct device_header *dev)
+{
+	struct virtio_dev *vdev = container_of(dev, struct virtio_dev, dev);
+	int q;
+
+	pthread_mutex_lock(&vdev->lock);
+	if (virtio__ready(vdev) && vdev->ops->ready)
+		vdev->ops->ready(vdev);		/* e.g. watch the tap again */
+	for (q = 0; q < vdev->ops->nr_queues; q++) {
+		if (vdev->kick_pending[q]) {
+			vdev->kick_pending[q] = 0;
+			kick(vdev, q);
+		}
+	}
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -532,6 +561,8 @@ int virtio__register(struct vm *vm, struct virtio_dev *vdev,
 	vdev->config_size = config_size;
 	vdev->dev.name = ops->name;
 	vdev->dev.opaque = vdev;
+	vdev->dev.pause = virtio_pause;
+	vdev->dev.resume = virtio_resume;
 	pthread_mutex_init(&vdev->lock, NULL);
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->kick_fd[i] = -1;
@@ -618,9 +649,14 @@ void virtio__post_load(struct virtio_dev *vdev)
 	}
 	/* Host-side setup a fresh device does at DRIVER_OK, then any work
 	 * the driver queued while we were stopped. */
-	if (virtio__ready(vdev) && vdev->ops->ready)
-		vdev->ops->ready(vdev);
-	for (i = 0; i < vdev->ops->nr_queues; i++)
-		kick(vdev, i);
+	if (vm__paused(vdev->vm)) {
+		for (i = 0; i < vdev->ops->nr_queues; i++)
+			vdev->kick_pending[i] = 1;	/* virtio_resume does the rest */
+	} else {
+		if (virtio__ready(vdev) && vdev->ops->ready)
+			vdev->ops->ready(vdev);
+		for (i = 0; i < vdev->ops->nr_queues; i++)
+			kick(vdev, i);
+	}
 	pthread_mutex_unlock(&vdev->lock);
 }
