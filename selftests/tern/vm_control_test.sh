@@ -18,6 +18,7 @@ S=$T/ctl.sock
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/con.log" \
 	--control "$S" >"$T/vm.out" 2>&1 &
 VM=$!
+guard $VM 300
 if ! wait_for "$T/con.log" "tern-counter 3" 90; then
 	not_ok "guest counter runs"; show_console "$T/con.log"
 	kill $VM; wait $VM; rm -rf "$T"; exit 1

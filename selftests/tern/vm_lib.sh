@@ -43,3 +43,12 @@ last_counter() { grep -o 'tern-counter [0-9]*' "$1" | tail -n1 | cut -d' ' -f2; 
 
 # now: seconds with fractions
 now() { cut -d' ' -f1 /proc/uptime; }
+
+# guard PID SECONDS: kill -9 PID if it still runs then, so a hung ternvm
+# fails its test (its wait returns 137) instead of stalling the harness.
+GUARDS=
+guard() {
+	( sleep "$2"; kill -9 "$1" 2>/dev/null ) >/dev/null 2>&1 &
+	GUARDS="$GUARDS $!"
+}
+trap '[ -z "$GUARDS" ] || kill $GUARDS 2>/dev/null' EXIT

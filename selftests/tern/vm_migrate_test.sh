@@ -28,11 +28,14 @@ COMMON="--cpus 2 --memory 256M"
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/a.log" \
 	--control "$T/a.sock" >"$T/a.out" 2>&1 &
 A=$!
+guard $A 300
 "$TERNVM" $COMMON $4 --incoming-migration "unix:$T/mig" --console "file:$T/b.log" \
 	--control "$T/b.sock" >"$T/b.out" 2>&1 &
 B=$!
+guard $B 300
 if ! wait_for "$T/a.log" "tern-counter 10" 90; then
 	not_ok "$1: guest counter runs"; show_console "$T/a.log"
+	sed 's/^/# a: /' "$T/a.out" | tail -n 10; sed 's/^/# b: /' "$T/b.out" | tail -n 10
 	kill $A $B; wait; rm -rf "$T"; return
 fi
 ok "$1: guest counter runs on the source"

@@ -22,6 +22,7 @@ COMMON="--cpus 2 --memory 256M --mem-path $T/ram --disk $T/disk.img"
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/a.log" \
 	--control "$T/a.sock" >"$T/a.out" 2>&1 &
 A=$!
+guard $A 300
 if ! wait_for "$T/a.log" "tern-counter 10" 90; then
 	not_ok "guest counter runs"; show_console "$T/a.log"
 	kill $A; wait $A; rm -rf "$T"; exit 1
@@ -47,6 +48,7 @@ check "corrupt state refused (rc=$rc): $(grep -m1 load-state "$T/bad.out")" \
 "$TERNVM" $COMMON --incoming "$T/state" --console "file:$T/b.log" \
 	--control "$T/b.sock" >"$T/b.out" 2>&1 &
 B=$!
+guard $B 300
 wait_for "$T/b.log" "tern-counter" 30
 first=$(grep -o 'tern-counter [0-9]*' "$T/b.log" | head -n1 | cut -d' ' -f2)
 check "guest resumes at the next counter ($c1 -> ${first:-none})" \

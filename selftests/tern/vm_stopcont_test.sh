@@ -20,6 +20,7 @@ S=$T/ctl.sock
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/con.log" \
 	--control "$S" >"$T/vm.out" 2>&1 &
 VM=$!
+guard $VM 300
 
 if ! wait_for "$T/con.log" "tern-counter 5" 90; then
 	not_ok "guest counter runs"
