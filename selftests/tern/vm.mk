@@ -32,3 +32,10 @@ $(BUILD)/fuzz/vm_control_json: $(call fuzz-objs,$(VM_FUZZ_SRCS))
 	@mkdir -p $(@D)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 FUZZERS += $(BUILD)/fuzz/vm_control_json
+
+# Fuzzer: the split-virtqueue parser over guest-controlled rings.
+VM_VQ_FUZZ_SRCS := selftests/tern/fuzz/vm_virtqueue.c user/vm/virtqueue.c user/lib/log.c
+$(BUILD)/fuzz/vm_virtqueue: $(call fuzz-objs,$(VM_VQ_FUZZ_SRCS))
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+FUZZERS += $(BUILD)/fuzz/vm_virtqueue

@@ -6,6 +6,7 @@
  * are reported dirty for the KVM-dirty-log migration path.
  */
 #include <errno.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <string.h>
 
@@ -19,6 +20,13 @@ static struct vring_avail *avail_of(struct virtio_dev *vdev, struct vq_state *vq
 	return guest__ptr(vdev->vm, vq->avail, 4 + 2 * (uint64_t)vq->size);
 }
 
+/* A malformed ring: stop using the queue until the driver resets us. */
+static int broken(struct virtio_dev *vdev)
+{
+	vdev->s.status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	return -EINVAL;
+}
+
 int vq__pop(struct virtio_dev *vdev, int q, struct vq_elem *e)
 {
 	struct vq_state *vq = &vdev->s.vq[q];
@@ -27,13 +35,18 @@ int vq__pop(struct virtio_dev *vdev, int q, struct vq_elem *e)
 	uint16_t idx, head, i;
 	int n;
 
-	if (!vq->enabled || !vq->size)
+	if (!vq->enabled || !vq->size || (vdev->s.status & VIRTIO_CONFIG_S_NEEDS_RESET))
 		return 0;
+	/* The alignments virtio 1.x requires (2.7): anything else is refused. */
+	if ((vq->desc & 15) || (vq->avail & 1) || (vq->used & 3)) {
+		pr_err("%s: queue %d rings misaligned", vdev->dev.path, q);
+		return broken(vdev);
+	}
 	avail = avail_of(vdev, vq);
 	desc = guest__ptr(vdev->vm, vq->desc, 16 * (uint64_t)vq->size);
 	if (!avail || !desc) {
 		pr_err("%s: queue %d rings outside guest RAM", vdev->dev.path, q);
-		return -EINVAL;
+		return broken(vdev);
 	}
 	idx = __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE);
 	if (idx == vq->last_avail)
@@ -41,47 +54,51 @@ int vq__pop(struct virtio_dev *vdev, int q, struct vq_elem *e)
 	if ((uint16_t)(idx - vq->last_avail) > vq->size) {
 		pr_err("%s: queue %d avail index %u jumped from %u", vdev->dev.path,
 		       q, idx, vq->last_avail);
-		return -EINVAL;
+		return broken(vdev);
 	}
-	head = avail->ring[vq->last_avail % vq->size];
+	head = __atomic_load_n(&avail->ring[vq->last_avail % vq->size], __ATOMIC_RELAXED);
 	vq->last_avail++;
 	memset(e, 0, offsetof(struct vq_elem, iov));
 	e->head = head;
 	for (i = head, n = 0;; n++) {
-		struct vring_desc *d;
+		struct vring_desc d;
 		void *p;
 
 		if (i >= vq->size || n >= vq->size || n >= VQ_MAX_SEGS) {
 			pr_err("%s: queue %d bad chain from head %u", vdev->dev.path, q, head);
-			return -EINVAL;
+			return broken(vdev);
 		}
-		d = &desc[i];
-		p = guest__ptr(vdev->vm, d->addr, d->len);
-		if (!p && d->len) {
+		/* One read of each field: the guest may rewrite the table meanwhile. */
+		d.addr = __atomic_load_n(&desc[i].addr, __ATOMIC_RELAXED);
+		d.len = __atomic_load_n(&desc[i].len, __ATOMIC_RELAXED);
+		d.flags = __atomic_load_n(&desc[i].flags, __ATOMIC_RELAXED);
+		d.next = __atomic_load_n(&desc[i].next, __ATOMIC_RELAXED);
+		p = guest__ptr(vdev->vm, d.addr, d.len);
+		if (!p && d.len) {
 			pr_err("%s: queue %d buffer 0x%llx+%u outside RAM", vdev->dev.path,
-			       q, (unsigned long long)d->addr, d->len);
-			return -EINVAL;
+			       q, (unsigned long long)d.addr, d.len);
+			return broken(vdev);
 		}
-		if (d->flags & VRING_DESC_F_INDIRECT) {
+		if (d.flags & VRING_DESC_F_INDIRECT) {
 			pr_err("%s: queue %d indirect descriptor not negotiated",
 			       vdev->dev.path, q);
-			return -EINVAL;
+			return broken(vdev);
 		}
-		e->iov[n] = (struct iovec){ p, d->len };
-		e->gpa[n] = d->addr;
-		if (d->flags & VRING_DESC_F_WRITE) {
-			e->in_len += d->len;
+		e->iov[n] = (struct iovec){ p, d.len };
+		e->gpa[n] = d.addr;
+		if (d.flags & VRING_DESC_F_WRITE) {
+			e->in_len += d.len;
 		} else {
 			if (e->in_len) {
 				pr_err("%s: queue %d readable after writable", vdev->dev.path, q);
-				return -EINVAL;
+				return broken(vdev);
 			}
-			e->out_len += d->len;
+			e->out_len += d.len;
 			e->nr_out++;
 		}
-		if (!(d->flags & VRING_DESC_F_NEXT))
+		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
-		i = d->next;
+		i = d.next;
 	}
 	e->nr = n + 1;
 	return 1;
