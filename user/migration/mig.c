@@ -110,6 +110,8 @@ void mig_set_state(struct mig *mig, enum mig_state s)
 	if (s >= MIG_S_COMPLETED && mig->start_ns)
 		mig->st.elapsed_ms = (mig_now_ns() - mig->start_ns) / 1000000;
 	pthread_mutex_unlock(&mig->lock);
+	if (mig->ops->state_changed)
+		mig->ops->state_changed(mig->vm, s);
 }
 
 /* Record the first failure as "<phase>, byte <n>: <why>" and return err. */

@@ -50,6 +50,8 @@ enum mig_tracker {
  * The VM as migration sees it.  Every function returns 0 or -errno and
  * never kills the guest.  `vm` is the opaque pointer given to mig__new.
  */
+enum mig_state;
+
 struct mig_vm_ops {
 	/* Park/unpark the vCPUs; nested: resume undoes one pause. */
 	int (*pause)(void *vm);
@@ -81,6 +83,8 @@ struct mig_vm_ops {
 	int (*start)(void *vm);
 	/* Auto-converge: hold the vCPUs back for pct % of the time (0: off). */
 	int (*throttle)(void *vm, unsigned int pct);
+	/* Optional: told of each state change (no lock held), for events. */
+	void (*state_changed)(void *vm, enum mig_state s);
 };
 
 struct mig_params {
