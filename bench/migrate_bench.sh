@@ -1,0 +1,311 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Live migration, ternvm beside Debian's QEMU, in the harness VM: the same
+# guest (Debian bzImage, 1 vCPU), idle and busy, same downtime limit and
+# bandwidth, source and destination on loopback TCP.  Per run: total time,
+# downtime (as the VMM reports it and as the guest's heartbeat shows it),
+# bytes sent, source CPU seconds outside the guest; then min/median per
+# VMM and the Tern/QEMU ratios.  Never asserts: exit 0 unless nothing ran.
+#
+# The build appends a tar.gz payload (QEMU with its libraries and firmware,
+# ternvm, ternctl, the guest, bench/migrate_stamp) after the final "exit";
+# it is unpacked over / when PAYLOAD_BYTES is set.
+#
+# Environment: MB_MEM (MiB, 512), MB_BUSY (MiB rewritten, 256), MB_RATE
+# (busy MiB/s, 0 = flat out), MB_RUNS (3), MB_DOWNTIME (ms, 300), MB_BW
+# (MiB/s, 1024), MB_BUDGET (s, 480: fewer runs rather than the harness's
+# per-test timeout), MB_SIZES / MB_RATES (item 4 sweeps, see sweep()).
+PAYLOAD_BYTES=@PAYLOAD_BYTES@
+D=/opt/migrate-bench
+if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
+	tail -c "$PAYLOAD_BYTES" "$0" | tar -xzf - -C / && touch $D/.unpacked
+fi
+
+QEMU=${QEMU:-/usr/bin/qemu-system-x86_64}
+TERNVM=${TERNVM:-$(command -v ternvm || echo $D/ternvm)}
+TERNCTL=${TERNCTL:-$(command -v ternctl || echo $D/ternctl)}
+STAMP=${STAMP:-$D/migrate_stamp}
+BZIMAGE=${BZIMAGE:-$D/bzImage}
+INITRD=${INITRD:-$D/initrd.gz}
+MEM=${MB_MEM:-512}
+BUSY=${MB_BUSY:-256}
+RATE=${MB_RATE:-0}
+RUNS=${MB_RUNS:-3}
+DOWNTIME=${MB_DOWNTIME:-300}
+BW=${MB_BW:-1024}
+BUDGET=${MB_BUDGET:-480}
+HB_MS=10
+PORT=4400
+W=$(mktemp -d)
+RES=$W/results
+: >"$RES"
+
+now() { "$STAMP" -n; }
+START=$(now)
+elapsed_s() { awk -v a="$START" -v b="$(now)" 'BEGIN { printf "%d", (b - a) / 1000 }'; }
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+	_i=0
+	while [ $_i -lt $(($3 * 10)) ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# CPU seconds of PID outside its guest: utime + stime - guest_time.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 - $41 }'; }
+
+# The guest-seen downtime: the last heartbeat on the source's console to
+# the first later one on the destination's, both stamped by migrate_stamp.
+guest_gap() {
+	awk '
+	FNR == 1 { f++ }
+	$2 == "hb" && $3 ~ /^[0-9]+$/ {
+		if (f == 1) { ta = $1; sa = $3 + 0 }
+		else if (!done && $3 + 0 > sa) { tb = $1; done = 1 }
+	}
+	END { if (ta && done) printf "%.0f\n", tb - ta; else print "-" }' "$1" "$2"
+}
+
+# start_console NAME: a FIFO whose lines land stamped in $T/NAME.log
+start_console() {
+	mkfifo "$T/$1.fifo"
+	"$STAMP" <"$T/$1.fifo" >"$T/$1.log" &
+}
+
+guest_append() {
+	echo "console=ttyS0 tern.run=run:/bin/migrate_guest:$HB_MS:$1:$2"
+}
+
+# Wait for the guest's workload, then let it run a little.
+guest_ready() {
+	if ! wait_for "$T/a.log" "dirtier ready" 180; then
+		echo "# $1: the guest did not start its workload"
+		tail -n 5 "$T/a.log" | sed 's/^/#   /'
+		return 1
+	fi
+	sleep 2
+}
+
+# record VMM KIND MEM TOTAL_MS DOWNTIME_MS BYTES CPU_TICKS
+record() {
+	gap=$(guest_gap "$T/a.log" "$T/b.log")
+	cpu=$(awk -v t="$7" 'BEGIN { printf "%.2f", t / 100 }')
+	echo "# $1 $2 ${3}M: total ${4} ms, downtime ${5} ms, guest-seen ${gap} ms, $6 bytes, source CPU ${cpu} s"
+	echo "$1 $2 $3 $4 $5 $gap $6 $cpu" >>"$RES"
+}
+
+# qemu_run KIND MIB_DIRTY RATE MEM
+qemu_run() {
+	T=$(mktemp -d -p "$W")
+	PORT=$((PORT + 1))
+	start_console a
+	start_console b
+	mkfifo "$T/qa.in" "$T/qa.out"
+	common="-accel kvm -cpu host -smp 1 -m $4 -nodefaults -no-user-config \
+		-display none -kernel $BZIMAGE -initrd $INITRD"
+	# shellcheck disable=SC2086
+	"$QEMU" $common -append "$(guest_append "$2" "$3")" -serial stdio \
+		-chardev pipe,id=qmp,path="$T/qa" -mon chardev=qmp,mode=control \
+		</dev/null >"$T/a.fifo" 2>"$T/a.err" &
+	QA=$!
+	# shellcheck disable=SC2086
+	"$QEMU" $common -append "$(guest_append "$2" "$3")" -serial stdio \
+		-incoming "tcp:127.0.0.1:$PORT" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
+	QB=$!
+	cat "$T/qa.out" >"$T/qa.log" &
+	exec 3<>"$T/qa.in"	# read-write: never blocks on a FIFO
+	qmp() { echo "$1" >&3; }
+	qmp '{"execute":"qmp_capabilities"}'
+	if guest_ready "qemu $1"; then
+		qmp '{"execute":"migrate-set-capabilities","arguments":{"capabilities":[{"capability":"auto-converge","state":true}]}}'
+		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))}}"
+		c0=$(cpu_ticks $QA)
+		qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}"
+		i=0 st=
+		while [ $i -lt 1200 ]; do
+			sleep 0.1
+			qmp '{"execute":"query-migrate"}'
+			i=$((i + 1))
+			st=$(grep '"status"' "$T/qa.log" | tail -n1 |
+			     sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p')
+			case $st in completed|failed|cancelled) break ;; esac
+		done
+		c1=$(cpu_ticks $QA)
+		if [ "$st" = completed ]; then
+			wait_for "$T/b.log" " hb " 30
+			sleep 1
+			line=$(grep '"total-time"' "$T/qa.log" | tail -n1)
+			get() { echo "$line" | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"; }
+			record qemu "$1" "$4" "$(get total-time)" "$(get downtime)" \
+				"$(get transferred)" $((c1 - c0))
+		else
+			qmp '{"execute":"migrate_cancel"}'
+			echo "# qemu $1: migration ended '${st:-?}' after ${i}00 ms"
+			tail -n 3 "$T/qa.log" | sed 's/^/#   /'
+			echo "qemu $1 $4 - - - - -" >>"$RES"
+		fi
+	fi
+	exec 3>&-
+	kill $QA $QB 2>/dev/null
+	wait $QA $QB 2>/dev/null
+	sed 's/^/# qemu: /' "$T/a.err" "$T/b.err" | grep -v 'terminating on signal' | head -n 5
+	wait
+	rm -rf "$T"
+}
+
+tern_available() {
+	[ -x "$TERNVM" ] && [ -x "$TERNCTL" ] &&
+		"$TERNCTL" --help 2>&1 | grep -q '^  migrate ' &&
+		"$TERNVM" --help 2>&1 | grep -q -- '--incoming-migration'
+}
+
+# tern_run KIND MIB_DIRTY RATE MEM
+tern_run() {
+	T=$(mktemp -d -p "$W")
+	PORT=$((PORT + 1))
+	start_console a
+	start_console b
+	"$TERNVM" --cpus 1 --memory "${4}M" --kernel "$BZIMAGE" --initrd "$INITRD" \
+		--append "$(guest_append "$2" "$3")" --control "$T/a.sock" \
+		</dev/null >"$T/a.fifo" 2>"$T/a.err" &
+	TA=$!
+	"$TERNVM" --cpus 1 --memory "${4}M" --incoming-migration "tcp:127.0.0.1:$PORT" \
+		--control "$T/b.sock" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
+	TB=$!
+	ctl() { "$TERNCTL" --socket "$T/a.sock" "$@"; }
+	param() {
+		ctl send "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"name\":\"$1\",\"value\":$2}}" >/dev/null
+	}
+	if guest_ready "ternvm $1"; then
+		param downtime-limit "$DOWNTIME"
+		param max-bandwidth $((BW * 1048576))
+		param timeout 120000
+		c0=$(cpu_ticks $TA)
+		out=$(ctl --json migrate "tcp:127.0.0.1:$PORT" 2>&1)
+		c1=$(cpu_ticks $TA)
+		if echo "$out" | grep -q '"status":"completed"'; then
+			wait_for "$T/b.log" " hb " 30
+			sleep 1
+			get() { echo "$out" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+			record ternvm "$1" "$4" "$(get elapsed)" "$(get downtime)" \
+				"$(get bytes)" $((c1 - c0))
+		else
+			echo "# ternvm $1: $out"
+			echo "ternvm $1 $4 - - - - -" >>"$RES"
+		fi
+	fi
+	ctl quit >/dev/null 2>&1
+	"$TERNCTL" --socket "$T/b.sock" quit >/dev/null 2>&1
+	sleep 0.5
+	kill $TA $TB 2>/dev/null
+	wait $TA $TB 2>/dev/null
+	sed 's/^/# ternvm: /' "$T/a.err" "$T/b.err" | head -n 5
+	wait
+	rm -rf "$T"
+}
+
+# stat VMM KIND MEM COLUMN -> "min med" over the completed runs
+stat() {
+	awk -v v="$1" -v k="$2" -v m="$3" -v c="$4" \
+		'$1 == v && $2 == k && $3 == m && $c != "-" { print $c }' "$RES" |
+		sort -n | awk '{ a[NR] = $1 }
+		END { if (!NR) print "- -"; else print a[1], a[int((NR + 1) / 2)] }'
+}
+
+# ratio A B
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx\n", a / b }'
+}
+
+# table KIND... : one row per metric and kind
+table() {
+	printf '%-34s %16s %16s %10s\n' "$MEM MiB guest" "ternvm min/med" "QEMU min/med" "Tern/QEMU"
+	for kind in "$@"; do
+		for m in "4 total time ms" "5 downtime ms (VMM)" "6 downtime ms (guest-seen)" \
+			 "7 MiB sent" "8 source CPU s"; do
+			col=${m%% *} name=${m#* }
+			t=$(stat ternvm "$kind" "$MEM" "$col") q=$(stat qemu "$kind" "$MEM" "$col")
+			if [ "$col" = 7 ]; then
+				t=$(echo "$t" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
+				q=$(echo "$q" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
+			fi
+			printf '%-34s %16s %16s %10s\n' "$kind: $name" "$(echo $t | tr ' ' /)" \
+				"$(echo $q | tr ' ' /)" "$(ratio "${t#* }" "${q#* }")"
+		done
+	done
+}
+
+# point KIND MIB RATE MEM: one ternvm run and one QEMU run, in budget
+point() {
+	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
+	[ $tern = 1 ] && tern_run "$@"
+	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
+	qemu_run "$@"
+}
+
+# Item 4: cost versus guest size (idle) and versus dirty rate (MB_BUSY MiB
+# rewritten at each MB_RATES MiB/s, 0 = flat out), one run per point.
+sweep() {
+	for m in ${MB_SIZES:-128 512 1024}; do
+		point idle 0 0 "$m" || break
+	done
+	for r in ${MB_RATES:-32 128 0}; do
+		point "rate$r" "$BUSY" "$r" "$MEM" || break
+	done
+	printf '%-22s %12s %12s %9s %12s %12s %10s %10s\n' "point" "tern ms" "QEMU ms" \
+		"T/Q" "tern down" "QEMU down" "tern MiB" "QEMU MiB"
+	awk '$4 != "-" { print $2, $3 }' "$RES" | sort -u -k2n -k1 | while read -r k m; do
+		t=$(stat ternvm "$k" "$m" 4) q=$(stat qemu "$k" "$m" 4)
+		td=$(stat ternvm "$k" "$m" 6) qd=$(stat qemu "$k" "$m" 6)
+		tb=$(stat ternvm "$k" "$m" 7) qb=$(stat qemu "$k" "$m" 7)
+		mib() { awk -v b="${1#* }" 'BEGIN { if (b == "-") print "-"; else printf "%.1f", b / 1048576 }'; }
+		case $k in
+		idle) name="idle ${m} MiB" ;;
+		rate0) name="${m} MiB, dirty flat out" ;;
+		*) name="${m} MiB, dirty ${k#rate} MiB/s" ;;
+		esac
+		printf '%-22s %12s %12s %9s %12s %12s %10s %10s\n' "$name" "${t#* }" "${q#* }" \
+			"$(ratio "${t#* }" "${q#* }")" "${td#* }" "${qd#* }" "$(mib "$tb")" "$(mib "$qb")"
+	done
+	echo "(downtime: guest-seen, ms; one run per point)"
+}
+
+main() {
+	[ -c /dev/kvm ] || { echo "migrate_bench: no /dev/kvm"; return 1; }
+	[ -x "$QEMU" ] || { echo "migrate_bench: no $QEMU"; return 1; }
+	[ -r "$BZIMAGE" ] && [ -r "$INITRD" ] && [ -x "$STAMP" ] ||
+		{ echo "migrate_bench: guest or migrate_stamp missing under $D"; return 1; }
+	tern=1
+	tern_available || { tern=0; echo "ternvm: migration not available"; }
+	echo "migrate_bench: downtime limit $DOWNTIME ms, max bandwidth $BW MiB/s," \
+		"auto-converge on, 1 vCPU, loopback TCP, budget ${BUDGET}s"
+	if [ "${MB_MODE:-}" = scale ]; then
+		echo "migrate_bench: time vs guest size (idle) and vs dirty rate ($BUSY of $MEM MiB rewritten)"
+		sweep
+	else
+		echo "migrate_bench: ${MEM} MiB guest; idle, and busy = $BUSY MiB rewritten" \
+			"$( [ "$RATE" = 0 ] && echo "flat out" || echo "at $RATE MiB/s"), up to $RUNS runs"
+		r=0
+		while [ $r -lt "$RUNS" ]; do
+			r=$((r + 1))
+			point idle 0 "$RATE" "$MEM" || break
+			point busy "$BUSY" "$RATE" "$MEM" || break
+		done
+		table idle busy
+	fi
+	echo "migrate_bench: $(awk '$4 != "-"' "$RES" | wc -l) migrations completed," \
+		"$(awk '$4 == "-"' "$RES" | wc -l) did not, in $(elapsed_s)s"
+	[ $tern = 1 ] || echo "ternvm: migration not available (Tern column empty)"
+	[ -s "$RES" ]
+}
+
+main
+rc=$?
+rm -rf "$W"
+exit $rc
