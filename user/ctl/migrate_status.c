@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ternctl migrate-status: the migration's state and statistics (query-migrate). */
+/* ternctl query-migrate (alias migrate-status): the migration's state and statistics (query-migrate). */
 #include <stdio.h>
 
 #include "ctl/ipc.h"
@@ -14,7 +14,7 @@ int migrate_status_main(int argc, char **argv)
 	int r;
 
 	if (argc != 1) {
-		pr_err("usage: ternctl migrate-status");
+		pr_err("usage: ternctl query-migrate");
 		return 1;
 	}
 	ipc = ctl__connect();

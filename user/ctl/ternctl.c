@@ -28,8 +28,11 @@ static const struct {
 	{ "save-state", save_state_main, "save vCPU and device state: save-state FILE" },
 	{ "load-state", load_state_main, "load a saved state into a stopped VM: load-state FILE" },
 	{ "events", events_main, "print events: events [--count N] [--timeout SECONDS]" },
-	{ "migrate", migrate_main, "live-migrate and wait for the end: migrate URI [--detach]" },
-	{ "migrate-status", migrate_status_main, "migration state and statistics" },
+	{ "migrate", migrate_main, "live-migrate and wait for the end: migrate URI [--progress] "
+	  "[--exit] [--detach] [--downtime-limit MS] [--max-bandwidth B/S] [--max-rounds N] "
+	  "[--auto-converge 0|1]" },
+	{ "query-migrate", migrate_status_main, "migration state and statistics" },
+	{ "migrate-status", migrate_status_main, "the same as query-migrate" },
 	{ "migrate-cancel", migrate_cancel_main, "cancel the running migration" },
 	{ "regions", regions_main, "tern.ko's memory regions and totals (netlink; no ternvm)" },
 	{ "send", send_main, "send one raw JSON request line and print the reply" },

@@ -41,8 +41,9 @@ static void usage(FILE *f)
 "  --control PATH      JSON-lines control socket\n"
 "  --mem-path FILE     back RAM with FILE (shared: a new ternvm can resume on it)\n"
 "  --incoming FILE     load a saved state (save-state) instead of booting\n"
-"  --incoming-migration URI  wait paused for a live migration on URI\n"
-"                      (tcp:HOST:PORT or unix:PATH), then run the guest\n"
+"  --incoming URI      wait paused for a live migration on URI (tcp:HOST:PORT\n"
+"                      or unix:PATH), run the guest once the source commits\n"
+"  --incoming-migration URI  the same\n"
 "exit status: 0 guest powered off or quit, 2 guest reset, 1 error\n",
 		VM_MAX_CPUS);
 }
@@ -133,7 +134,12 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_CONTROL: cfg->control = optarg; break;
 		case OPT_MEMPATH: cfg->mem_path = optarg; break;
-		case OPT_INCOMING: cfg->incoming = optarg; break;
+		case OPT_INCOMING:
+			if (strncmp(optarg, "tcp:", 4) && strncmp(optarg, "unix:", 5)) {
+				cfg->incoming = optarg;
+				break;
+			}
+			/* fall through: a URI is a live migration */
 		case OPT_INCOMING_URI:
 			if (strncmp(optarg, "tcp:", 4) && strncmp(optarg, "unix:", 5))
 				die("--incoming-migration %s: want tcp:HOST:PORT or unix:PATH", optarg);

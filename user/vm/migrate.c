@@ -3,8 +3,9 @@
  * ternvm's side of live migration: struct mig_vm_ops over vm.h (pause,
  * RAM blocks, the memfd or tern.ko tracker, machine state), the control
  * commands migrate, migrate-cancel, query-migrate and
- * migrate-set-parameters, and --incoming-migration for a destination that
- * waits paused until the source commits.  The protocol is libtern-migration.
+ * migrate-set-parameters with a MIGRATION event on each state change, and
+ * --incoming URI for a destination that waits paused until the source
+ * commits.  The protocol is libtern-migration.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -24,8 +25,9 @@
 #include "vm/device.h"
 #include "vm/init.h"
 #include "vm/kvm.h"
+#include "vmstate/registry.h"
 
-#define MAX_DEVICES	32
+#define MAX_DEVICES	128
 #define CPUID_BYTES	32
 
 struct vm_mig {
@@ -36,6 +38,7 @@ struct vm_mig {
 	bool thread_live;		/* a migrate/incoming thread to join */
 	bool busy;			/* it has not finished yet */
 	bool incoming;
+	bool exit_after;		/* source: quit once `running` came */
 	char uri[256];
 	struct mig_ram_block block;
 	struct mig_device devices[MAX_DEVICES];
@@ -203,6 +206,19 @@ static int op_throttle(void *opaque, unsigned int pct)
 	return ret;
 }
 
+/* Each state but the last, which mig_thread sends with the final figures. */
+static void op_state_changed(void *opaque, enum mig_state s)
+{
+	struct vm_mig *m = mig_of(opaque);
+	struct mig_stats st;
+
+	if (s >= MIG_S_COMPLETED)
+		return;
+	mig__query(m->mig, &st);
+	st.state = s;
+	control__event(m->vm, "MIGRATION", mig__stats_json(&st));
+}
+
 static const struct mig_vm_ops memfd_ops = {
 	.pause = op_pause,
 	.resume = op_resume,
@@ -215,6 +231,7 @@ static const struct mig_vm_ops memfd_ops = {
 	.load_state = op_load_state,
 	.start = op_start,
 	.throttle = op_throttle,
+	.state_changed = op_state_changed,
 };
 
 static const struct mig_vm_ops tern_ops = {
@@ -230,6 +247,7 @@ static const struct mig_vm_ops tern_ops = {
 	.load_state = op_load_state,
 	.start = op_start,
 	.throttle = op_throttle,
+	.state_changed = op_state_changed,
 };
 
 static struct vm_mig *the_mig(struct vm *vm)
@@ -257,6 +275,9 @@ static void *mig_thread(void *arg)
 	if (ret && m->incoming) {
 		pr_err("incoming migration from %s failed: %s", m->uri, st.error);
 		vm__request_exit(m->vm, VM_EXIT_ERROR);
+	} else if (!ret && !m->incoming && m->exit_after) {
+		pr_info("migrated to %s; the guest runs there, exiting", m->uri);
+		vm__request_exit(m->vm, VM_EXIT_QUIT);
 	} else if (!ret && !m->incoming) {
 		pr_info("migrated to %s; the guest runs there, this one stays paused", m->uri);
 	}
@@ -289,11 +310,17 @@ static int start_thread(struct vm_mig *m, const char *uri, bool incoming,
 	return ret;
 }
 
+/* Parameters that migrate may carry; set before the migration starts. */
+static const char *const migrate_params[] = {
+	"downtime-limit", "max-bandwidth", "max-rounds", "auto-converge", NULL,
+};
+
 static int do_migrate(struct vm *vm, struct json_object *args,
 		      struct json_object **ret, char *err, size_t errlen)
 {
-	struct json_object *uri;
+	struct json_object *uri, *v;
 	struct vm_mig *m = the_mig(vm);
+	int i, r;
 
 	json_object_object_get_ex(args, "uri", &uri);
 	if (strncmp(json_object_get_string(uri), "tcp:", 4) &&
@@ -305,6 +332,19 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 		snprintf(err, errlen, "migrate: this VM is an incoming migration");
 		return -EBUSY;
 	}
+	for (i = 0; migrate_params[i]; i++) {
+		if (!json_object_object_get_ex(args, migrate_params[i], &v))
+			continue;
+		r = json_object_get_int64(v) < 0 ? -EINVAL :
+		    mig__set_param(m->mig, migrate_params[i], json_object_get_int64(v));
+		if (r) {
+			snprintf(err, errlen, "migrate: %s = %lld refused",
+				 migrate_params[i], (long long)json_object_get_int64(v));
+			return r;
+		}
+	}
+	m->exit_after = json_object_object_get_ex(args, "exit", &v) &&
+			json_object_get_boolean(v);
 	return start_thread(m, json_object_get_string(uri), false, err, errlen);
 }
 
@@ -348,6 +388,11 @@ static int do_set_param(struct vm *vm, struct json_object *args,
 
 static const struct control_arg uri_arg[] = {
 	{ .name = "uri", .type = json_type_string, .required = true },
+	{ .name = "downtime-limit", .type = json_type_int },
+	{ .name = "max-bandwidth", .type = json_type_int },
+	{ .name = "max-rounds", .type = json_type_int },
+	{ .name = "auto-converge", .type = json_type_int },
+	{ .name = "exit", .type = json_type_boolean },
 	{ .name = NULL },
 };
 
@@ -359,7 +404,10 @@ static const struct control_arg param_args[] = {
 
 static struct control_cmd cmd_migrate = {
 	.name = "migrate",
-	.help = "live-migrate to uri (tcp:HOST:PORT or unix:PATH); event MIGRATION at the end",
+	.help = "live-migrate to uri (tcp:HOST:PORT or unix:PATH), optionally with "
+		"downtime-limit, max-bandwidth, max-rounds, auto-converge and exit "
+		"(quit once the destination runs; else stay paused); event MIGRATION "
+		"on each state change",
 	.args = uri_arg,
 	.fn = do_migrate,
 };
@@ -384,17 +432,44 @@ control_cmd(cmd_migrate_cancel);
 control_cmd(cmd_query_migrate);
 control_cmd(cmd_set_param);
 
+/*
+ * Tests only: TERN_MIG_TEST_DEVICE=PATH:MIN:MAX makes this side claim
+ * versions MIN..MAX for the device at PATH (a version skew between two
+ * builds, which one binary cannot show otherwise).
+ */
+static void test_device_skew(struct mig_device *d)
+{
+	const char *env = getenv("TERN_MIG_TEST_DEVICE");
+	unsigned int lo, hi;
+	const char *colon;
+
+	if (!env || !(colon = strchr(env, ':')) ||
+	    strncmp(env, d->path, colon - env) || d->path[colon - env] ||
+	    sscanf(colon + 1, "%u:%u", &lo, &hi) != 2)
+		return;
+	d->min_version = lo;
+	d->version = hi;
+}
+
+/* Every section of the vmstate registry with the versions its table loads. */
 static void describe_machine(struct vm *vm, struct vm_mig *m)
 {
-	struct device_header *d;
+	struct vmstate_registry *reg = vm->vmstate;
 	uint32_t i;
 	int n = 0;
 
-	for (d = vm->devices; d && m->nr_devices < MAX_DEVICES; d = d->next) {
-		if (!strcmp(d->name, "migration"))
-			continue;
-		m->devices[m->nr_devices++] = (struct mig_device){ d->path, 1, 1 };
+	pthread_mutex_lock(&reg->lock);
+	for (i = 0; i < reg->nr_inst && m->nr_devices < MAX_DEVICES; i++) {
+		struct mig_device *d = &m->devices[m->nr_devices++];
+
+		*d = (struct mig_device){
+			.path = reg->inst[i].path,
+			.version = reg->inst[i].vmsd->version_id,
+			.min_version = reg->inst[i].vmsd->minimum_version_id,
+		};
+		test_device_skew(d);
 	}
+	pthread_mutex_unlock(&reg->lock);
 	/* Feature words a guest may depend on: leaves 1, 7.0, 0x80000001. */
 	for (i = 0; i < vm->cpuid->nent && n + 8 <= CPUID_BYTES; i++) {
 		struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
@@ -425,6 +500,11 @@ static int migration__init(struct vm *vm)
 	};
 	describe_machine(vm, m);
 	mig__default_params(&p);
+	/* Tests only: TERN_MIG_TEST_CAPS=0xN, the capabilities this side offers. */
+	if (getenv("TERN_MIG_TEST_CAPS"))
+		p.caps = strtoul(getenv("TERN_MIG_TEST_CAPS"), NULL, 0);
+	if (getenv("TERN_MIG_TEST_REQUIRE"))
+		p.caps_required = strtoul(getenv("TERN_MIG_TEST_REQUIRE"), NULL, 0);
 	m->mig = mig__new(vm->ram.backend == RAM_BACKEND_TERN ? &tern_ops : &memfd_ops,
 			  m, &p);
 	if (!m->mig) {
