@@ -48,7 +48,15 @@ now() { cut -d' ' -f1 /proc/uptime; }
 # fails its test (its wait returns 137) instead of stalling the harness.
 GUARDS=
 guard() {
-	( sleep "$2"; kill -9 "$1" 2>/dev/null ) >/dev/null 2>&1 &
+	(
+		sleep "$2"
+		[ -d /proc/$1 ] || exit 0
+		echo "# watchdog: pid $1 still runs after $2 s; its threads:"
+		for t in /proc/$1/task/*; do
+			echo "#   $(cat $t/comm) $(grep State $t/status) wchan=$(cat $t/wchan)"
+		done
+		kill -9 "$1"
+	) 2>/dev/null &
 	GUARDS="$GUARDS $!"
 }
 trap '[ -z "$GUARDS" ] || kill $GUARDS 2>/dev/null' EXIT
