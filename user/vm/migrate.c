@@ -498,6 +498,9 @@ static int migration__init(struct vm *vm)
 		.path = vm->ram.path, .name = vm->ram.name, .size = vm->ram.size,
 		.host = vm->ram.host, .fd = vm->ram.fd,
 	};
+	/* Tests only: another name for this side's block (a missing block). */
+	if (getenv("TERN_MIG_TEST_RAM_NAME"))
+		m->block.name = getenv("TERN_MIG_TEST_RAM_NAME");
 	describe_machine(vm, m);
 	mig__default_params(&p);
 	/* Tests only: TERN_MIG_TEST_CAPS=0xN, the capabilities this side offers. */

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-2.0
+# Live migration between two ternvms in the harness VM: the guest image
+# carries memcheck (the content oracle), the fault proxy steers the
+# cancel/kill cases.  Shares vm.mk's ternvm, ternctl, bzImage and vm_lib.sh.
+MIG_GUEST_IMG := $(BUILD)/guest/ternvm-migguest.cpio.gz
+
+$(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck
+	KVER=$(KVER) scripts/guest-image.sh $@ $(BUILD)/guest/memcheck:/bin/memcheck
+
+$(BUILD)/selftests/tern/migrate_%.sh: selftests/tern/migrate_%.sh $(MIG_GUEST_IMG) \
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/tern-fault-proxy
+	@mkdir -p $(@D)
+	cp $< $@
+
+HARNESS_FILES += selftests/tern/migrate_lib.sh:/usr/share/tern/migrate_lib.sh
+HARNESS_FILES += $(MIG_GUEST_IMG):/guest/mig-initrd.gz
+HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-proxy
+
+HARNESS_TESTS += $(BUILD)/selftests/tern/migrate_content_test.sh
+HARNESS_TESTS += $(BUILD)/selftests/tern/migrate_refuse_test.sh
+HARNESS_TESTS += $(BUILD)/selftests/tern/migrate_cancel_test.sh
+HARNESS_TESTS += $(BUILD)/selftests/tern/migrate_converge_test.sh

@@ -1,0 +1,87 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Before commit, any failure leaves the guest with the source: a migration
+# cancelled during setup, pre-copy and switchover, and one whose
+# destination is killed (SIGKILL) in each of those phases, ends cancelled
+# or failed with the source guest running again and memcheck (64 MiB,
+# every page checked each pass) seeing no lost or stale page; a cancelled
+# destination exits 1 saying why.  The fault proxy holds the destination's
+# answers (after welcome: setup; before ready: switchover) and a bandwidth
+# cap keeps pre-copy going, so each phase is caught for sure.
+LIB=$(dirname "$0")/vm_lib.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+. "$LIB"
+. "$(dirname "$LIB")/migrate_lib.sh"
+
+[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+[ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -x "$PROXY" ] && [ -r "$MIG_INITRD" ] ||
+	skip_all "no ternvm/ternctl/proxy/guest"
+echo "1..31"
+
+T=$(mktemp -d)
+src_start "$T" a "run:memcheck:$MC"; A=$PID
+wait_for "$T/a.log" "memcheck: pass .* ok" 120 || dump "$T" a
+check "memcheck runs on the source" wait_for "$T/a.log" "memcheck: pass .* ok" 1
+
+# case HOW PHASE STATE PROXY-OPTS [migrate options]: cancel the migration
+# or kill -9 its destination once the source is in STATE.
+n=0
+case_() {
+	how=$1 phase=$2 state=$3 popts=$4
+	shift 4
+	n=$((n + 1))
+	dp=$((4500 + n)) pp=$((4600 + n))
+	dst_start "$T" b$n "tcp:127.0.0.1:$dp"; B=$PID
+	"$PROXY" --listen $pp --connect $dp $popts >"$T/p$n.out" 2>&1 &
+	P=$!
+	sleep 0.3
+	"$TERNCTL" --socket "$T/a.sock" --json migrate "tcp:127.0.0.1:$pp" "$@" >"$T/m$n.out" 2>&1 &
+	M=$!
+	if wait_state "$T/a.sock" "$state" 60; then
+		sleep 0.5
+		st=$(jfield "$(qm "$T/a.sock")" status)
+	else
+		st="never $state"
+	fi
+	if [ $how = cancel ]; then
+		"$TERNCTL" --socket "$T/a.sock" migrate-cancel >/dev/null
+		want=cancelled
+	else
+		kill -9 $B
+		want=failed
+	fi
+	wait $M
+	out=$(cat "$T/m$n.out")
+	echo "# $how/$phase: $out"
+	check "$how/$phase: caught the source in $state (it was $st)" [ "$st" = "$state" ]
+	check "$how/$phase: migration ends $want ($(jfield "$out" status))" [ "$(jfield "$out" status)" = $want ]
+	check "$how/$phase: source guest running again" [ "$(vm_status "$T/a.sock")" = running ]
+	check "$how/$phase: and memcheck goes on" moves "$T/a.log" 2
+	if [ $how = cancel ]; then
+		wait $B; rb=$?
+		check "$how/$phase: destination exits 1 saying why (rc=$rb)" \
+			sh -c "[ $rb = 1 ] && grep -q 'incoming migration .* failed' '$T/b$n.out'"
+	else
+		wait $B 2>/dev/null
+	fi
+	kill $P 2>/dev/null
+	wait $P 2>/dev/null
+	[ $TAP_FAILED = 0 ] || dump "$T" b$n p$n
+}
+
+# The destination's answers: welcome (24 bytes), ramblocks-ok (8), ready.
+case_ cancel setup setup "--stall back:24:60000"
+case_ cancel pre-copy active "" --max-bandwidth 2000000
+case_ cancel switchover device "--stall back:32:60000"
+case_ kill setup setup "--stall back:24:60000"
+case_ kill pre-copy active "" --max-bandwidth 2000000
+case_ kill switchover device "--stall back:32:60000"
+
+check "no page lost or stale on the source, ever" memcheck_ok "$T/a.log"
+"$TERNCTL" --socket "$T/a.sock" quit >/dev/null
+wait $A; ra=$?
+check "source exits 0 on quit (rc=$ra)" [ $ra = 0 ]
+[ $TAP_FAILED = 0 ] || dump "$T" a
+rm -rf "$T"
+exit $TAP_FAILED

@@ -1,0 +1,83 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Live migration keeps the guest's memory exact and the guest alive.  The
+# guest runs memcheck (a byte of every page of 64 MiB rewritten pass after
+# pass, each page checked against the previous pass): after `ternctl
+# migrate --exit` completes, memcheck goes on in the destination from the
+# pass the source was at and never reports a lost or stale page; the
+# source exits only after the destination confirmed `running`.  With
+# tern.ko's page stream and with the KVM-dirty-log fallback (the handshake
+# names the tracker, asserted), then an idle guest for the figures.
+LIB=$(dirname "$0")/vm_lib.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+. "$LIB"
+. "$(dirname "$LIB")/migrate_lib.sh"
+
+[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+[ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
+echo "1..24"
+
+# busy NAME TRACKER EXTRA-A EXTRA-B
+busy() {
+	T=$(mktemp -d)
+	src_start "$T" a "run:memcheck:$MC" $3; A=$PID
+	dst_start "$T" b "unix:$T/mig" $4; B=$PID
+	if ! wait_for "$T/a.log" "memcheck: pass .* ok" 120; then
+		not_ok "$1: memcheck runs on the source"; dump "$T" a b
+		kill $A $B; wait $A $B; rm -rf "$T"; return
+	fi
+	ok "$1: memcheck runs on the source"
+	out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --exit "unix:$T/mig" 2>&1)
+	rc=$?
+	figures "$1 (busy)" "$out"
+	check "$1: completed (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
+	check "$1: handshake chose the $2 tracker" [ "$(jfield "$out" tracker)" = "$2" ]
+	wait $A; ra=$?
+	check "$1: source exits 0 once the destination runs (rc=$ra)" \
+		sh -c "[ $ra = 0 ] && grep -q 'the guest runs there, exiting' '$T/a.out'"
+	c1=$(last_pass "$T/a.log")
+	wait_for "$T/b.log" "memcheck: pass" 30
+	first=$(first_pass "$T/b.log")
+	check "$1: memcheck goes on in the destination (source pass $c1, destination ${first:-none})" \
+		sh -c "[ -n '$first' ] && [ -n '$c1' ] && [ '$first' -ge '$c1' ]"
+	check "$1: and keeps passing there" moves "$T/b.log" 3
+	check "$1: no page lost or stale on the source" memcheck_ok "$T/a.log"
+	check "$1: nor on the destination" memcheck_ok "$T/b.log"
+	"$TERNCTL" --socket "$T/b.sock" quit >/dev/null
+	wait $B; rb=$?
+	check "$1: destination exits 0 on quit (rc=$rb)" [ $rb = 0 ]
+	check "$1: guest kernel log clean after the move" guest_log_clean "$T/b.log"
+	[ $TAP_FAILED = 0 ] || dump "$T" a b
+	rm -rf "$T"
+}
+
+if [ -c /dev/tern ]; then
+	busy tern tern "" ""
+else
+	i=0; while [ $i -lt 10 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern"; done
+fi
+M=$(mktemp -d)
+busy dirty-log kvm-dirty-log "--mem-path $M/a.ram" "--mem-path $M/b.ram"
+rm -rf "$M"
+
+# An idle guest (its init sits in a shell): the figures, and it runs there.
+T=$(mktemp -d)
+src_start "$T" a "cpus" ; A=$PID
+dst_start "$T" b "tcp:127.0.0.1:4471"; B=$PID
+wait_for "$T/a.log" "steps done" 120
+sleep 1
+out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "tcp:127.0.0.1:4471" 2>&1)
+rc=$?
+figures "idle" "$out"
+check "idle: completed over TCP (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
+check "idle: source stays paused without --exit" [ "$(vm_status "$T/a.sock")" = paused ]
+check "idle: destination runs" [ "$(vm_status "$T/b.sock")" = running ]
+"$TERNCTL" --socket "$T/a.sock" quit >/dev/null
+"$TERNCTL" --socket "$T/b.sock" quit >/dev/null
+wait $A; ra=$?
+wait $B; rb=$?
+check "idle: both exit 0 on quit (A=$ra B=$rb)" [ $ra = 0 -a $rb = 0 ]
+[ $TAP_FAILED = 0 ] || dump "$T" a b
+rm -rf "$T"
+exit $TAP_FAILED

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the live-migration harness tests, sourced after vm_lib.sh:
+# a source ternvm whose guest runs memcheck (the content oracle), a
+# destination waiting on --incoming, query-migrate fields, memcheck's
+# progress on a console.
+
+MIG_INITRD=${MIG_INITRD:-/guest/mig-initrd.gz}
+PROXY=${PROXY:-$(command -v tern-fault-proxy)}
+MC=${MC:-64}			# memcheck buffer, MiB
+VM_OPTS=${VM_OPTS:---cpus 1 --memory 256M}
+
+# src_start DIR NAME RUN [ternvm options...]: boot a source whose guest runs
+# the tern.run= steps RUN (e.g. run:memcheck:64); pid in $PID.
+src_start() {
+	_d=$1 _n=$2 _r=$3
+	shift 3
+	"$TERNVM" $VM_OPTS "$@" --kernel "$BZIMAGE" --initrd "$MIG_INITRD" \
+		--append "console=ttyS0 tern.run=$_r" --console "file:$_d/$_n.log" \
+		--control "$_d/$_n.sock" >"$_d/$_n.out" 2>&1 &
+	PID=$!
+	guard $PID 240
+}
+
+# dst_start DIR NAME URI [ternvm options...]: a destination waiting on URI.
+dst_start() {
+	_d=$1 _n=$2 _u=$3
+	shift 3
+	"$TERNVM" $VM_OPTS "$@" --incoming "$_u" --console "file:$_d/$_n.log" \
+		--control "$_d/$_n.sock" >"$_d/$_n.out" 2>&1 &
+	PID=$!
+	guard $PID 240
+	_i=0
+	while [ ! -S "$_d/$_n.sock" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+
+# jfield JSON KEY: a scalar member of a flat JSON object.
+jfield() { echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+
+# qm SOCK: query-migrate as JSON.
+qm() { "$TERNCTL" --socket "$1" --json query-migrate 2>/dev/null; }
+
+# wait_state SOCK STATE SECONDS: until query-migrate says STATE.
+wait_state() {
+	_i=0
+	while [ $_i -lt $(($3 * 20)) ]; do
+		[ "$(jfield "$(qm "$1")" status)" = "$2" ] && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# vm_status SOCK: running, paused, or nothing if it does not answer.
+vm_status() { "$TERNCTL" --socket "$1" status 2>/dev/null | cut -d' ' -f1; }
+
+# last_pass FILE: the last "memcheck: pass N ok" on console FILE.
+last_pass() { grep -o 'memcheck: pass [0-9]* ok' "$1" | tail -n1 | cut -d' ' -f3; }
+first_pass() { grep -o 'memcheck: pass [0-9]* ok' "$1" | head -n1 | cut -d' ' -f3; }
+
+# memcheck_ok FILE: memcheck ran and never saw a lost or stale page.
+memcheck_ok() {
+	grep -q 'memcheck: pass' "$1" || return 1
+	! grep -q 'memcheck: FAIL' "$1" || { grep 'memcheck: FAIL' "$1" | head -n3 | sed 's/^/# /'; return 1; }
+}
+
+# moves FILE SECONDS: memcheck's pass count grows within SECONDS.
+moves() {
+	_a=$(last_pass "$1")
+	sleep "$2"
+	_b=$(last_pass "$1")
+	[ -n "$_b" ] && [ "${_b}" -gt "${_a:--1}" ]
+}
+
+# figures NAME JSON: the query-migrate figures as a TAP comment.
+figures() {
+	echo "# $1: status $(jfield "$2" status), total $(jfield "$2" elapsed) ms," \
+		"downtime $(jfield "$2" downtime) ms, $(jfield "$2" bytes) bytes," \
+		"$(jfield "$2" pages) pages + $(jfield "$2" zero-pages) zero," \
+		"$(jfield "$2" rounds) rounds, tracker $(jfield "$2" tracker)," \
+		"throttle $(jfield "$2" throttle)%"
+}
+
+# dump DIR NAME...: the end of each ternvm's output and console.
+dump() {
+	_d=$1
+	shift
+	for _n in "$@"; do
+		sed "s/^/# $_n: /" "$_d/$_n.out" 2>/dev/null | tail -n 12
+		show_console "$_d/$_n.log" 12 2>/dev/null
+	done
+}
