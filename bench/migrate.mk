@@ -39,4 +39,5 @@ HARNESS_BENCHES += $(BUILD)/bench/migrate_bench
 # Item 4, the sweep: the same script in its scale mode.
 $(BUILD)/bench/migrate_scale_bench: bench/migrate_scale_bench.sh $(BUILD)/bench/migrate_bench
 	cp $< $@
+	chmod +x $@
 HARNESS_BENCHES += $(BUILD)/bench/migrate_scale_bench

@@ -118,6 +118,7 @@ qemu_run() {
 		-incoming "tcp:127.0.0.1:$PORT" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	QB=$!
 	cat "$T/qa.out" >"$T/qa.log" &
+	st=
 	exec 3<>"$T/qa.in"	# read-write: never blocks on a FIFO
 	qmp() { echo "$1" >&3; }
 	qmp '{"execute":"qmp_capabilities"}'
@@ -126,7 +127,7 @@ qemu_run() {
 		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))}}"
 		c0=$(cpu_ticks $QA)
 		qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}"
-		i=0 st=
+		i=0
 		while [ $i -lt 1200 ]; do
 			sleep 0.1
 			qmp '{"execute":"query-migrate"}'
@@ -153,7 +154,8 @@ qemu_run() {
 	exec 3>&-
 	kill $QA $QB 2>/dev/null
 	wait $QA $QB 2>/dev/null
-	sed 's/^/# qemu: /' "$T/a.err" "$T/b.err" | grep -v 'terminating on signal' | head -n 5
+	[ "$st" = completed ] ||
+		sed 's/^/# qemu: /' "$T/a.err" "$T/b.err" | grep -v 'terminating on signal' | head -n 5
 	wait
 	rm -rf "$T"
 }
@@ -177,6 +179,7 @@ tern_run() {
 	"$TERNVM" --cpus 1 --memory "${4}M" --incoming-migration "tcp:127.0.0.1:$PORT" \
 		--control "$T/b.sock" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	TB=$!
+	out=
 	ctl() { "$TERNCTL" --socket "$T/a.sock" "$@"; }
 	param() {
 		ctl send "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"name\":\"$1\",\"value\":$2}}" >/dev/null
@@ -204,7 +207,8 @@ tern_run() {
 	sleep 0.5
 	kill $TA $TB 2>/dev/null
 	wait $TA $TB 2>/dev/null
-	sed 's/^/# ternvm: /' "$T/a.err" "$T/b.err" | head -n 5
+	echo "$out" | grep -q '"status":"completed"' ||
+		sed 's/^/# ternvm: /' "$T/a.err" "$T/b.err" | head -n 8
 	wait
 	rm -rf "$T"
 }
