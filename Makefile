@@ -97,9 +97,7 @@ bench: deps module $(BENCHES) $(HARNESS_BENCHES)
 	@scripts/bench.sh --host "$(BENCHES)" --harness "$(HARNESS_BENCHES)"
 
 demo: deps
-	@echo "make demo: live migration is not built yet (issue 7)."
-	@echo "What exists today: the harness VM, tern.ko loading in it, and nested KVM."
-	@echo "Run 'make check' to see those tested."
+	@scripts/demo.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
