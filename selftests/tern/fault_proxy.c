@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -41,6 +42,7 @@ struct dir_faults {
 struct proxy {
 	struct dir_faults f[NR_DIRS];
 	bool rst;		/* cut with a RST instead of a FIN */
+	int rec[NR_DIRS];	/* --record: each direction's bytes as forwarded, or -1 */
 	unsigned long seed;
 	uint64_t done[NR_DIRS];
 	struct timespec start;
@@ -59,6 +61,7 @@ static __attribute__((noreturn)) void usage(void)
 		"  --flip DIR:OFF[:X]   XOR byte OFF of DIR with X (default 0xff)\n"
 		"  --stall DIR:OFF:MS   hold DIR for MS milliseconds at OFF\n"
 		"  --throttle DIR:BPS   limit DIR to BPS bytes per second\n"
+		"  --record PREFIX      write the bytes forwarded to PREFIX.fwd and PREFIX.back\n"
 		"  --seed N             recorded in every log line (the campaign's seed)\n"
 		"DIR is fwd (client to server) or back.\n");
 	exit(2);
@@ -265,6 +268,8 @@ static int pump(struct proxy *p, int fd[2], enum dir d)
 		     p->done[d]);
 		return -1;
 	}
+	if (p->rec[d] >= 0 && write_all(p->rec[d], buf, n))
+		plog(p, "record %s: %s", dir_name[d], strerror(errno));
 	p->done[d] += n;
 	throttle(p, d);
 	return 1;
@@ -281,9 +286,11 @@ int main(int argc, char **argv)
 		{ "stall", required_argument, NULL, 's' },
 		{ "throttle", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "record", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct proxy p = { 0 };
+	struct proxy p = { .rec = { -1, -1 } };
+	const char *record = NULL;
 	long lport = -1, cport = -1;
 	bool open_[NR_DIRS] = { true, true };
 	int lfd, fd[2], opt, d;
@@ -301,6 +308,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			p.rst = true;
+			break;
+		case 'R':
+			record = optarg;
 			break;
 		case 'S':
 			p.seed = parse_u64(optarg, NULL);
@@ -335,6 +345,16 @@ int main(int argc, char **argv)
 	    optind != argc)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
+	for (d = 0; record && d < NR_DIRS; d++) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s.%s", record, dir_name[d]);
+		p.rec[d] = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (p.rec[d] < 0) {
+			fprintf(stderr, "tern-fault-proxy: %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+	}
 
 	lfd = tcp_listen(lport);
 	if (lfd < 0) {

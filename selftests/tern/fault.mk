@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+# The fault campaign (issue 8): cuts, flips, stalls, kills and load on real
+# ternvm migrations through tern-fault-proxy, in the harness VM.
+$(BUILD)/selftests/tern/tern-fault-index: $(BUILD)/selftests/tern/fault_index.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# The test guest again, with memcheck in it.
+VM_GUEST_MEMCHECK_IMG := build/guest/ternvm-guest-memcheck.cpio.gz
+$(VM_GUEST_MEMCHECK_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck \
+		selftests/tern/fault_memcheck_bg.sh
+	KVER=$(KVER) scripts/guest-image.sh $@ $(BUILD)/guest/memcheck:/bin/memcheck \
+		selftests/tern/fault_memcheck_bg.sh:/bin/memcheck-bg
+
+FAULT_TESTS := campaign kill load
+$(BUILD)/selftests/tern/fault_%_test.sh: selftests/tern/fault_%_test.sh \
+		$(VM_GUEST_MEMCHECK_IMG) $(BUILD)/ternvm $(BUILD)/ternctl \
+		$(BUILD)/selftests/tern/tern-fault-proxy \
+		$(BUILD)/selftests/tern/tern-fault-index
+	@mkdir -p $(@D)
+	cp $< $@
+
+HARNESS_FILES += selftests/tern/fault_lib.sh:/usr/share/tern/fault_lib.sh
+HARNESS_FILES += $(VM_GUEST_MEMCHECK_IMG):/guest/initrd-memcheck.gz
+HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-proxy
+HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-index:/usr/bin/tern-fault-index
+HARNESS_TESTS += $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,$(FAULT_TESTS))
