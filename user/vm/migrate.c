@@ -320,6 +320,7 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 {
 	struct json_object *uri, *v;
 	struct vm_mig *m = the_mig(vm);
+	struct mig_stats st;
 	int i, r;
 
 	json_object_object_get_ex(args, "uri", &uri);
@@ -328,7 +329,9 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 		snprintf(err, errlen, "migrate: uri must be tcp:HOST:PORT or unix:PATH");
 		return -EINVAL;
 	}
-	if (m->incoming) {
+	/* Once its incoming migration completed, the guest may move on. */
+	mig__query(m->mig, &st);
+	if (m->incoming && st.state != MIG_S_COMPLETED) {
 		snprintf(err, errlen, "migrate: this VM is an incoming migration");
 		return -EBUSY;
 	}
