@@ -81,11 +81,12 @@ guest_append() {
 	echo "console=ttyS0 tern.run=run:/bin/migrate_guest:$HB_MS:$1:$2"
 }
 
-# Wait for the guest's workload, then let it run a little.
+# guest_ready VMM KIND: wait for the guest's workload, let it run a little.
 guest_ready() {
 	if ! wait_for "$T/a.log" "dirtier ready" 180; then
-		echo "# $1: the guest did not start its workload"
+		echo "# $1 $2: the guest did not start its workload"
 		tail -n 5 "$T/a.log" | sed 's/^/#   /'
+		echo "$1 $2 - - - - - -" >>"$RES"
 		return 1
 	fi
 	sleep 2
@@ -122,7 +123,7 @@ qemu_run() {
 	exec 3<>"$T/qa.in"	# read-write: never blocks on a FIFO
 	qmp() { echo "$1" >&3; }
 	qmp '{"execute":"qmp_capabilities"}'
-	if guest_ready "qemu $1"; then
+	if guest_ready qemu "$1"; then
 		qmp '{"execute":"migrate-set-capabilities","arguments":{"capabilities":[{"capability":"auto-converge","state":true}]}}'
 		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))}}"
 		c0=$(cpu_ticks $QA)
@@ -184,7 +185,7 @@ tern_run() {
 	param() {
 		ctl send "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"name\":\"$1\",\"value\":$2}}" >/dev/null
 	}
-	if guest_ready "ternvm $1"; then
+	if guest_ready ternvm "$1"; then
 		param downtime-limit "$DOWNTIME"
 		param max-bandwidth $((BW * 1048576))
 		param timeout 120000
@@ -192,6 +193,7 @@ tern_run() {
 		out=$(ctl --json migrate "tcp:127.0.0.1:$PORT" 2>&1)
 		c1=$(cpu_ticks $TA)
 		if echo "$out" | grep -q '"status":"completed"'; then
+			echo "# ternvm $1 ${4}M: $out"
 			wait_for "$T/b.log" " hb " 30
 			sleep 1
 			get() { echo "$out" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
@@ -264,7 +266,7 @@ sweep() {
 	done
 	printf '%-22s %12s %12s %9s %12s %12s %10s %10s\n' "point" "tern ms" "QEMU ms" \
 		"T/Q" "tern down" "QEMU down" "tern MiB" "QEMU MiB"
-	awk '$4 != "-" { print $2, $3 }' "$RES" | sort -u -k2n -k1 | while read -r k m; do
+	awk '$4 != "-" { print $2, $3 }' "$RES" | sort -u -k1,1 -k2,2n | while read -r k m; do
 		t=$(stat ternvm "$k" "$m" 4) q=$(stat qemu "$k" "$m" 4)
 		td=$(stat ternvm "$k" "$m" 6) qd=$(stat qemu "$k" "$m" 6)
 		tb=$(stat ternvm "$k" "$m" 7) qb=$(stat qemu "$k" "$m" 7)
