@@ -23,9 +23,9 @@ SEED=${TERN_FAULT_SEED:-8}
 if [ "${TERN_CHECK_FULL:-0}" = 1 ]; then
 	NCUT_FWD=90 NCUT_BACK=30 NFLIP=60 NSTALL=8
 else
-	NCUT_FWD=${NCUT_FWD:-28} NCUT_BACK=${NCUT_BACK:-12} NFLIP=${NFLIP:-20} NSTALL=${NSTALL:-4}
+	NCUT_FWD=${NCUT_FWD:-28} NCUT_BACK=${NCUT_BACK:-12} NFLIP=${NFLIP:-20} NSTALL=${NSTALL:-2}
 fi
-TIMEOUT_MS=6000
+TIMEOUT_MS=20000
 T=$(mktemp -d)
 echo "# seed $SEED: reproduce with TERN_FAULT_SEED=$SEED"
 N_CUT=0 N_FLIP=0 N_STALL=0 N_LOST=0 N_COMPLETED=0 N_POSTCOMMIT=0
@@ -176,7 +176,7 @@ while [ $i -lt $NSTALL ]; do
 	N_STALL=$((N_STALL + 1))
 	if [ $((i % 2)) = 0 ]; then d=fwd len=$FWD_LEN; else d=back len=$BACK_LEN; fi
 	off=$(awk -v s="$SEED" -v i=$i -v len=$len 'BEGIN { srand(s + i); print int(rand() * len) }')
-	run_case stall "$d:$off $((TIMEOUT_MS * 2)) ms ($(part_at $d $off "$T/index"))" --stall "$d:$off:$((TIMEOUT_MS * 2))"
+	run_case stall "$d:$off $((TIMEOUT_MS + 5000)) ms ($(part_at $d $off "$T/index"))" --stall "$d:$off:$((TIMEOUT_MS + 5000))"
 	i=$((i + 1))
 done
 

@@ -6,7 +6,7 @@
 PROXY=${PROXY:-$(command -v tern-fault-proxy)}
 INDEX=${INDEX:-$(command -v tern-fault-index)}
 MC_INITRD=${MC_INITRD:-/guest/initrd-memcheck.gz}
-MEM=${MEM:-160M}
+MEM=${MEM:-128M}
 # The destination's message on a failed incoming migration: phase and byte.
 DEST_MSG='incoming migration from .* failed: (handshake|ramblocks|precopy|switchover|load|ready|commit|running), byte [0-9]+ (sent|received)'
 SAN_PAT='ERROR: AddressSanitizer|runtime error:|LeakSanitizer|SUMMARY: UndefinedBehavior'
@@ -67,8 +67,8 @@ counter_moves() {
 	_c=$(last_counter "$T/$1.log")
 	_i=0
 	while [ $_i -lt 100 ]; do
-		_d=$(last_counter "$T/$1.log")
-		[ -n "$_d" ] && [ "$_d" -gt "${_c:--1}" ] && return 0
+		_v=$(last_counter "$T/$1.log")
+		[ -n "$_v" ] && [ "$_v" -gt "${_c:--1}" ] && return 0
 		sleep 0.1; _i=$((_i + 1))
 	done
 	return 1
