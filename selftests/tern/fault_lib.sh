@@ -50,8 +50,9 @@ start_proxy() {
 	"$PROXY" --listen 0 --connect "$DEST_PORT" --seed "$SEED" "$@" \
 		>"$T/proxy.out" 2>"$T/proxy.err" &
 	PROXY_PID=$!
-	wait_for "$T/proxy.out" listening 10 || return 1
+	wait_for "$T/proxy.out" listening 30 || return 1
 	PROXY_PORT=$(sed -n 's/^listening \([0-9]*\).*/\1/p' "$T/proxy.out" | head -n1)
+	[ -n "$PROXY_PORT" ]
 }
 
 stop_proxy() {
