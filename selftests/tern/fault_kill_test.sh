@@ -17,7 +17,7 @@ FLIB=$(dirname "$0")/fault_lib.sh
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MC_INITRD" ] || skip_all "no ternvm/ternctl/guest"
-[ -x "$PROXY" ] || skip_all "no tern-fault-proxy"
+[ -x "$PROXY" ] && [ -x "$INDEX" ] || skip_all "no tern-fault-proxy/tern-fault-index"
 SEED=${TERN_FAULT_SEED:-8}
 T=$(mktemp -d)
 N_KILL=0 N_LOST=0
@@ -59,7 +59,11 @@ start_proxy --record "$T/stream"
 "$TERNCTL" --socket "$T/a.sock" migrate "tcp:127.0.0.1:$PROXY_PORT" >/dev/null
 stop_proxy
 BACK_LEN=$(wc -c <"$T/stream.back")
-READY_OFF=$((BACK_LEN - 16)) RUNNING_OFF=$((BACK_LEN - 8))
+# ready and running: the back stream's control part (tern-fault-index).
+READY_OFF=$("$INDEX" "$T/stream.fwd" "$T/stream.back" | awk '$1 == "back" && $4 == "control" { print $2; exit }')
+READY_OFF=${READY_OFF:-$((BACK_LEN - 16))} RUNNING_OFF=$((READY_OFF + 8))
+echo "# back stream $BACK_LEN bytes, ready at $READY_OFF, running at $RUNNING_OFF"
+"$INDEX" "$T/stream.fwd" "$T/stream.back" | grep '^back' | sed 's/^/#   /'
 check "clean run recorded (back stream $BACK_LEN bytes)" counter_moves b0
 quit_vm a $SRC_PID
 SRC=b0 SRC_PID=$B0
