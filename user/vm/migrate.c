@@ -46,7 +46,8 @@ struct vm_mig {
 	uint8_t cpuid[CPUID_BYTES];
 	/* auto-converge: hold the vCPUs back pct % of each 100 ms */
 	pthread_t throttler;
-	bool throttler_live;
+	bool throttler_live;		/* its loop runs */
+	bool throttler_joinable;	/* created, not yet joined */
 	unsigned int throttle_pct;
 	bool stopping;
 };
@@ -196,11 +197,13 @@ static int op_throttle(void *opaque, unsigned int pct)
 	pthread_mutex_lock(&m->lock);
 	m->throttle_pct = pct;
 	if (pct && !m->throttler_live) {
+		/* A throttler that saw pct 0 has left its loop: reap it. */
+		if (m->throttler_joinable)
+			pthread_join(m->throttler, NULL);
+		m->throttler_joinable = false;
 		ret = -pthread_create(&m->throttler, NULL, throttler, m);
-		if (!ret) {
-			pthread_detach(m->throttler);
-			m->throttler_live = true;
-		}
+		if (!ret)
+			m->throttler_live = m->throttler_joinable = true;
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;
@@ -551,6 +554,9 @@ static int migration__exit(struct vm *vm)
 	pthread_mutex_unlock(&m->lock);
 	if (m->thread_live)
 		pthread_join(m->thread, NULL);
+	/* The throttler sleeps up to 100 ms between looks at m: wait it out. */
+	if (m->throttler_joinable)
+		pthread_join(m->throttler, NULL);
 	device__unregister(vm, (struct device_header *)(m + 1));
 	mig__free(m->mig);
 	pthread_mutex_destroy(&m->lock);
