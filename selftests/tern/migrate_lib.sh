@@ -35,6 +35,13 @@ dst_start() {
 
 # jfield JSON KEY: a scalar member of a flat JSON object.
 jfield() { echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+# jstr JSON NAME: a string field whole (commas, quotes), slashes unescaped;
+# greedy, so it may run on into later fields: use it to search, not to compare.
+jstr() {
+	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\(.*\)\"[,}].*/\1/p" | sed 's,\\/,/,g'
+}
+# names TEXT PATTERN: TEXT contains PATTERN (no shell quoting of TEXT).
+names() { printf '%s\n' "$1" | grep -q -- "$2"; }
 
 # qm SOCK: query-migrate as JSON.
 qm() { "$TERNCTL" --socket "$1" --json query-migrate 2>/dev/null; }

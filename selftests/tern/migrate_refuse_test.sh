@@ -39,10 +39,10 @@ refuse() {
 	out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "unix:$T/mig$n" 2>&1)
 	rc=$?
 	echo "# $name: $out"
-	err=$(jfield "$out" error)
+	err=$(jstr "$out" error)
 	check "$name: refused (rc=$rc, $(jfield "$out" status))" \
 		[ $rc != 0 -a "$(jfield "$out" status)" = failed ]
-	check "$name: the message names it" sh -c "echo '$err' | grep -q -- '$pat'"
+	check "$name: the message names it" names "$err" "$pat"
 	check "$name: before any page ($(jfield "$out" pages) pages, $(jfield "$out" zero-pages) zero)" \
 		[ "$(jfield "$out" pages)" = 0 -a "$(jfield "$out" zero-pages)" = 0 ]
 	wait $sub
