@@ -32,7 +32,7 @@ LDFLAGS	+= $(SANFLAGS)
 endif
 # Fuzz targets: coverage-instrumented copies of the sources they test.
 FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 
 # Filled in by the build.mk fragments.
 PROGS		:=	# installed programs (ternvm, ternctl)
