@@ -96,3 +96,6 @@ dump() {
 		show_console "$_d/$_n.log" 12 2>/dev/null
 	done
 }
+
+# names TEXT PATTERN: TEXT (an error message, quotes and all) has PATTERN.
+names() { echo "$1" | grep -q -- "$2"; }
