@@ -129,18 +129,6 @@ int mem__init(struct vm *vm)
 		goto err_close;
 	}
 	madvise(vm->ram.host, vm->ram.size, MADV_NOHUGEPAGE);
-	/*
-	 * A tern region maps read-only until first written (write notify), so
-	 * KVM maps it read-only in the NPT too, and the guest's own page-table
-	 * walks then take write faults on it.  Under nested SVM emulated by
-	 * TCG that path triple-faulted guests at boot now and then; populate
-	 * writable up front so a guest that is not being migrated never
-	 * meets it.  Best effort: older kernels lack MADV_POPULATE_WRITE.
-	 */
-#ifdef MADV_POPULATE_WRITE
-	if (vm->ram.backend == RAM_BACKEND_TERN)
-		madvise(vm->ram.host, vm->ram.size, MADV_POPULATE_WRITE);
-#endif
 
 	vm->vmm_dirty = calloc((vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) /
 			       BITS_PER_LONG, sizeof(unsigned long));
