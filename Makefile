@@ -73,10 +73,19 @@ include selftests/tern/build.mk
 -include user/ctl/build.mk
 -include $(wildcard bench/*.mk)
 
+# Tests that boot a Linux guest under ternvm run only in make check-full
+# for now: such guests with RAM in a tern.ko region triple-fault now and
+# then in the TCG harness (issue 6 notes), which would make every landing
+# a coin toss.  They are always built, and run by hand with scripts/harness.
+LINUX_GUEST_TESTS ?=
+ifeq ($(TERN_CHECK_FULL),1)
+HARNESS_TESTS += $(LINUX_GUEST_TESTS)
+endif
+
 # Every selftest object needs the extracted kselftest headers first.
 $(patsubst %,%.o,$(filter $(BUILD)/selftests/%,$(HOST_TESTS) $(HARNESS_TESTS))): | $(KSFT_HDRS)
 
-user: $(PROGS) $(HOST_TESTS) $(HARNESS_TESTS) $(FUZZERS) $(GUEST_PROGS)
+user: $(PROGS) $(HOST_TESTS) $(HARNESS_TESTS) $(FUZZERS) $(GUEST_PROGS) $(LINUX_GUEST_TESTS)
 
 check: deps
 	@$(MAKE) --no-print-directory module

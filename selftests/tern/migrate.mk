@@ -16,8 +16,8 @@ HARNESS_FILES += selftests/tern/migrate_lib.sh:/usr/share/tern/migrate_lib.sh
 HARNESS_FILES += $(MIG_GUEST_IMG):/guest/mig-initrd.gz
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-proxy
 
-HARNESS_TESTS += $(BUILD)/selftests/tern/migrate_content_test.sh
-HARNESS_TESTS += $(BUILD)/selftests/tern/migrate_refuse_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_content_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_refuse_test.sh
 # Not yet in make check: migrate_cancel_test hung past its 600 s timeout and
 # migrate_converge_test's round-limit case failed in a full run (issue 7
 # notes).  Built, and run by hand with scripts/harness.

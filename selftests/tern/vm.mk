@@ -19,11 +19,11 @@ HARNESS_FILES += /boot/vmlinuz-$(KVER):/guest/bzImage
 HARNESS_FILES += $(VM_GUEST_IMG):/guest/initrd.gz
 
 HOST_TESTS += $(BUILD)/selftests/tern/vm_args_test.sh
-HARNESS_TESTS += $(BUILD)/selftests/tern/vm_boot_test.sh
-HARNESS_TESTS += $(BUILD)/selftests/tern/vm_stopcont_test.sh
-HARNESS_TESTS += $(BUILD)/selftests/tern/vm_control_test.sh
-HARNESS_TESTS += $(BUILD)/selftests/tern/vm_state_test.sh
-HARNESS_TESTS += $(BUILD)/selftests/tern/vm_migrate_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_boot_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_stopcont_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_control_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_state_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_migrate_test.sh
 
 # Fuzzer: the control socket's request path (json_line + control_cmd).
 VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c \
