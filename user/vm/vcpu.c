@@ -213,6 +213,24 @@ static void handle_mmio(struct vcpu *v)
 	}
 }
 
+/* Where a guest died: enough to tell a guest bug from a VMM or host one. */
+static void log_shutdown(struct vcpu *v)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
+		pr_info("vCPU %d: triple fault, resetting", v->id);
+		return;
+	}
+	pr_info("vCPU %d: triple fault at rip 0x%llx rsp 0x%llx cr0 0x%llx cr2 0x%llx "
+		"cr3 0x%llx cr4 0x%llx efer 0x%llx cs 0x%x, resetting", v->id,
+		(unsigned long long)r.rip, (unsigned long long)r.rsp,
+		(unsigned long long)s.cr0, (unsigned long long)s.cr2,
+		(unsigned long long)s.cr3, (unsigned long long)s.cr4,
+		(unsigned long long)s.efer, s.cs.selector);
+}
+
 /* false when the VM must end. */
 static bool handle_exit(struct vcpu *v)
 {
@@ -228,7 +246,7 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		pr_info("vCPU %d: triple fault, resetting", v->id);
+		log_shutdown(v);
 		vm__request_exit(v->vm, VM_EXIT_RESET);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
