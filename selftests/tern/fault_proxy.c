@@ -45,6 +45,7 @@ struct proxy {
 	int rec[NR_DIRS];	/* --record: each direction's bytes as forwarded, or -1 */
 	unsigned long seed;
 	uint64_t done[NR_DIRS];
+	double held_until[NR_DIRS];	/* a stalled direction: run time it goes on */
 	struct timespec start;
 };
 
@@ -97,18 +98,22 @@ static uint64_t parse_u64(const char *s, const char **end)
 	return v;
 }
 
+static double run_time(const struct proxy *p)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - p->start.tv_sec) + (now.tv_nsec - p->start.tv_nsec) / 1e9;
+}
+
 static void plog(struct proxy *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void plog(struct proxy *p, const char *fmt, ...)
 {
-	struct timespec now;
 	va_list ap;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	fprintf(stderr, "tern-fault-proxy: seed %lu t=%.3fs: ", p->seed,
-		(now.tv_sec - p->start.tv_sec) +
-		(now.tv_nsec - p->start.tv_nsec) / 1e9);
+	fprintf(stderr, "tern-fault-proxy: seed %lu t=%.3fs: ", p->seed, run_time(p));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -233,11 +238,13 @@ static int pump(struct proxy *p, int fd[2], enum dir d)
 	size_t want;
 	ssize_t n;
 
+	/* A stall holds this direction only: the other one flows on. */
 	if (f->stall != NONE && p->done[d] == f->stall) {
 		plog(p, "stall %s at byte %" PRIu64 " for %u ms", dir_name[d],
 		     f->stall, f->stall_ms);
-		usleep(f->stall_ms * 1000u);
+		p->held_until[d] = run_time(p) + f->stall_ms / 1e3;
 		f->stall = NONE;
+		return 1;
 	}
 	if (f->cut != NONE && p->done[d] == f->cut) {
 		plog(p, "cut %s at byte %" PRIu64 "%s", dir_name[d], f->cut,
@@ -382,14 +389,23 @@ int main(int argc, char **argv)
 			{ .fd = open_[FWD] ? fd[FWD] : -1, .events = POLLIN },
 			{ .fd = open_[BACK] ? fd[BACK] : -1, .events = POLLIN },
 		};
+		double now = run_time(&p), wait = -1;
 
+		for (d = 0; d < NR_DIRS; d++) {
+			if (p.held_until[d] > now) {
+				pfd[d].fd = -1;
+				if (wait < 0 || p.held_until[d] - now < wait)
+					wait = p.held_until[d] - now;
+			}
+		}
 		/* A pending stall or cut fires without waiting for data. */
 		for (d = 0; d < NR_DIRS; d++)
-			if (open_[d] && (p.f[d].cut == p.done[d] ||
-					 p.f[d].stall == p.done[d]))
+			if (pfd[d].fd >= 0 && (p.f[d].cut == p.done[d] ||
+					       p.f[d].stall == p.done[d]))
 				pfd[d].revents = POLLIN;
 		if (!pfd[0].revents && !pfd[1].revents &&
-		    poll(pfd, 2, -1) < 0 && errno != EINTR) {
+		    poll(pfd, 2, wait < 0 ? -1 : (int)(wait * 1000) + 1) < 0 &&
+		    errno != EINTR) {
 			perror("tern-fault-proxy: poll");
 			break;
 		}

@@ -2,7 +2,8 @@
 /*
  * tern-fault-proxy does exactly the fault it is asked for: bytes pass
  * unchanged without faults, a cut delivers exactly OFF bytes then closes,
- * a flip changes exactly one byte, a stall delays exactly at its offset,
+ * a flip changes exactly one byte, a stall delays exactly at its offset
+ * (its direction only),
  * and a throttle holds the rate.  The fault campaign trusts these.
  */
 #include <arpa/inet.h>
@@ -246,6 +247,22 @@ TEST_F(proxy, stall_holds_at_its_offset)
 	gap = self->sink.t_at[5000] - self->sink.t_at[4999];
 	ASSERT_LE(0.39, gap) TH_LOG("gap at the stall %.3f s", gap);
 	ASSERT_EQ(0, memcmp(self->data, self->sink.got, LEN));
+}
+
+/* A stalled direction holds alone: the other one flows meanwhile. */
+TEST_F(proxy, stall_holds_one_direction_only)
+{
+	static const char *const f[] = { "--stall", "back:0:1500", NULL };
+	double t0 = now(), fwd, back;
+	size_t echoed;
+
+	transfer(_metadata, self, f, true, &echoed);
+	back = now() - t0;
+	fwd = self->sink.t_at[LEN - 1] - t0;
+	ASSERT_EQ(LEN, self->sink.len);
+	ASSERT_EQ(LEN, echoed);
+	ASSERT_GT(1.0, fwd) TH_LOG("fwd took %.3f s while back was held", fwd);
+	ASSERT_LE(1.45, back) TH_LOG("back came after %.3f s", back);
 }
 
 TEST_F(proxy, throttle_holds_the_rate)

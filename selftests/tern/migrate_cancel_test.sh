@@ -38,6 +38,7 @@ case_() {
 	sleep 0.3
 	"$TERNCTL" --socket "$T/a.sock" --json migrate "tcp:127.0.0.1:$pp" "$@" >"$T/m$n.out" 2>&1 &
 	M=$!
+	guard $M 120 $A $B $P
 	if wait_state "$T/a.sock" "$state" 60; then
 		sleep 0.5
 		st=$(jfield "$(qm "$T/a.sock")" status)

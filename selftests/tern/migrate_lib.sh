@@ -8,6 +8,7 @@ MIG_INITRD=${MIG_INITRD:-/guest/mig-initrd.gz}
 PROXY=${PROXY:-$(command -v tern-fault-proxy)}
 MC=${MC:-64}			# memcheck buffer, MiB
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 256M}
+VM_GUARD=${VM_GUARD:-600}	# seconds a test's ternvm may live
 
 # src_start DIR NAME RUN [ternvm options...]: boot a source whose guest runs
 # the tern.run= steps RUN (e.g. run:memcheck:64); pid in $PID.
@@ -18,7 +19,7 @@ src_start() {
 		--append "console=ttyS0 tern.run=$_r" --console "file:$_d/$_n.log" \
 		--control "$_d/$_n.sock" >"$_d/$_n.out" 2>&1 &
 	PID=$!
-	guard $PID 240
+	guard $PID $VM_GUARD
 }
 
 # dst_start DIR NAME URI [ternvm options...]: a destination waiting on URI.
@@ -28,7 +29,7 @@ dst_start() {
 	"$TERNVM" $VM_OPTS "$@" --incoming "$_u" --console "file:$_d/$_n.log" \
 		--control "$_d/$_n.sock" >"$_d/$_n.out" 2>&1 &
 	PID=$!
-	guard $PID 240
+	guard $PID $VM_GUARD
 	_i=0
 	while [ ! -S "$_d/$_n.sock" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
 }
@@ -40,19 +41,16 @@ jfield() { echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
 jstr() {
 	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\(.*\)\"[,}].*/\1/p" | sed 's,\\/,/,g'
 }
-# names TEXT PATTERN: TEXT contains PATTERN (no shell quoting of TEXT).
-names() { printf '%s\n' "$1" | grep -q -- "$2"; }
 
 # qm SOCK: query-migrate as JSON.
 qm() { "$TERNCTL" --socket "$1" --json query-migrate 2>/dev/null; }
 
 # wait_state SOCK STATE SECONDS: until query-migrate says STATE.
 wait_state() {
-	_i=0
-	while [ $_i -lt $(($3 * 20)) ]; do
+	_end=$(awk "BEGIN { print $(now) + $3 }")
+	while awk "BEGIN { exit !($(now) < $_end) }"; do
 		[ "$(jfield "$(qm "$1")" status)" = "$2" ] && return 0
 		sleep 0.05
-		_i=$((_i + 1))
 	done
 	return 1
 }

@@ -44,18 +44,32 @@ last_counter() { grep -o 'tern-counter [0-9]*' "$1" | tail -n1 | cut -d' ' -f2; 
 # now: seconds with fractions
 now() { cut -d' ' -f1 /proc/uptime; }
 
-# guard PID SECONDS: kill -9 PID if it still runs then, so a hung ternvm
-# fails its test (its wait returns 137) instead of stalling the harness.
+# threads PID: each thread of PID with its state and kernel stack.
+threads() {
+	for _t in /proc/$1/task/*; do
+		echo "#   $(cat $_t/comm) $(grep State $_t/status) wchan=$(cat $_t/wchan)"
+		sed 's/^/#       /' $_t/stack 2>/dev/null | head -n 8
+	done
+}
+
+# guard PID SECONDS [OTHER...]: kill -9 PID if it still runs then, so a
+# hung ternvm (or ternctl) fails its test (its wait returns 137) instead
+# of stalling the harness; the threads of PID and OTHER pids are shown.
 GUARDS=
 guard() {
+	_p=$1 _s=$2
+	shift 2
 	(
-		sleep "$2"
-		[ -d /proc/$1 ] || exit 0
-		echo "# watchdog: pid $1 still runs after $2 s; its threads:"
-		for t in /proc/$1/task/*; do
-			echo "#   $(cat $t/comm) $(grep State $t/status) wchan=$(cat $t/wchan)"
+		sleep "$_s"
+		[ -d /proc/$_p ] || exit 0
+		echo "# watchdog: pid $_p ($(cat /proc/$_p/comm)) still runs after $_s s; threads:"
+		threads $_p
+		for _o in "$@"; do
+			[ -d /proc/$_o ] || continue
+			echo "# and pid $_o ($(cat /proc/$_o/comm)):"
+			threads $_o
 		done
-		kill -9 "$1"
+		kill -9 "$_p"
 	) 2>/dev/null &
 	GUARDS="$GUARDS $!"
 }

@@ -213,14 +213,18 @@ static void handle_mmio(struct vcpu *v)
 	}
 }
 
-/* Where a guest died: enough to tell a guest bug from a VMM or host one. */
+/*
+ * Where a guest died: enough to tell a guest bug from a VMM or host one.
+ * On AMD, KVM has already reset the vCPU when it reports the shutdown.
+ */
 static void log_shutdown(struct vcpu *v)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
-		pr_info("vCPU %d: triple fault, resetting", v->id);
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0 ||
+	    (r.rip == 0xfff0 && s.cs.selector == 0xf000)) {
+		pr_info("vCPU %d: triple fault (registers already reset), resetting", v->id);
 		return;
 	}
 	pr_info("vCPU %d: triple fault at rip 0x%llx rsp 0x%llx cr0 0x%llx cr2 0x%llx "
