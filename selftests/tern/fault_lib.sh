@@ -50,7 +50,16 @@ start_proxy() {
 	"$PROXY" --listen 0 --connect "$DEST_PORT" --seed "$SEED" "$@" \
 		>"$T/proxy.out" 2>"$T/proxy.err" &
 	PROXY_PID=$!
-	wait_for "$T/proxy.out" listening 30 || return 1
+	_i=0
+	until grep -q listening "$T/proxy.out" 2>/dev/null; do
+		if ! kill -0 $PROXY_PID 2>/dev/null || [ $_i -ge 300 ]; then
+			# Why, for the report: its status, and the kernel's last word.
+			kill -9 $PROXY_PID 2>/dev/null; wait $PROXY_PID
+			echo "exit status $?; kernel: $(dmesg | tail -n 2 | tr '\n' ' ')" >>"$T/proxy.err"
+			return 1
+		fi
+		sleep 0.1; _i=$((_i + 1))
+	done
 	PROXY_PORT=$(sed -n 's/^listening \([0-9]*\).*/\1/p' "$T/proxy.out" | head -n1)
 	[ -n "$PROXY_PORT" ]
 }

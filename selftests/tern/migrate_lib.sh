@@ -90,7 +90,13 @@ dump() {
 	_d=$1
 	shift
 	for _n in "$@"; do
-		sed "s/^/# $_n: /" "$_d/$_n.out" 2>/dev/null | tail -n 12
+		# A sanitizer's report whole (its first 40 lines), else the end.
+		if grep -q "ERROR: AddressSanitizer\|runtime error" "$_d/$_n.out" 2>/dev/null; then
+			sed -n '/ERROR: AddressSanitizer\|runtime error/,$p' "$_d/$_n.out" |
+				head -n 40 | sed "s/^/# $_n: /"
+		else
+			sed "s/^/# $_n: /" "$_d/$_n.out" 2>/dev/null | tail -n 12
+		fi
 		show_console "$_d/$_n.log" 12 2>/dev/null
 	done
 }

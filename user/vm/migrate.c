@@ -169,6 +169,7 @@ static void *throttler(void *arg)
 	struct timespec on, off;
 	unsigned int pct;
 
+	pthread_setname_np(pthread_self(), "throttle");
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
 		pct = m->throttle_pct;
@@ -267,6 +268,7 @@ static void *mig_thread(void *arg)
 	struct mig_stats st;
 	int ret;
 
+	pthread_setname_np(pthread_self(), "migration");
 	ret = m->incoming ? mig__incoming(m->mig, m->uri) : mig__migrate(m->mig, m->uri);
 	op_throttle(m, 0);
 	mig__query(m->mig, &st);
