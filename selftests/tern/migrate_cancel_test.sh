@@ -72,12 +72,16 @@ case_() {
 }
 
 # The destination's answers: welcome (24 bytes), ramblocks-ok (8), ready.
-case_ cancel setup setup "--stall back:24:60000"
-case_ cancel pre-copy active "" --max-bandwidth 2000000
-case_ cancel switchover device "--stall back:32:60000"
-case_ kill setup setup "--stall back:24:60000"
-case_ kill pre-copy active "" --max-bandwidth 2000000
-case_ kill switchover device "--stall back:32:60000"
+# Parameters stay set from one migration to the next (as in QEMU): each
+# case sets those it needs.  A downtime limit of a minute sends the
+# switchover cases there after the first pass, however fast the guest
+# dirties pages on a loaded machine.
+case_ cancel setup setup "--stall back:24:60000" --max-bandwidth 0 --downtime-limit 300
+case_ cancel pre-copy active "" --max-bandwidth 2000000 --downtime-limit 300
+case_ cancel switchover device "--stall back:32:60000" --downtime-limit 60000 --max-bandwidth 0
+case_ kill setup setup "--stall back:24:60000" --max-bandwidth 0 --downtime-limit 300
+case_ kill pre-copy active "" --max-bandwidth 2000000 --downtime-limit 300
+case_ kill switchover device "--stall back:32:60000" --downtime-limit 60000 --max-bandwidth 0
 
 check "no page lost or stale on the source, ever" memcheck_ok "$T/a.log"
 "$TERNCTL" --socket "$T/a.sock" quit >/dev/null
