@@ -8,18 +8,18 @@ MIG_INITRD=${MIG_INITRD:-/guest/mig-initrd.gz}
 PROXY=${PROXY:-$(command -v tern-fault-proxy)}
 MC=${MC:-64}			# memcheck buffer, MiB
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 256M}
-VM_GUARD=${VM_GUARD:-600}	# seconds a test's ternvm may live
 
 # src_start DIR NAME RUN [ternvm options...]: boot a source whose guest runs
-# the tern.run= steps RUN (e.g. run:memcheck:64); pid in $PID.
+# the tern.run= steps RUN (e.g. run:memcheck:64); pid in $PID.  Returns
+# once the guest's first step began (booted again after a triple fault at
+# boot: see boot_guest), or after 120 s.
 src_start() {
 	_d=$1 _n=$2 _r=$3
 	shift 3
-	"$TERNVM" $VM_OPTS "$@" --kernel "$BZIMAGE" --initrd "$MIG_INITRD" \
+	boot_guest "$_d/$_n.log" "$_d/$_n.out" 'tern-guest: \(run\|cpus\)' 120 \
+		$VM_OPTS "$@" --kernel "$BZIMAGE" --initrd "$MIG_INITRD" \
 		--append "console=ttyS0 tern.run=$_r" --console "file:$_d/$_n.log" \
-		--control "$_d/$_n.sock" >"$_d/$_n.out" 2>&1 &
-	PID=$!
-	guard $PID $VM_GUARD
+		--control "$_d/$_n.sock"
 }
 
 # dst_start DIR NAME URI [ternvm options...]: a destination waiting on URI.

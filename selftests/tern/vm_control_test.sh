@@ -14,12 +14,13 @@ LIB=$(dirname "$0")/vm_lib.sh
 echo "1..22"
 T=$(mktemp -d)
 S=$T/ctl.sock
-"$TERNVM" --kernel "$BZIMAGE" --initrd "$INITRD" --memory 256M \
+boot_guest "$T/con.log" "$T/vm.out" "tern-counter 3" 90 \
+	--kernel "$BZIMAGE" --initrd "$INITRD" --memory 256M \
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/con.log" \
-	--control "$S" >"$T/vm.out" 2>&1 &
-VM=$!
-guard $VM 300
-if ! wait_for "$T/con.log" "tern-counter 3" 90; then
+	--control "$S"
+rc=$?
+VM=$PID
+if [ $rc != 0 ]; then
 	not_ok "guest counter runs"; show_console "$T/con.log"
 	kill $VM; wait $VM; rm -rf "$T"; exit 1
 fi

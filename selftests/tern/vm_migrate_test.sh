@@ -24,19 +24,20 @@ run_case() {
 T=$(mktemp -d)
 COMMON="--cpus 2 --memory 256M"
 
-"$TERNVM" $COMMON $3 --kernel "$BZIMAGE" --initrd "$INITRD" \
-	--append "console=ttyS0 tern.run=counter" --console "file:$T/a.log" \
-	--control "$T/a.sock" >"$T/a.out" 2>&1 &
-A=$!
-guard $A 300
 "$TERNVM" $COMMON $4 --incoming-migration "unix:$T/mig" --console "file:$T/b.log" \
 	--control "$T/b.sock" >"$T/b.out" 2>&1 &
 B=$!
 guard $B 300
-if ! wait_for "$T/a.log" "tern-counter 10" 90; then
+boot_guest "$T/a.log" "$T/a.out" "tern-counter 10" 90 $COMMON $3 \
+	--kernel "$BZIMAGE" --initrd "$INITRD" \
+	--append "console=ttyS0 tern.run=counter" --console "file:$T/a.log" \
+	--control "$T/a.sock"
+rc=$?
+A=$PID
+if [ $rc != 0 ]; then
 	not_ok "$1: guest counter runs"; show_console "$T/a.log"
 	sed 's/^/# a: /' "$T/a.out" | tail -n 10; sed 's/^/# b: /' "$T/b.out" | tail -n 10
-	kill $A $B; wait; rm -rf "$T"; return
+	kill $A $B; wait $A $B; rm -rf "$T"; return
 fi
 ok "$1: guest counter runs on the source"
 "$TERNCTL" --socket "$T/b.sock" status >"$T/bstatus"

@@ -18,12 +18,13 @@ T=$(mktemp -d)
 dd if=/dev/zero of="$T/disk.img" bs=1M count=8 2>/dev/null
 COMMON="--cpus 2 --memory 256M --mem-path $T/ram --disk $T/disk.img"
 
-"$TERNVM" $COMMON --kernel "$BZIMAGE" --initrd "$INITRD" \
+boot_guest "$T/a.log" "$T/a.out" "tern-counter 10" 90 $COMMON \
+	--kernel "$BZIMAGE" --initrd "$INITRD" \
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/a.log" \
-	--control "$T/a.sock" >"$T/a.out" 2>&1 &
-A=$!
-guard $A 300
-if ! wait_for "$T/a.log" "tern-counter 10" 90; then
+	--control "$T/a.sock"
+rc=$?
+A=$PID
+if [ $rc != 0 ]; then
 	not_ok "guest counter runs"; show_console "$T/a.log"
 	kill $A; wait $A; rm -rf "$T"; exit 1
 fi

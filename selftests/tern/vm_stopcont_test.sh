@@ -16,17 +16,16 @@ LIB=$(dirname "$0")/vm_lib.sh
 echo "1..11"
 T=$(mktemp -d)
 S=$T/ctl.sock
-"$TERNVM" --kernel "$BZIMAGE" --initrd "$INITRD" --cpus 2 --memory 256M \
+if ! boot_guest "$T/con.log" "$T/vm.out" "tern-counter 5" 90 \
+	--kernel "$BZIMAGE" --initrd "$INITRD" --cpus 2 --memory 256M \
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/con.log" \
-	--control "$S" >"$T/vm.out" 2>&1 &
-VM=$!
-guard $VM 300
-
-if ! wait_for "$T/con.log" "tern-counter 5" 90; then
+	--control "$S"; then
+	VM=$PID
 	not_ok "guest counter runs"
 	show_console "$T/con.log"
 	kill $VM; wait $VM; rm -rf "$T"; exit 1
 fi
+VM=$PID
 ok "guest counter runs"
 "$TERNCTL" --socket "$S" events --count 3 --timeout 30 >"$T/events" 2>&1 &
 EV=$!
