@@ -3,7 +3,11 @@
  * The control socket's transport (see control.h): a unix stream socket
  * served by the I/O thread, clients with bounded line buffers, events
  * broadcast to all, and SHUTDOWN with the exit reason when the VM ends.
- * A slow or gone client is dropped; it never blocks the VM.
+ * A slow or gone client is dropped; it never blocks the VM.  Only the
+ * I/O thread frees a client: another thread (an event from migration)
+ * that fails to write marks it gone and shuts its socket, and the I/O
+ * thread drops it on the hang-up.  Writes hold the lock, so a reply and
+ * an event never interleave on one socket.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +33,7 @@ struct client {
 	struct control *ctl;
 	int fd;
 	struct json_line_buf lb;
+	bool gone;			/* a write failed: drop at next input */
 	struct client *next;
 };
 
@@ -36,12 +41,12 @@ struct control {
 	struct vm *vm;
 	int listen_fd;
 	char *path;
-	pthread_mutex_t lock;		/* the client list */
+	pthread_mutex_t lock;		/* the client list, and writes */
 	struct client *clients;
 	int nr_clients;
 };
 
-/* Caller holds ctl->lock. */
+/* Caller holds ctl->lock and is the I/O thread (or the VM is ending). */
 static void drop_client(struct control *ctl, struct client *c)
 {
 	struct client **p;
@@ -59,13 +64,14 @@ static void drop_client(struct control *ctl, struct client *c)
 	ctl->nr_clients--;
 }
 
-static void send_to(struct control *ctl, struct client *c, struct json_object *obj)
+/* Caller holds ctl->lock; false once the client is gone. */
+static bool write_to(struct client *c, struct json_object *obj)
 {
-	if (json_line__write(c->fd, obj, MSG_DONTWAIT)) {
-		pthread_mutex_lock(&ctl->lock);
-		drop_client(ctl, c);
-		pthread_mutex_unlock(&ctl->lock);
+	if (!c->gone && json_line__write(c->fd, obj, MSG_DONTWAIT)) {
+		c->gone = true;
+		shutdown(c->fd, SHUT_RDWR);	/* the I/O thread sees the hang-up */
 	}
+	return !c->gone;
 }
 
 struct line_ctx {
@@ -87,8 +93,10 @@ static void on_line(const char *line, size_t len, void *opaque)
 		return;				/* blank lines are allowed */
 	else
 		reply = control__execute(ctl->vm, line, len);
-	if (json_line__write(lc->c->fd, reply, MSG_DONTWAIT))
+	pthread_mutex_lock(&ctl->lock);
+	if (!write_to(lc->c, reply))
 		lc->dropped = true;
+	pthread_mutex_unlock(&ctl->lock);
 	json_object_put(reply);
 }
 
@@ -103,7 +111,8 @@ static void client_input(int fd, uint32_t events, void *opaque)
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
-	if (n > 0 && json_line__feed(&c->lb, buf, n, on_line, &lc) == 0 && !lc.dropped)
+	if (n > 0 && !c->gone &&
+	    json_line__feed(&c->lb, buf, n, on_line, &lc) == 0 && !lc.dropped)
 		return;
 	pthread_mutex_lock(&ctl->lock);
 	drop_client(ctl, c);
@@ -134,25 +143,20 @@ static void on_accept(int fd, uint32_t events, void *opaque)
 	c->next = ctl->clients;
 	ctl->clients = c;
 	ctl->nr_clients++;
-	pthread_mutex_unlock(&ctl->lock);
 
+	/* Registered after the greeting: no input is handled before it is out. */
 	greeting = control__greeting();
-	send_to(ctl, c, greeting);
-	json_object_put(greeting);
-	/* Registered last: no input is handled before the greeting is out. */
-	pthread_mutex_lock(&ctl->lock);
-	for (c = ctl->clients; c && c->fd != cfd; c = c->next)
-		;
-	if (c && ioloop__add(ctl->vm, cfd, EPOLLIN, client_input, c))
+	if (!write_to(c, greeting) || ioloop__add(ctl->vm, cfd, EPOLLIN, client_input, c))
 		drop_client(ctl, c);
 	pthread_mutex_unlock(&ctl->lock);
+	json_object_put(greeting);
 }
 
 void control__event(struct vm *vm, const char *name, struct json_object *data)
 {
 	struct control *ctl = vm->ctl;
 	struct json_object *ev, *ts;
-	struct client *c, *next;
+	struct client *c;
 	struct timeval tv;
 
 	if (!ctl) {
@@ -168,11 +172,8 @@ void control__event(struct vm *vm, const char *name, struct json_object *data)
 	json_object_object_add(ev, "data", data ?: json_object_new_object());
 	json_object_object_add(ev, "timestamp", ts);
 	pthread_mutex_lock(&ctl->lock);
-	for (c = ctl->clients; c; c = next) {
-		next = c->next;
-		if (json_line__write(c->fd, ev, MSG_DONTWAIT))
-			drop_client(ctl, c);
-	}
+	for (c = ctl->clients; c; c = c->next)
+		write_to(c, ev);
 	pthread_mutex_unlock(&ctl->lock);
 	json_object_put(ev);
 }
