@@ -73,14 +73,11 @@ include selftests/tern/build.mk
 -include user/ctl/build.mk
 -include $(wildcard bench/*.mk)
 
-# Tests that boot a Linux guest under ternvm run only in make check-full
-# for now: such guests with RAM in a tern.ko region triple-fault now and
-# then in the TCG harness (issue 6 notes), which would make every landing
-# a coin toss.  They are always built, and run by hand with scripts/harness.
+# Tests that boot a Linux guest under ternvm, after the module's own; the
+# long fault campaigns (LINUX_GUEST_TESTS_LAST) at the end.
 LINUX_GUEST_TESTS ?=
-ifeq ($(TERN_CHECK_FULL),1)
-HARNESS_TESTS += $(LINUX_GUEST_TESTS)
-endif
+LINUX_GUEST_TESTS_LAST ?=
+HARNESS_TESTS += $(LINUX_GUEST_TESTS) $(LINUX_GUEST_TESTS_LAST)
 
 # Every selftest object needs the extracted kselftest headers first.
 $(patsubst %,%.o,$(filter $(BUILD)/selftests/%,$(HOST_TESTS) $(HARNESS_TESTS))): | $(KSFT_HDRS)

@@ -51,7 +51,8 @@ done | tee "$LOGDIR/fuzz.log" | grep -E '^(ok|not ok|### )'
 echo "== harness VM"
 files=()
 for f in $FILES; do files+=(--file "$f"); done
-scripts/harness --mem 4096 --timeout 4200 --out "$ROOT/build/harness/check" \
+scripts/harness --mem 4096 --timeout 4200 --test-timeout 1800 \
+	--out "$ROOT/build/harness/check" \
 	${KVER:+--kver "$KVER"} "${files[@]}" $HARNESS
 hrc=$?
 {

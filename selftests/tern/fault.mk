@@ -11,14 +11,12 @@ $(VM_GUEST_MEMCHECK_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck \
 	KVER=$(KVER) scripts/guest-image.sh $@ $(BUILD)/guest/memcheck:/bin/memcheck \
 		selftests/tern/fault_memcheck_bg.sh:/bin/memcheck-bg
 
-# The kill and load tests boot several guests (~10 min each under TCG):
-# they run with TERN_CHECK_FULL=1.  The campaign too, for now: in a full
-# make check run three of its cases failed with "proxy did not start" (an
-# empty proxy.err: the wait gave up early), a flake to fix before it gates
-# every landing (issue 8 notes).  All three are always built.
-FAULT_TESTS :=
+# The campaign runs in every make check (its bounded sample; the issue's
+# counts with TERN_CHECK_FULL=1).  The kill and load tests boot several
+# guests (~10 min each under TCG): they run with TERN_CHECK_FULL=1.
+FAULT_TESTS := campaign
 ifeq ($(TERN_CHECK_FULL),1)
-FAULT_TESTS += campaign kill load
+FAULT_TESTS += kill load
 endif
 $(BUILD)/selftests/tern/fault_%_test.sh: selftests/tern/fault_%_test.sh \
 		$(VM_GUEST_MEMCHECK_IMG) $(BUILD)/ternvm $(BUILD)/ternctl \
@@ -33,4 +31,4 @@ HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-pr
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-index:/usr/bin/tern-fault-index
 FAULT_SCRIPTS := $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,campaign kill load)
 user: $(FAULT_SCRIPTS)
-HARNESS_TESTS += $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,$(FAULT_TESTS))
+LINUX_GUEST_TESTS_LAST += $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,$(FAULT_TESTS))
