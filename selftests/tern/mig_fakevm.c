@@ -102,7 +102,8 @@ struct fakevm *fakevm_new(const struct fakevm_cfg *cfg)
 	pthread_cond_init(&vm->cond, NULL);
 	vm->kstream_fd = -1;
 	if (add_block(vm, "/machine", cfg->ram_name ? cfg->ram_name : "ram0",
-		      cfg->ram_size, 0, cfg->ram_fd))
+		      cfg->ram_size, cfg->ram_zeroed ? MIG_BLK_F_ZEROED : 0,
+		      cfg->ram_fd))
 		goto err;
 	if (cfg->vga_size &&
 	    add_block(vm, "/machine/pci0/00:02.0/vga", "vram", cfg->vga_size,

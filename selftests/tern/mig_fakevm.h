@@ -28,6 +28,7 @@ struct fakevm_cfg {
 	uint32_t seed;
 	unsigned int state_size;	/* device-state blob bytes, default 9000 */
 	int ram_fd;			/* >0: ram0 is this tern.ko region */
+	bool ram_zeroed;		/* ram0 is new (MIG_BLK_F_ZEROED) */
 };
 
 struct fakevm;

@@ -6,11 +6,13 @@ MIG_TEST_OBJS := $(call objs,selftests/tern/mig_fakevm.c selftests/tern/mig_run.
 $(BUILD)/selftests/tern/migration_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 $(BUILD)/selftests/tern/migration_fault_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 $(BUILD)/selftests/tern/migration_stream_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
+$(BUILD)/selftests/tern/migration_zero_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 $(MIG_TEST_OBJS): | $(KSFT_HDRS)
 
 HOST_TESTS += $(BUILD)/selftests/tern/migration_test
 HOST_TESTS += $(BUILD)/selftests/tern/migration_fault_test
 HOST_TESTS += $(BUILD)/selftests/tern/migration_stream_test
+HOST_TESTS += $(BUILD)/selftests/tern/migration_zero_test
 
 # The destination's receive path under libFuzzer; seeds recorded by
 # migration_stream_test (TERN_MIG_CORPUS_DIR=selftests/tern/fuzz/corpus/mig_recv_fuzz).

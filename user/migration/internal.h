@@ -16,6 +16,24 @@
 enum mig_rx_expect { RX_IDLE, RX_HDR, RX_REC, RX_DATA, RX_DONE };
 
 /* The destination's view of one source block, and its stream this round. */
+#define MIG_BITS_PER_LONG	(8 * sizeof(unsigned long))
+
+/* Words of a one-bit-per-page bitmap for a block of @size bytes. */
+static inline size_t mig_bitmap_words(uint64_t size)
+{
+	return (size / MIG_PAGE_SIZE + MIG_BITS_PER_LONG - 1) / MIG_BITS_PER_LONG;
+}
+
+static inline bool mig_test_bit(const unsigned long *map, uint64_t bit)
+{
+	return map[bit / MIG_BITS_PER_LONG] & (1ul << (bit % MIG_BITS_PER_LONG));
+}
+
+static inline void mig_set_bit(unsigned long *map, uint64_t bit)
+{
+	map[bit / MIG_BITS_PER_LONG] |= 1ul << (bit % MIG_BITS_PER_LONG);
+}
+
 struct mig_rx_block {
 	int local;		/* index in our own list */
 	uint64_t size;
@@ -25,6 +43,7 @@ struct mig_rx_block {
 	uint8_t part[32];	/* a header or record split across chunks */
 	uint32_t part_len;
 	uint8_t *dst;		/* where the current page's data goes */
+	unsigned long *written;	/* pages written so far, if the block began zeroed */
 	uint32_t data_left;
 	uint64_t recs;		/* page records this round */
 };

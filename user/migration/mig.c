@@ -195,6 +195,12 @@ int mig_session_begin(struct mig *mig, int rfd, int wfd)
 
 void mig_session_end(struct mig *mig)
 {
+	unsigned int i;
+
+	for (i = 0; i < MIG_MAX_BLOCKS; i++) {
+		free(mig->rx[i].written);
+		mig->rx[i].written = NULL;
+	}
 	mig_conn_destroy(&mig->conn);
 	atomic_store(&mig->busy, false);
 }

@@ -16,6 +16,12 @@
 
 #define MIG_BLK_F_NOMIGRATE	(1u << 0)	/* never sent; pages refused */
 #define __MIG_BLK_F_ALL		(MIG_BLK_F_NOMIGRATE)
+/*
+ * Local only, never on the wire: this side's block reads as zeros now, so
+ * a destination skips a zero page it has not written (writing zeros would
+ * allocate and dirty every page of an idle guest's RAM).
+ */
+#define MIG_BLK_F_ZEROED	(1u << 16)
 
 struct mig_ram_block {
 	const char *path;	/* canonical device path: "/machine" */

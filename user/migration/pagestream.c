@@ -278,12 +278,15 @@ static int rx_record(struct mig *mig, unsigned int idx, uint64_t pos)
 		if (len || !(mig->caps & MIG_CAP_ZERO_PAGES))
 			return rx_fail(mig, idx, pos,
 				       "zero page record not agreed or with data");
-		memset((uint8_t *)b->host + off, 0, MIG_PAGE_SIZE);
+		if (!rx->written || mig_test_bit(rx->written, off / MIG_PAGE_SIZE))
+			memset((uint8_t *)b->host + off, 0, MIG_PAGE_SIZE);
 		mig->round_zero++;
 		return 0;
 	}
 	if (len != MIG_PAGE_SIZE)
 		return rx_fail(mig, idx, pos, "page record: length is not 4096");
+	if (rx->written)
+		mig_set_bit(rx->written, off / MIG_PAGE_SIZE);
 	rx->dst = (uint8_t *)b->host + off;
 	rx->data_left = MIG_PAGE_SIZE;
 	rx->expect = RX_DATA;

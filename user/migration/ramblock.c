@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -137,6 +138,12 @@ static int check_block(struct mig *mig, struct nlattr *nla, unsigned int idx,
 	mig->rx[idx].local = local;
 	mig->rx[idx].size = size;
 	mig->rx[idx].migratable = !(flags & MIG_BLK_F_NOMIGRATE);
+	if (mine->flags & MIG_BLK_F_ZEROED) {
+		mig->rx[idx].written = calloc(mig_bitmap_words(size), sizeof(unsigned long));
+		if (!mig->rx[idx].written)
+			return mig_fail(mig, -ENOMEM, "RAM block '%s' '%s': bitmap",
+					path, name);
+	}
 	return 0;
 }
 

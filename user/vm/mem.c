@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <urcu.h>
 
@@ -57,6 +58,7 @@ static int ram_open_tern(struct vm *vm)
 	}
 	close(dev);
 	vm->ram.backend = RAM_BACKEND_TERN;
+	vm->ram.flags |= RAM_BLOCK_F_ZEROED;
 	return fd;
 #else
 	return -ENOENT;
@@ -65,6 +67,7 @@ static int ram_open_tern(struct vm *vm)
 
 static int ram_open_memfd(struct vm *vm)
 {
+	struct stat st;
 	int fd;
 
 	if (vm->cfg.mem_path)
@@ -78,6 +81,9 @@ static int ram_open_memfd(struct vm *vm)
 		       vm->cfg.mem_path ?: "memfd", strerror(err));
 		return -err;
 	}
+	/* A --mem-path file that already holds data is not new RAM. */
+	if (!vm->cfg.mem_path || (!fstat(fd, &st) && st.st_size == 0))
+		vm->ram.flags |= RAM_BLOCK_F_ZEROED;
 	if (ftruncate(fd, vm->ram.size) < 0) {
 		int err = errno;
 

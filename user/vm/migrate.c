@@ -505,6 +505,9 @@ static int migration__init(struct vm *vm)
 	m->block = (struct mig_ram_block){
 		.path = vm->ram.path, .name = vm->ram.name, .size = vm->ram.size,
 		.host = vm->ram.host, .fd = vm->ram.fd,
+		/* A destination's RAM is new and untouched: nothing booted. */
+		.flags = vm->cfg.incoming_uri && (vm->ram.flags & RAM_BLOCK_F_ZEROED) ?
+			 MIG_BLK_F_ZEROED : 0,
 	};
 	/* Tests only: another name for this side's block (a missing block). */
 	if (getenv("TERN_MIG_TEST_RAM_NAME"))

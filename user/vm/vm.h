@@ -18,6 +18,7 @@ enum ram_backend {
 };
 
 #define RAM_BLOCK_F_NOMIGRATE	(1u << 0)	/* device memory, ROMs */
+#define RAM_BLOCK_F_ZEROED	(1u << 1)	/* new: reads as zeros until written */
 
 struct ram_block {
 	const char *path;	/* canonical device path: "/machine" */
