@@ -15,7 +15,6 @@
 
 enum mig_rx_expect { RX_IDLE, RX_HDR, RX_REC, RX_DATA, RX_DONE };
 
-/* The destination's view of one source block, and its stream this round. */
 #define MIG_BITS_PER_LONG	(8 * sizeof(unsigned long))
 
 /* Words of a one-bit-per-page bitmap for a block of @size bytes. */
@@ -34,6 +33,7 @@ static inline void mig_set_bit(unsigned long *map, uint64_t bit)
 	map[bit / MIG_BITS_PER_LONG] |= 1ul << (bit % MIG_BITS_PER_LONG);
 }
 
+/* The destination's view of one source block, and its stream this round. */
 struct mig_rx_block {
 	int local;		/* index in our own list */
 	uint64_t size;
