@@ -20,7 +20,6 @@
 #include "migration/stream.h"
 
 #define CHUNK_FILL	(1u << 20)	/* flush a chunk at 1 MiB */
-#define BITS		(8 * sizeof(unsigned long))
 
 /* Source side: one block's round, buffered into chunks. */
 struct tx {
@@ -116,7 +115,7 @@ int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
 
 	ret = tx_put(&t, &sh, sizeof(sh));
 	for (pg = 0; !ret && pg < npages; pg++) {
-		if (!all && !(bitmap[pg / BITS] & (1ul << (pg % BITS))))
+		if (!all && !mig_test_bit(bitmap, pg))
 			continue;
 		ret = tx_page(&t, b, pg);
 		count++;

@@ -14,16 +14,9 @@
 #include "lib/log.h"
 #include "migration/internal.h"
 
-#define BITS	(8 * sizeof(unsigned long))
-
 static bool migratable(struct mig *mig, unsigned int i)
 {
 	return !(mig->blocks[i].flags & MIG_BLK_F_NOMIGRATE);
-}
-
-static size_t bitmap_words(const struct mig_ram_block *b)
-{
-	return (b->size / MIG_PAGE_SIZE + BITS - 1) / BITS;
 }
 
 /* Harvest the dirty log into the pending bitmaps; *pending in pages. */
@@ -42,7 +35,7 @@ int mig_sync(struct mig *mig, uint64_t *pending)
 			return mig_fail(mig, ret,
 					"dirty log of block '%s' '%s'",
 					mig->blocks[i].path, mig->blocks[i].name);
-		for (w = 0; w < bitmap_words(&mig->blocks[i]); w++)
+		for (w = 0; w < mig_bitmap_words(mig->blocks[i].size); w++)
 			n += __builtin_popcountl(mig->dirty[i][w]);
 	}
 	*pending = n;
@@ -93,12 +86,12 @@ int mig_send_round(struct mig *mig, bool all)
 			continue;
 		}
 		any = all;
-		for (w = 0; !any && w < bitmap_words(b); w++)
+		for (w = 0; !any && w < mig_bitmap_words(b->size); w++)
 			any = mig->dirty[i][w];
 		if (!any)
 			continue;
 		ret = mig_send_pages(mig, i, mig->round, mig->dirty[i], all);
-		memset(mig->dirty[i], 0, bitmap_words(b) * sizeof(unsigned long));
+		memset(mig->dirty[i], 0, mig_bitmap_words(b->size) * sizeof(unsigned long));
 	}
 	if (!ret)
 		ret = send_round_marker(mig, MIG_MSG_ROUND_END);
@@ -158,7 +151,7 @@ int mig_precopy(struct mig *mig)
 	for (i = 0; i < mig->nr_blocks; i++) {
 		if (!migratable(mig, i))
 			continue;
-		mig->dirty[i] = calloc(bitmap_words(&mig->blocks[i]),
+		mig->dirty[i] = calloc(mig_bitmap_words(mig->blocks[i].size),
 				       sizeof(unsigned long));
 		if (!mig->dirty[i])
 			return mig_fail(mig, -ENOMEM, "dirty bitmap");
