@@ -17,7 +17,7 @@ LIB=$(dirname "$0")/vm_lib.sh
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -x "$PROXY" ] && [ -r "$MIG_INITRD" ] ||
 	skip_all "no ternvm/ternctl/proxy/guest"
-echo "1..31"
+echo "1..30"
 
 T=$(mktemp -d)
 src_start "$T" a "run:memcheck:$MC"; A=$PID
