@@ -51,7 +51,7 @@ done | tee "$LOGDIR/fuzz.log" | grep -E '^(ok|not ok|### )'
 echo "== harness VM"
 files=()
 for f in $FILES; do files+=(--file "$f"); done
-scripts/harness --mem 4096 --timeout 4200 --test-timeout 1800 \
+scripts/harness --mem 4096 --timeout 4200 --test-timeout 1200 \
 	--out "$ROOT/build/harness/check" \
 	${KVER:+--kver "$KVER"} "${files[@]}" $HARNESS
 hrc=$?
