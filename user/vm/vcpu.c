@@ -58,26 +58,63 @@ static void set_cpuid(struct vm *vm, struct kvm_cpuid2 *c, int id)
 	}
 }
 
+static const struct kvm_cpuid_entry2 *cpuid_find(const struct vm *vm,
+						  uint32_t function, uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < vm->cpuid->nent; i++)
+		if (vm->cpuid->entries[i].function == function &&
+		    vm->cpuid->entries[i].index == index)
+			return &vm->cpuid->entries[i];
+	return NULL;
+}
+
 /*
- * Start with XCR0 = every user state the CPU offers, as Linux will set it.
- * Under nested SVM on TCG a guest XSETBV does not exit, so KVM would keep
- * XCR0 = x87 and size CPUID leaf 0xD for that: the guest then warns
- * "XSAVE consistency problem".  Linux enables all supported user states.
+ * The user states Linux will enable: those of leaf 0xd that also have
+ * their feature bit (KVM offers PKRU in 0xd without PKU when it runs on
+ * shadow paging, for one), as Linux's xsave_cpuid_features table decides.
+ */
+static uint64_t guest_xcr0(const struct vm *vm)
+{
+	static const struct { int state; uint32_t leaf; int reg; int bit; } need[] = {
+		{ 2, 1, 2, 28 },			/* AVX: CPUID.1:ECX.AVX */
+		{ 3, 7, 1, 14 }, { 4, 7, 1, 14 },	/* MPX: CPUID.7:EBX.MPX */
+		{ 5, 7, 1, 16 }, { 6, 7, 1, 16 }, { 7, 7, 1, 16 }, /* AVX512F */
+		{ 9, 7, 2, 3 },				/* PKRU: CPUID.7:ECX.PKU */
+		{ 17, 7, 3, 24 }, { 18, 7, 3, 24 },	/* AMX: CPUID.7:EDX.AMX_TILE */
+	};
+	const struct kvm_cpuid_entry2 *d = cpuid_find(vm, 0xd, 0), *e;
+	uint64_t xcr0;
+	uint32_t r;
+	size_t i;
+
+	if (!d)
+		return 0;
+	xcr0 = (d->eax | ((uint64_t)d->edx << 32)) & XCR0_USER_STATES;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		e = cpuid_find(vm, need[i].leaf, 0);
+		r = !e ? 0 : need[i].reg == 1 ? e->ebx : need[i].reg == 2 ? e->ecx : e->edx;
+		if (!(r & (1u << need[i].bit)))
+			xcr0 &= ~(1ull << need[i].state);
+	}
+	return xcr0;
+}
+
+/*
+ * Start with XCR0 = the user states Linux will enable (guest_xcr0).  Under
+ * nested SVM on TCG a guest XSETBV does not exit, so KVM would keep XCR0 =
+ * x87 and size CPUID leaf 0xD for that: the guest then warns "XSAVE
+ * consistency problem" (size != kernel_size), as it does for any state
+ * set here that the guest leaves out.
  */
 static void set_xcr0(struct vm *vm, struct vcpu *v)
 {
 	struct kvm_xcrs xcrs = { .nr_xcrs = 1 };
-	uint32_t i;
 
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
 		return;
-	for (i = 0; i < vm->cpuid->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
-
-		if (e->function == 0xd && e->index == 0)
-			xcrs.xcrs[0].value = (e->eax | ((uint64_t)e->edx << 32)) &
-					     XCR0_USER_STATES;
-	}
+	xcrs.xcrs[0].value = guest_xcr0(vm);
 	if (!(xcrs.xcrs[0].value & 1))
 		return;
 	if (ioctl(v->fd, KVM_SET_XCRS, &xcrs) < 0)
