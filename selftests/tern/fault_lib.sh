@@ -57,6 +57,9 @@ set_param() {
 
 # start_proxy ARGS...: the proxy towards DEST_PORT; its port in PROXY_PORT.
 start_proxy() {
+	# The shell truncates the output files in the child, later: a stale
+	# "listening" of the last case's proxy must not be read meanwhile.
+	rm -f "$T/proxy.out" "$T/proxy.err"
 	"$PROXY" --listen 0 --connect "$DEST_PORT" --seed "$SEED" "$@" \
 		>"$T/proxy.out" 2>"$T/proxy.err" &
 	PROXY_PID=$!
