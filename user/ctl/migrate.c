@@ -16,10 +16,11 @@
 static const char usage_text[] =
 	"usage: ternctl migrate URI [--detach] [--progress] [--exit]\n"
 	"       [--downtime-limit MS] [--max-bandwidth BYTES/S] [--max-rounds N]\n"
-	"       [--auto-converge 0|1]";
+	"       [--auto-converge 0|1] [--timeout MS]";
 
 static const char *const int_opts[] = {
-	"downtime-limit", "max-bandwidth", "max-rounds", "auto-converge", NULL,
+	"downtime-limit", "max-bandwidth", "max-rounds", "auto-converge",
+	"timeout", NULL,
 };
 
 static bool terminal(const char *state)

@@ -188,7 +188,7 @@ static int do_query_status(struct vm *vm, struct json_object *args,
 	*ret = json_object_new_object();
 	json_object_object_add(*ret, "status", json_object_new_string(s));
 	json_object_object_add(*ret, "running", json_object_new_boolean(!strcmp(s, "running")));
-	json_object_object_add(*ret, "stopped-by-user", json_object_new_boolean(vm->user_stopped));
+	json_object_object_add(*ret, "stopped-by-user", json_object_new_boolean(atomic_load(&vm->user_stopped)));
 	json_object_object_add(*ret, "cpus", json_object_new_int(vm->nr_vcpus));
 	json_object_object_add(*ret, "memory", json_object_new_int64(vm->ram.size));
 	json_object_object_add(*ret, "memory-backend", json_object_new_string(
@@ -201,12 +201,16 @@ static int do_stop(struct vm *vm, struct json_object *args,
 {
 	int r;
 
-	if (vm->user_stopped)
+	if (atomic_load(&vm->user_stopped))
 		return 0;
 	r = vm__pause(vm);
 	if (r)
 		return r;
-	vm->user_stopped = true;
+	/* A migration may have handed its pause over meanwhile. */
+	if (atomic_exchange(&vm->user_stopped, true)) {
+		vm__resume(vm);
+		return 0;
+	}
 	control__event(vm, "STOP", NULL);
 	return 0;
 }
@@ -214,9 +218,13 @@ static int do_stop(struct vm *vm, struct json_object *args,
 static int do_cont(struct vm *vm, struct json_object *args,
 		   struct json_object **ret, char *err, size_t errlen)
 {
-	if (!vm->user_stopped)
+	/* Two copies of one guest must never run. */
+	if (atomic_load(&vm->migrated_away)) {
+		snprintf(err, errlen, "cont: this guest was migrated and runs at the destination; this copy stays paused (quit it)");
+		return -EBUSY;
+	}
+	if (!atomic_exchange(&vm->user_stopped, false))
 		return 0;
-	vm->user_stopped = false;
 	vm__resume(vm);
 	control__event(vm, "RESUME", NULL);
 	return 0;
@@ -249,7 +257,8 @@ static struct control_cmd cmd_stop = {
 };
 static struct control_cmd cmd_cont = {
 	.name = "cont",
-	.help = "resume after stop (event RESUME)",
+	.help = "resume after stop, or after a migration left postcommit-unknown "
+		"(event RESUME); refused once the guest was migrated away",
 	.args = NULL,
 	.fn = do_cont,
 };

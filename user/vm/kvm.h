@@ -8,6 +8,7 @@
 #define TERN_VM_KVM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -87,7 +88,13 @@ struct vm {
 	enum vm_exit_reason exit_reason;
 	int exit_efd;			/* eventfd: main() wakes to end the VM */
 
-	bool user_stopped;		/* `stop` on the control socket */
+	/*
+	 * A pause the operator owns (`cont` undoes it): `stop`, or the
+	 * source's after a commit whose `running` never came.  Whoever sets
+	 * it keeps its pause; whoever finds it set drops its own.
+	 */
+	atomic_bool user_stopped;
+	atomic_bool migrated_away;	/* the destination confirmed `running` */
 	int init_levels_done;
 	uint64_t boot_entry;		/* set by the boot loader */
 	uint64_t boot_params_gpa;

@@ -280,11 +280,18 @@ static void *mig_thread(void *arg)
 	if (ret && m->incoming) {
 		pr_err("incoming migration from %s failed: %s", m->uri, st.error);
 		vm__request_exit(m->vm, VM_EXIT_ERROR);
-	} else if (!ret && !m->incoming && m->exit_after) {
-		pr_info("migrated to %s; the guest runs there, exiting", m->uri);
-		vm__request_exit(m->vm, VM_EXIT_QUIT);
 	} else if (!ret && !m->incoming) {
-		pr_info("migrated to %s; the guest runs there, this one stays paused", m->uri);
+		atomic_store(&m->vm->migrated_away, true);
+		if (m->exit_after) {
+			pr_info("migrated to %s; the guest runs there, exiting", m->uri);
+			vm__request_exit(m->vm, VM_EXIT_QUIT);
+		} else {
+			pr_info("migrated to %s; the guest runs there, this one stays paused", m->uri);
+		}
+	} else if (st.state == MIG_S_POSTCOMMIT_UNKNOWN) {
+		/* The switchover's pause is the operator's now: cont or quit. */
+		if (atomic_exchange(&m->vm->user_stopped, true))
+			vm__resume(m->vm);
 	}
 	return NULL;
 }
@@ -317,7 +324,8 @@ static int start_thread(struct vm_mig *m, const char *uri, bool incoming,
 
 /* Parameters that migrate may carry; set before the migration starts. */
 static const char *const migrate_params[] = {
-	"downtime-limit", "max-bandwidth", "max-rounds", "auto-converge", NULL,
+	"downtime-limit", "max-bandwidth", "max-rounds", "auto-converge",
+	"timeout", NULL,
 };
 
 static int do_migrate(struct vm *vm, struct json_object *args,
@@ -400,6 +408,7 @@ static const struct control_arg uri_arg[] = {
 	{ .name = "max-bandwidth", .type = json_type_int },
 	{ .name = "max-rounds", .type = json_type_int },
 	{ .name = "auto-converge", .type = json_type_int },
+	{ .name = "timeout", .type = json_type_int },
 	{ .name = "exit", .type = json_type_boolean },
 	{ .name = NULL },
 };
@@ -413,7 +422,8 @@ static const struct control_arg param_args[] = {
 static struct control_cmd cmd_migrate = {
 	.name = "migrate",
 	.help = "live-migrate to uri (tcp:HOST:PORT or unix:PATH), optionally with "
-		"downtime-limit, max-bandwidth, max-rounds, auto-converge and exit "
+		"downtime-limit, max-bandwidth, max-rounds, auto-converge, timeout "
+		"(ms each side waits for the peer) and exit "
 		"(quit once the destination runs; else stay paused); event MIGRATION "
 		"on each state change",
 	.args = uri_arg,

@@ -241,7 +241,7 @@ static int state_file(struct vm *vm, struct json_object *args, bool save,
 
 	json_object_object_get_ex(args, "path", &p);
 	path = json_object_get_string(p);
-	if (!save && !vm->user_stopped) {
+	if (!save && !atomic_load(&vm->user_stopped)) {
 		snprintf(err, errlen, "load-state: stop the VM first");
 		return -EBUSY;
 	}
