@@ -100,6 +100,7 @@ check-run: user
 
 # Benchmarks print ratios measured in the same run; they never fail a build.
 bench: deps module $(BENCHES) $(HARNESS_BENCHES)
+	@scripts/deps.sh bench
 	@scripts/bench.sh --host "$(BENCHES)" --harness "$(HARNESS_BENCHES)"
 
 demo: deps

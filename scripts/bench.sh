@@ -29,3 +29,4 @@ if [[ -n $HARNESS ]]; then
 		sed -i "1i # $name, $stamp, inside the harness VM (TCG)" "bench/results/$name-harness.txt"
 	done
 fi
+bench/plot.sh bench/results

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian packages Tern builds and tests with, only those missing.
+# Install the Debian packages Tern builds and tests with, only those missing
+# (`deps.sh bench`: and what `make bench` needs besides).
 # Idempotent and silent when everything is present; `make demo` and
 # `make check` both call it.
 set -euo pipefail
@@ -12,6 +13,8 @@ PKGS=(
 	libnl-3-dev libnl-genl-3-dev liburcu-dev libjson-c-dev
 	pkg-config xz-utils linux-source-6.1
 )
+# `make bench` draws its charts too.
+[[ ${1:-} == bench ]] && PKGS+=(gnuplot-nox)
 
 missing=()
 for p in "${PKGS[@]}"; do
