@@ -272,6 +272,26 @@ static int src_stage(struct tern_stream *s, u32 n)
 }
 
 /*
+ * Lengthen the pipe's last buffer by @n header bytes just written after it
+ * in the staging page: a run of zero-page records then takes one buffer
+ * (one socket fragment), not one each.  The caller holds the pipe locked.
+ */
+static bool src_stage_extend(struct tern_stream *s,
+			     struct pipe_inode_info *pipe, u32 n)
+{
+	struct pipe_buffer *last;
+
+	if (pipe_empty(pipe->head, pipe->tail))
+		return false;
+	last = &pipe->bufs[(pipe->head - 1) & (pipe->ring_size - 1)];
+	if (last->ops != &nosteal_pipe_buf_ops || last->page != s->stage ||
+	    last->offset + last->len != s->stage_off)
+		return false;
+	last->len += n;
+	return true;
+}
+
+/*
  * Header bytes go through a staging page the pipe shares (append only, so
  * bytes lent to the pipe never change); data goes as the region's page.
  * The pipe's buffers use the kernel's nosteal ops, not ours, so a pipe
@@ -318,11 +338,13 @@ static ssize_t stream_splice_read(struct file *file, loff_t *ppos,
 			buf.offset = s->page_pos;
 		}
 		buf.len = n;
-		get_page(buf.page);
-		ret = add_to_pipe(pipe, &buf);
-		if (ret < 0)
-			break;
-		ret = 0;
+		if (!hdr || !src_stage_extend(s, pipe, n)) {
+			get_page(buf.page);
+			ret = add_to_pipe(pipe, &buf);
+			if (ret < 0)
+				break;
+			ret = 0;
+		}
 		if (hdr) {
 			s->stage_off += n;
 			s->item_pos += n;
