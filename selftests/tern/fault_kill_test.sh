@@ -93,6 +93,10 @@ for phase in setup precopy device ready; do
 	start_dest d$phase; D=$VM_PID
 	hold_phase $phase; held=$?
 	kill -9 $D; wait $D 2>/dev/null
+	# ready died with its host: the proxy holds it, so it goes too (left
+	# alone it would deliver ready, the source would commit: the no
+	# running case below).
+	[ $phase = ready ] && stop_proxy
 	wait_exit $MIG_PID 60
 	why=""
 	[ $held = 0 ] || why="$why phase not reached;"
