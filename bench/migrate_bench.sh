@@ -14,7 +14,7 @@
 #
 # Environment: MB_MEM (MiB, 512), MB_BUSY (MiB rewritten, 256), MB_RATE
 # (busy MiB/s, 0 = flat out), MB_RUNS (3), MB_DOWNTIME (ms, 300), MB_BW
-# (MiB/s, 1024), MB_BUDGET (s, 480: fewer runs rather than the harness's
+# (MiB/s, 1024), MB_BUDGET (s, 900: fewer runs rather than the harness's
 # per-test timeout), MB_SIZES / MB_RATES (item 4 sweeps, see sweep()).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
@@ -34,7 +34,7 @@ RATE=${MB_RATE:-0}
 RUNS=${MB_RUNS:-3}
 DOWNTIME=${MB_DOWNTIME:-300}
 BW=${MB_BW:-1024}
-BUDGET=${MB_BUDGET:-480}
+BUDGET=${MB_BUDGET:-900}
 HB_MS=10
 PORT=4400
 W=$(mktemp -d)
@@ -258,7 +258,7 @@ point() {
 # Item 4: cost versus guest size (idle) and versus dirty rate (MB_BUSY MiB
 # rewritten at each MB_RATES MiB/s, 0 = flat out), one run per point.
 sweep() {
-	for m in ${MB_SIZES:-128 512 1024}; do
+	for m in ${MB_SIZES:-128 512 1024 2048}; do
 		point idle 0 0 "$m" || break
 	done
 	for r in ${MB_RATES:-32 128 0}; do

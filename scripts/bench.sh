@@ -21,7 +21,7 @@ for b in $HOST; do
 	{ echo "# $name, $stamp"; "$b"; } | tee "bench/results/$name.txt"
 done
 if [[ -n $HARNESS ]]; then
-	scripts/harness --mem 4096 --timeout 3600 --out build/harness/bench $HARNESS
+	scripts/harness --mem 4096 --timeout 5400 --test-timeout 1200 --out build/harness/bench $HARNESS
 	for b in $HARNESS; do
 		name=$(basename "$b")
 		awk -v n="$name" '$0 == "### begin " n {p = 1; next} /^### end / {p = 0} p' \
