@@ -31,6 +31,8 @@
 
 #include <linux/tern.h>
 
+#include "bench.h"
+
 #define PAGE		4096
 #define MAX_RUNS	15
 
@@ -288,13 +290,6 @@ static int setup_region(const char *mem, size_t len)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 256;
@@ -338,8 +333,8 @@ int main(int argc, char **argv)
 			gbs[k] = len / r.secs / 1e9;
 			cpu[k] = r.cpu / ((double)len / (1 << 30));
 		}
-		qsort(gbs, runs, sizeof(double), cmp_double);
-		qsort(cpu, runs, sizeof(double), cmp_double);
+		runs_sort(gbs, runs);
+		runs_sort(cpu, runs);
 		gbs_med[b] = gbs[runs / 2];
 		cpu_med[b] = cpu[runs / 2];
 		if (gbs_med[b] > best_gbs)

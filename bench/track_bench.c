@@ -21,23 +21,10 @@
 
 #include <linux/tern.h>
 
+#include "bench.h"
+
 #define PAGE		4096UL
 #define MAX_RUNS	15
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 struct fig {
 	const char *name;
@@ -170,7 +157,7 @@ int main(int argc, char **argv)
 	       mib, npages, runs);
 	printf("%-40s %12s %12s\n", "", "min", "median");
 	for (f = 0; f < NR_FIG; f++) {
-		qsort(figs[f].v, runs, sizeof(double), cmp);
+		runs_sort(figs[f].v, runs);
 		printf("%-40s %12.0f %12.0f\n", figs[f].name, figs[f].v[0],
 		       figs[f].v[runs / 2]);
 	}

@@ -29,6 +29,8 @@
 
 #include <linux/tern.h>
 
+#include "bench.h"
+
 #define PAGE		4096UL
 #define MAX_ROUNDS	15
 #define MAX_SIZES	8
@@ -71,27 +73,12 @@ struct guest {
 	uint64_t *map;
 };
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double min_of(const double *v, int n)
 {
 	double s[MAX_ROUNDS];
 
 	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp);
+	runs_sort(s, n);
 	return s[0];
 }
 
@@ -100,7 +87,7 @@ static double median_of(const double *v, int n)
 	double s[MAX_ROUNDS];
 
 	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp);
+	runs_sort(s, n);
 	return s[n / 2];
 }
 
