@@ -19,15 +19,22 @@
 #include "region.h"
 #include "track.h"
 
-/* Folios locked at once while a run is zapped; bounds the stack frame. */
-#define REARM_BATCH	32
+/*
+ * Pages re-armed per zap: each zap is an MMU-notifier invalidation and a
+ * TLB flush, so the more pages share one the better; 512 is 2 MiB.
+ */
+#define REARM_BATCH	512
 
 int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 {
 	t->dirty = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
 			     GFP_KERNEL_ACCOUNT);
-	if (!t->dirty)
+	t->rearm = kvmalloc_array(REARM_BATCH, sizeof(*t->rearm),
+				  GFP_KERNEL_ACCOUNT);
+	if (!t->dirty || !t->rearm) {
+		tern_track_free(t);
 		return -ENOMEM;
+	}
 	mutex_init(&t->lock);
 	atomic64_set(&t->write_faults, 0);
 	return 0;
@@ -36,7 +43,9 @@ int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 void tern_track_free(struct tern_track *t)
 {
 	kvfree(t->dirty);
+	kvfree(t->rearm);
 	t->dirty = NULL;
+	t->rearm = NULL;
 }
 
 bool tern_track_is_on(struct tern_region *r)
@@ -80,7 +89,7 @@ static void keep_dirty(struct tern_region *r, struct folio *folio)
 static void rearm_batch(struct tern_region *r, pgoff_t start, pgoff_t n)
 {
 	struct address_space *mapping = tern_region_mapping(r);
-	struct folio *folios[REARM_BATCH];
+	struct folio **folios = r->track.rearm;
 	struct folio *folio;
 	unsigned int nr = 0, i;
 	pgoff_t idx;

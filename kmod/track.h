@@ -15,6 +15,7 @@ struct tern_track_stats;
 
 struct tern_track {
 	unsigned long *dirty;		/* a bit per page, set by faults */
+	struct folio **rearm;		/* the harvest's batch, under lock */
 	struct mutex lock;		/* serializes start/stop/harvest */
 	bool on;
 	atomic64_t write_faults;
