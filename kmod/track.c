@@ -12,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
 #include <linux/slab.h>
 #include <linux/tern.h>
 
@@ -90,20 +91,18 @@ static void rearm_batch(struct tern_region *r, pgoff_t start, pgoff_t n)
 {
 	struct address_space *mapping = tern_region_mapping(r);
 	struct folio **folios = r->track.rearm;
-	struct folio *folio;
+	struct folio_batch fbatch;
+	pgoff_t idx = start;
 	unsigned int nr = 0, i;
-	pgoff_t idx;
 
-	for (idx = start; idx < start + n; idx++) {
-		folio = __filemap_get_folio(mapping, idx, 0, 0);
-		if (!folio)
-			continue;
-		if (nr && folios[nr - 1] == folio) {	/* a large folio */
-			folio_put(folio);
-			continue;
+	/* Distinct folios, each holding a page of the n: at most n of them. */
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &idx, start + n - 1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			folio_lock(fbatch.folios[i]);
+			folios[nr++] = fbatch.folios[i];	/* its reference */
 		}
-		folio_lock(folio);
-		folios[nr++] = folio;
+		folio_batch_init(&fbatch);
 	}
 	unmap_mapping_range(mapping, (loff_t)start << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 0);
