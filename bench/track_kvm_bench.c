@@ -278,7 +278,7 @@ int main(int argc, char **argv)
 	static struct result res[MAX_SIZES][NR_MODES];
 	size_t sizes[MAX_SIZES], mib;
 	int nsizes = 0, rounds, kvm, dev, i, m;
-	const char *arg = argc > 1 ? argv[1] : "128,256,512";
+	const char *arg = argc > 1 ? argv[1] : "128,256,512,1024";
 	char *end;
 
 	rounds = argc > 2 ? atoi(argv[2]) : 5;
