@@ -53,28 +53,6 @@ static void ref_free(struct ref *r)
 	vmstate__registry_free(r->reg);
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/* Recompute the crc of every record whose frame still fits. */
-static void fix_crcs(uint8_t *p, size_t len)
-{
-	size_t pos = 8;
-	uint32_t rlen, crc;
-
-	while (len >= 8 && pos <= len - 8) {
-		rlen = rd32(p + pos + 4);
-		if ((uint64_t)rlen + 12 > len - pos)
-			return;
-		crc = vmstate__crc32c(0, p + pos, rlen + 8);
-		memcpy(p + pos + 8 + rlen, &crc, 4);	/* host is LE */
-		pos += 12 + (size_t)rlen;
-	}
-}
-
 static bool dev_sane(const struct td_dev *d)
 {
 	const uint8_t *b = (const uint8_t *)&d->b;
@@ -193,7 +171,7 @@ static void mutate_all(struct __test_metadata *_metadata, struct ref *r,
 			memcpy(copy, r->stream.data, len);
 			copy[i] ^= x;
 			if (recompute)
-				fix_crcs(copy, len);
+				td__fix_crcs(copy, len);
 			ASSERT_EQ(0, try_load(r, copy, len, &t, why, sizeof(why)))
 				TH_LOG("byte %zu ^ 0x%02x: %s", i, x, why);
 			if (!recompute)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vmstate/testdev.h"
+#include "vmstate/tree.h"
 
 static const struct vmstate_field td_queue_fields[] = {
 	VMSTATE_U16(avail, struct td_queue, 0),
@@ -192,4 +193,28 @@ bool td__equal(const struct td_dev *a, const struct td_dev *b)
 	x.refuse_load = y.refuse_load = 0;
 	x.commits = y.commits = 0;
 	return !memcmp(&x, &y, sizeof(x));
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+void td__fix_crcs(uint8_t *p, size_t len)
+{
+	size_t pos = 8;
+	uint32_t rlen, crc;
+
+	while (len >= 8 && pos <= len - 8) {
+		rlen = rd32(p + pos + 4);
+		if ((uint64_t)rlen + 12 > len - pos)
+			return;
+		crc = vmstate__crc32c(0, p + pos, rlen + 8);
+		p[pos + 8 + rlen] = (uint8_t)crc;
+		p[pos + 9 + rlen] = (uint8_t)(crc >> 8);
+		p[pos + 10 + rlen] = (uint8_t)(crc >> 16);
+		p[pos + 11 + rlen] = (uint8_t)(crc >> 24);
+		pos += 12 + (size_t)rlen;
+	}
 }

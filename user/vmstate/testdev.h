@@ -57,6 +57,11 @@ extern const struct vmsd td_vmsd_v1;
 
 /* Zero d, then give every described member a random valid value. */
 void td__random(struct td_dev *d, unsigned int *seed);
+/*
+ * After a test mutated a saved stream: recompute the crc of every record
+ * whose frame still fits, so the mutation reaches the decoder.
+ */
+void td__fix_crcs(uint8_t *stream, size_t len);
 /* Described state equal (test controls ignored)? */
 bool td__equal(const struct td_dev *a, const struct td_dev *b);
 

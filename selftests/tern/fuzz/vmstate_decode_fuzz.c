@@ -37,30 +37,6 @@ static void setup(void)
 		abort();
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void fix_crcs(uint8_t *p, size_t len)
-{
-	size_t pos = 8;
-	uint32_t rlen, crc;
-
-	while (len >= 8 && pos <= len - 8) {
-		rlen = rd32(p + pos + 4);
-		if ((uint64_t)rlen + 12 > len - pos)
-			return;
-		crc = vmstate__crc32c(0, p + pos, rlen + 8);
-		p[pos + 8 + rlen] = (uint8_t)crc;
-		p[pos + 9 + rlen] = (uint8_t)(crc >> 8);
-		p[pos + 10 + rlen] = (uint8_t)(crc >> 16);
-		p[pos + 11 + rlen] = (uint8_t)(crc >> 24);
-		pos += 12 + (size_t)rlen;
-	}
-}
-
 static bool sane(const struct td_dev *d)
 {
 	return d->nfifo <= 16 && d->nvals <= 6 && d->nvqs <= 4 &&
@@ -117,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	fix_crcs(copy, size);
+	td__fix_crcs(copy, size);
 	load(copy, size);
 	canonical(copy, size);
 	free(copy);
