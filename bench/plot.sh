@@ -27,12 +27,12 @@ if [[ -r $kvm ]]; then
 	set xlabel "guest size, MiB"
 	set ylabel "ms, median"
 	set title "guest pass: every page written once"
-	plot "$tmp/none" using 1:2 with linespoints title "no tracking", \
-	     "$tmp/dirty-log" using 1:2 with linespoints title "KVM dirty log", \
-	     "$tmp/tern" using 1:2 with linespoints title "tern"
+	plot "$tmp/none" using 1:2 with linespoints lc rgb "gray40" title "no tracking", \
+	     "$tmp/dirty-log" using 1:2 with linespoints lc rgb "#1f77b4" title "KVM dirty log", \
+	     "$tmp/tern" using 1:2 with linespoints lc rgb "#d62728" title "tern"
 	set title "harvest: collect and re-arm every page"
-	plot "$tmp/dirty-log" using 1:3 with linespoints title "KVM dirty log (get + clear)", \
-	     "$tmp/tern" using 1:3 with linespoints title "tern (TERN_TRACK_HARVEST)"
+	plot "$tmp/dirty-log" using 1:3 with linespoints lc rgb "#1f77b4" title "KVM dirty log (get + clear)", \
+	     "$tmp/tern" using 1:3 with linespoints lc rgb "#d62728" title "tern (TERN_TRACK_HARVEST)"
 	unset multiplot
 	EOF
 	echo "plot: $R/track_kvm.png"
@@ -45,13 +45,13 @@ if [[ -r $scale ]]; then
 	gnuplot <<-EOF
 	set terminal pngcairo size 640,420 noenhanced
 	set output "$R/migrate_scale.png"
-	set title "idle guest: total migration time vs size"
+	set title "idle guest: total migration time vs size (median)"
 	set key top left
 	set grid
 	set xlabel "guest size, MiB"
 	set ylabel "total time, ms"
-	plot "$tmp/scale" using 1:2 with linespoints title "ternvm", \
-	     "$tmp/scale" using 1:3 with linespoints title "QEMU 7.2"
+	plot "$tmp/scale" using 1:2 with linespoints lc rgb "#d62728" title "ternvm", \
+	     "$tmp/scale" using 1:3 with linespoints lc rgb "#1f77b4" title "QEMU 7.2"
 	EOF
 	echo "plot: $R/migrate_scale.png"
 fi
