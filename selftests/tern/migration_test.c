@@ -6,6 +6,7 @@
  * machines are refused before any page with a message naming the
  * difference; auto-converge and the round limit behave as documented.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -252,6 +253,47 @@ TEST(bad_uri_refused)
 
 	ASSERT_EQ(-EINVAL, mig__listen("udp:1.2.3.4:5", &fd));
 	ASSERT_EQ(-EINVAL, mig__listen("tcp:nocolon", &fd));
+}
+
+/*
+ * A migration that cannot even connect (or listen) still ends `failed`
+ * with why, not with the state of the one before: a guest that arrived by
+ * migration once showed `completed` for a failed connect.
+ */
+TEST(connect_and_listen_failures_end_failed)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	struct mig_stats st;
+	char uri[64];
+	struct pair p;
+	int s;
+
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, NULL, false);
+	expect_success(_metadata, &p);
+
+	/* A loopback port nothing listens on. */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, s);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(s, (struct sockaddr *)&sin, &slen));
+	close(s);
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%u", ntohs(sin.sin_port));
+
+	ASSERT_EQ(-ECONNREFUSED, mig__migrate(p.mdst, uri));
+	mig__query(p.mdst, &st);
+	ASSERT_EQ(MIG_S_FAILED, st.state);
+	ASSERT_NE(NULL, strstr(st.error, "cannot connect to"))
+		TH_LOG("error '%s'", st.error);
+	ASSERT_TRUE(fakevm_running(p.dst));
+
+	ASSERT_EQ(-EINVAL, mig__incoming(p.msrc, "tcp:nocolon"));
+	mig__query(p.msrc, &st);
+	ASSERT_EQ(MIG_S_FAILED, st.state);
+	ASSERT_NE(NULL, strstr(st.error, "cannot listen on 'tcp:nocolon'"))
+		TH_LOG("error '%s'", st.error);
+	pair_free(&p);
 }
 
 TEST(ram_size_mismatch_refused)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -125,8 +126,10 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
 	int ret;
 
 	ret = mig_session_begin(mig, rfd, wfd);
+	if (ret == -EBUSY)
+		return ret;	/* the running one's state stands */
 	if (ret)
-		return ret;
+		return mig_fail_unstarted(mig, ret, "connection: %s", strerror(-ret));
 	mig->is_source = false;
 	mig->committed = false;
 	mig->chunk = malloc(MIG_CHUNK_DATA_MAX);
@@ -146,7 +149,8 @@ int mig__incoming_listener(struct mig *mig, int lfd)
 
 	ret = mig_accept(mig, lfd, &fd);
 	if (ret)
-		return ret;
+		return mig_fail_unstarted(mig, ret, "waiting for the source: %s",
+					  strerror(-ret));
 	ret = mig__incoming_fd(mig, fd, fd);
 	close(fd);
 	return ret;
@@ -158,7 +162,8 @@ int mig__incoming(struct mig *mig, const char *uri)
 
 	ret = mig__listen(uri, &lfd);
 	if (ret)
-		return ret;
+		return mig_fail_unstarted(mig, ret, "cannot listen on '%s': %s",
+					  uri, strerror(-ret));
 	ret = mig__incoming_listener(mig, lfd);
 	close(lfd);
 	return ret;

@@ -91,6 +91,12 @@ struct mig {
 void mig_set_state(struct mig *mig, enum mig_state s);
 int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A migration that ended before its session began (no connection): it
+ * still ends `failed`, with why, unless another one is running.
+ */
+int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void mig_stat_add(struct mig *mig, uint64_t bytes, uint64_t pages,
 		  uint64_t zero);
 bool mig_page_is_zero(const void *p);

@@ -139,6 +139,28 @@ int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 	return err < 0 ? err : -EPROTO;
 }
 
+int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!mig->p.quiet)
+		pr_err("migration failed: setup: %s", why);
+	if (atomic_exchange(&mig->busy, true))
+		return err;
+	pthread_mutex_lock(&mig->lock);
+	memset(&mig->st, 0, sizeof(mig->st));
+	snprintf(mig->st.error, sizeof(mig->st.error), "setup: %s", why);
+	mig->start_ns = mig_now_ns();
+	pthread_mutex_unlock(&mig->lock);
+	mig_set_state(mig, MIG_S_FAILED);
+	atomic_store(&mig->busy, false);
+	return err;
+}
+
 void mig_stat_add(struct mig *mig, uint64_t bytes, uint64_t pages,
 		  uint64_t zero)
 {

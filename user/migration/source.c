@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -48,8 +49,10 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
 	int ret;
 
 	ret = mig_session_begin(mig, rfd, wfd);
+	if (ret == -EBUSY)
+		return ret;	/* the running one's state stands */
 	if (ret)
-		return ret;
+		return mig_fail_unstarted(mig, ret, "connection: %s", strerror(-ret));
 	mig->is_source = true;
 	mig->committed = false;
 	mig->tracking = false;
@@ -107,10 +110,9 @@ int mig__migrate(struct mig *mig, const char *uri)
 	int fd, ret;
 
 	ret = mig_connect(uri, &fd);
-	if (ret) {
-		pr_err("migration: cannot connect to '%s': %d", uri, ret);
-		return ret;
-	}
+	if (ret)
+		return mig_fail_unstarted(mig, ret, "cannot connect to '%s': %s",
+					  uri, strerror(-ret));
 	ret = mig__migrate_fd(mig, fd, fd);
 	close(fd);
 	return ret;
