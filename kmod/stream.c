@@ -38,7 +38,7 @@ struct tern_stream {
 	unsigned long *round;		/* harvested bits */
 	enum src_phase phase;
 	unsigned long next;		/* next page index to frame */
-	u64 nrec, round_no, read_rounds;
+	u64 nrec, round_no, read_rounds, read_pages, read_zero;
 	bool item_live;			/* item/page below not yet consumed */
 	u8 item[sizeof(struct tern_stream_hdr)];
 	u32 item_len, item_pos;		/* header bytes of the item */
@@ -186,12 +186,14 @@ static int src_next_item(struct tern_stream *s)
 		if (page && !page_is_zero(page)) {
 			src_set_rec(s, (u64)idx << PAGE_SHIFT, PAGE_SIZE, 0);
 			s->page = page;
+			s->read_pages++;
 			atomic64_inc(&tern_pages_held);
 			return 0;
 		}
 		if (page)
 			put_page(page);
 		src_set_rec(s, (u64)idx << PAGE_SHIFT, 0, TERN_REC_F_ZERO);
+		s->read_zero++;
 		return 0;
 	default:
 		return -EINVAL;
@@ -500,8 +502,12 @@ static long stream_ioctl(struct file *file, unsigned int cmd,
 {
 	struct tern_stream *s = file->private_data;
 	struct tern_stream_status st = {};
+	size_t usize = _IOC_SIZE(cmd);
 
-	if (cmd != TERN_STREAM_STATUS)
+	/* Any size from VER0 on: older callers get the fields they know. */
+	if (_IOC_TYPE(cmd) != TERN_IOCTL_TYPE ||
+	    _IOC_NR(cmd) != _IOC_NR(TERN_STREAM_STATUS) ||
+	    _IOC_DIR(cmd) != _IOC_READ || usize < TERN_STREAM_STATUS_SIZE_VER0)
 		return -ENOTTY;
 	mutex_lock(&s->lock);
 	st.consumed = s->consumed;
@@ -511,8 +517,14 @@ static long stream_ioctl(struct file *file, unsigned int cmd,
 	st.state = (s->want == DST_HDR && !s->have) ? TERN_STREAM_S_IDLE :
 						     TERN_STREAM_S_ROUND;
 	st.read_rounds = s->read_rounds;
+	st.read_pages = s->read_pages;
+	st.read_zero = s->read_zero;
 	mutex_unlock(&s->lock);
-	return copy_to_user((void __user *)arg, &st, sizeof(st)) ? -EFAULT : 0;
+	if (usize > sizeof(st) &&
+	    clear_user((void __user *)arg + sizeof(st), usize - sizeof(st)))
+		return -EFAULT;
+	return copy_to_user((void __user *)arg, &st, min(usize, sizeof(st))) ?
+	       -EFAULT : 0;
 }
 
 static int stream_release(struct inode *inode, struct file *file)
@@ -606,7 +618,10 @@ int __init tern_stream_init(void)
 	BUILD_BUG_ON(sizeof(struct tern_harvest) != 32);
 	BUILD_BUG_ON(sizeof(struct tern_region_info) != 56);
 	BUILD_BUG_ON(sizeof(struct tern_track_stats) != 48);
-	BUILD_BUG_ON(sizeof(struct tern_stream_status) != 40);
+	BUILD_BUG_ON(offsetof(struct tern_stream_status, read_pages) !=
+		     TERN_STREAM_STATUS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct tern_stream_status) !=
+		     TERN_STREAM_STATUS_SIZE_VER1);
 	BUILD_BUG_ON(TERN_PAGE_SIZE != PAGE_SIZE);
 	return 0;
 }

@@ -124,6 +124,9 @@ TEST(read_and_splice_frame_identical_rounds)
 	ASSERT_EQ(NPAGES, recs[NPAGES].rec.offset);
 	ASSERT_EQ(HDR + (NPAGES + 1) * REC + data * PAGE, la);
 	ASSERT_EQ(2, stream_status(s).read_rounds);
+	/* Both rounds, read and spliced, counted by kind. */
+	ASSERT_EQ(2 * data, stream_status(s).read_pages);
+	ASSERT_EQ(2 * (NPAGES - data), stream_status(s).read_zero);
 
 	/* An empty round: header and end record only. */
 	ASSERT_EQ(HDR + REC, stream_read_round(s, a, cap));
@@ -288,6 +291,45 @@ static void send_round(int stream, int sock, int p[2])
 			n -= m;
 		}
 	}
+}
+
+/*
+ * TERN_STREAM_STATUS carries its size: a caller built before read_pages
+ * (VER0) gets its 40 bytes and nothing past them, a newer, larger struct
+ * gets the rest zeroed, a size below VER0 is not this ioctl.
+ */
+TEST(status_answers_each_struct_size)
+{
+	unsigned char buf[80];
+	size_t i;
+	int fd, s;
+
+	REQUIRE_TERN();
+	fd = region_create(SIZE, "status-size");
+	track_start(fd);
+	s = stream_open(fd);
+
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, ioctl(s, _IOC(_IOC_READ, TERN_IOCTL_TYPE, 0x20,
+				   TERN_STREAM_STATUS_SIZE_VER0), buf));
+	ASSERT_EQ(0xa5, buf[TERN_STREAM_STATUS_SIZE_VER0]);
+	ASSERT_EQ(0xa5, buf[sizeof(buf) - 1]);
+	ASSERT_EQ(0, buf[0]);		/* consumed */
+	ASSERT_EQ(0, buf[TERN_STREAM_STATUS_SIZE_VER0 - 1]);	/* read_rounds */
+
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, ioctl(s, _IOC(_IOC_READ, TERN_IOCTL_TYPE, 0x20, 72), buf));
+	for (i = 0; i < 72; i++)
+		ASSERT_EQ(0, buf[i]) TH_LOG("byte %zu", i);
+	ASSERT_EQ(0xa5, buf[72]);
+
+	ASSERT_EQ(-1, ioctl(s, _IOC(_IOC_READ, TERN_IOCTL_TYPE, 0x20, 32), buf));
+	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_EQ(-1, ioctl(s, _IOC(_IOC_WRITE, TERN_IOCTL_TYPE, 0x20,
+				    TERN_STREAM_STATUS_SIZE_VER1), buf));
+	ASSERT_EQ(ENOTTY, errno);
+	close(s);
+	close(fd);
 }
 
 TEST(splice_through_tcp_into_destination)

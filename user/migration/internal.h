@@ -72,6 +72,7 @@ struct mig {
 
 	uint8_t *chunk;			/* one chunk's payload */
 	uint64_t round_pages, round_zero, round_bytes;
+	bool round_uncounted;		/* a block's records went uncounted */
 
 	/* source */
 	unsigned long *dirty[MIG_MAX_BLOCKS];		/* pending bitmap per block */

@@ -133,16 +133,13 @@ int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
 
 /*
  * Where tern.ko's round ends: the stream never returns EOF (the next read
- * harvests the next round) but counts rounds read to their end record.
- * Any other fd (a file holding one round) ends at EOF: -1.
+ * harvests the next round) but counts rounds read to their end record, and
+ * the records it framed by kind.  Any other fd (a file holding one round)
+ * ends at EOF, and its records go uncounted: false.
  */
-static int64_t kstream_rounds(int fd)
+static bool kstream_status(int fd, struct tern_stream_status *st)
 {
-	struct tern_stream_status st;
-
-	if (ioctl(fd, TERN_STREAM_STATUS, &st))
-		return -1;
-	return st.read_rounds;
+	return !ioctl(fd, TERN_STREAM_STATUS, st);
 }
 
 /* One round from tern.ko: stream fd -> pipe -> socket, in chunks. */
@@ -151,17 +148,20 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 	const struct mig_ram_block *b = &mig->blocks[block];
 	struct mig_chunk_hdr ch = { .block = htole32(block) };
 	struct mig_hdr h = { .type = htole32(MIG_MSG_CHUNK) };
+	struct tern_stream_status st0, st;
 	int sfd = -1, pfd[2] = { -1, -1 }, ret;
-	int64_t rounds0;
+	bool counted;
 	ssize_t n;
 
 	ret = mig->ops->stream_round(mig->vm, block, round, &sfd);
 	if (ret)
 		return mig_fail(mig, ret, "page stream of block '%s' '%s'",
 				b->path, b->name);
-	rounds0 = kstream_rounds(sfd);
+	counted = kstream_status(sfd, &st0);
+	st = st0;
 	if (pipe2(pfd, O_CLOEXEC)) {
-		ret = -errno;
+		ret = mig_fail(mig, -errno, "pipe for block '%s' '%s'",
+			       b->path, b->name);
 		goto out;
 	}
 	fcntl(pfd[1], F_SETPIPE_SZ, CHUNK_FILL);
@@ -190,12 +190,19 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 			goto out;
 		}
 		mig->round_bytes += n;
-		/* Records are opaque here: count pages by size, roughly. */
-		mig_stat_add(mig, sizeof(h) + sizeof(ch) + n,
-			     n / (MIG_PAGE_SIZE + sizeof(struct tern_page_rec)), 0);
+		mig_stat_add(mig, sizeof(h) + sizeof(ch) + n, 0, 0);
 		/* A read never crosses the end record: stop right after it. */
-		if (rounds0 >= 0 && kstream_rounds(sfd) > rounds0)
+		if (counted && kstream_status(sfd, &st) &&
+		    st.read_rounds > st0.read_rounds)
 			break;
+	}
+	if (counted) {
+		mig->round_pages += st.read_pages - st0.read_pages;
+		mig->round_zero += st.read_zero - st0.read_zero;
+		mig_stat_add(mig, 0, st.read_pages - st0.read_pages,
+			     st.read_zero - st0.read_zero);
+	} else {
+		mig->round_uncounted = true;
 	}
 out:
 	if (pfd[0] >= 0) {
@@ -403,7 +410,7 @@ static int rx_round_end(struct mig *mig, const struct mig_hdr *h)
 		return mig_fail(mig, -EBADMSG,
 				"round %" PRIu64 ": %" PRIu64 " page-stream bytes received, source says otherwise",
 				round, mig->round_bytes);
-	/* The tern path does not count pages on the source: optional. */
+	/* Optional: sources before tern.ko counted its records sent none. */
 	if ((tb[MIG_A_PAGES] &&
 	     (mig_attr_u64(tb, MIG_A_PAGES, &v) || v != mig->round_pages)) ||
 	    (tb[MIG_A_ZERO_PAGES] &&

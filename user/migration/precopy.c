@@ -46,7 +46,7 @@ static int send_round_marker(struct mig *mig, uint32_t type)
 {
 	struct nl_msg *msg = mig_attrs_new();
 	bool end = type == MIG_MSG_ROUND_END;
-	bool counted = mig->tracker != MIG_TRACKER_TERN;
+	bool counted = !mig->round_uncounted;
 	int ret;
 
 	if (!msg)
@@ -76,6 +76,7 @@ int mig_send_round(struct mig *mig, bool all)
 
 	mig->round++;
 	mig->round_pages = mig->round_zero = mig->round_bytes = 0;
+	mig->round_uncounted = false;
 	ret = send_round_marker(mig, MIG_MSG_ROUND_BEGIN);
 	for (i = 0; !ret && i < mig->nr_blocks; i++) {
 		b = &mig->blocks[i];

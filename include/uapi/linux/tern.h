@@ -66,7 +66,9 @@
  * error is sticky: the fd refuses further writes.  Pages of earlier records
  * stay written.  TERN_STREAM_STATUS says where the stream stopped.
  *
- *   TERN_STREAM_STATUS: struct tern_stream_status, out.
+ *   TERN_STREAM_STATUS: struct tern_stream_status, out (any size from
+ *   TERN_STREAM_STATUS_SIZE_VER0; the rest of a larger struct is filled
+ *   in as far as the module knows it).
  *
  * Stream format (all fields little-endian)
  * ----------------------------------------
@@ -197,7 +199,17 @@ struct tern_stream_status {
 	__s32 error;		/* write side: 0 or the sticky -errno */
 	__u32 state;		/* write side: TERN_STREAM_S_* */
 	__u64 read_rounds;	/* read side: rounds produced */
+	/* Since TERN_STREAM_STATUS_SIZE_VER1: */
+	__u64 read_pages;	/* read side: data page records framed */
+	__u64 read_zero;	/* read side: zero page records framed */
 };
+
+/*
+ * TERN_STREAM_STATUS's size is in its number: the module answers any
+ * size from VER0 up and fills what the caller's struct has room for.
+ */
+#define TERN_STREAM_STATUS_SIZE_VER0	40
+#define TERN_STREAM_STATUS_SIZE_VER1	56
 
 #define TERN_CREATE_REGION	_IOW(TERN_IOCTL_TYPE, 0x01, struct tern_region_create)
 #define TERN_REGION_INFO	_IOR(TERN_IOCTL_TYPE, 0x10, struct tern_region_info)
