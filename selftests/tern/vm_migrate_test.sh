@@ -17,7 +17,7 @@ LIB=$(dirname "$0")/vm_lib.sh
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$BZIMAGE" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..22"
+echo "1..24"
 
 # run_case NAME TRACKER EXTRA-A EXTRA-B
 run_case() {
@@ -65,6 +65,9 @@ check "$1: and keeps counting there (${first:-none} -> ${c2:-none})" \
 "$TERNCTL" --socket "$T/a.sock" cont >"$T/acont" 2>&1; rcont=$?
 check "$1: cont on the source refused: $(cat "$T/acont")" \
 	sh -c "[ $rcont != 0 ] && grep -q 'runs at the destination' '$T/acont'"
+"$TERNCTL" --socket "$T/a.sock" migrate "unix:$T/mig2" >"$T/amig" 2>&1; rmig=$?
+check "$1: migrating the source again refused: $(cat "$T/amig")" \
+	sh -c "[ $rmig != 0 ] && grep -q 'runs at the destination' '$T/amig'"
 check "$1: source counter did not move after the migration" test "$(last_counter "$T/a.log")" = "$c1"
 "$TERNCTL" --socket "$T/a.sock" quit >/dev/null
 "$TERNCTL" --socket "$T/b.sock" quit >/dev/null
@@ -79,7 +82,7 @@ rm -rf "$T"
 if [ -c /dev/tern ]; then
 	run_case tern tern "" ""
 else
-	i=0; while [ $i -lt 11 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern (tern.ko not loaded)"; done
+	i=0; while [ $i -lt 12 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern (tern.ko not loaded)"; done
 fi
 M=$(mktemp -d)
 run_case dirty-log kvm-dirty-log "--mem-path $M/a.ram" "--mem-path $M/b.ram"

@@ -149,7 +149,7 @@ int migrate_main(int argc, char **argv)
 	r = ipc__command(ipc, "migrate", args, &ret, &err);
 	json_object_put(ret);
 	if (r) {
-		pr_err("migrate: %s", err ?: "no reply");
+		pr_err("%s", err ?: "migrate: no reply");	/* ternvm names the command */
 		ipc__close(ipc);
 		return 1;
 	}

@@ -342,6 +342,10 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 		snprintf(err, errlen, "migrate: uri must be tcp:HOST:PORT or unix:PATH");
 		return -EINVAL;
 	}
+	if (atomic_load(&vm->migrated_away)) {
+		snprintf(err, errlen, "migrate: this guest was migrated and runs at the destination; this copy stays paused (quit it)");
+		return -EBUSY;
+	}
 	/* Once its incoming migration completed, the guest may move on. */
 	mig__query(m->mig, &st);
 	if (m->incoming && st.state != MIG_S_COMPLETED) {
