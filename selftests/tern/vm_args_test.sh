@@ -27,7 +27,7 @@ case_() {
 	fi
 }
 
-echo "1..13"
+echo "1..14"
 case_ "no --kernel"
 case_ "unknown option --bogus" --kernel $K --bogus
 case_ "needs an argument" --kernel
@@ -40,6 +40,15 @@ case_ "--cpus two" --kernel $K --cpus two
 case_ "--net eth0: want tap=IFNAME" --kernel $K --net eth0
 case_ "--console tcp:1" --kernel $K --console tcp:1
 case_ "--kernel /nonexistent: No such file" --kernel /nonexistent
+# Not a kernel, stdin /dev/null (which epoll refuses): the error names the
+# file, and the stdio console adds no noise about its input.
+n=$((n + 1))
+out=$("$TERNVM" --kernel $K 2>&1 </dev/null); rc=$?
+if ((rc == 1)) && grep -q "not a bzImage" <<<"$out" && ! grep -q "ioloop" <<<"$out"; then
+	echo "ok $n not a kernel, stdin /dev/null: one clear error"
+else
+	echo "not ok $n not a kernel, stdin /dev/null (rc=$rc): $out"; failed=1
+fi
 n=$((n + 1))
 if "$TERNVM" --help | grep -q "usage: ternvm"; then echo "ok $n --help"; else echo "not ok $n --help"; failed=1; fi
 exit $failed

@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -83,6 +85,16 @@ static int open_unix(struct console *con, const char *path)
 	return ioloop__add(con->vm, con->listen_fd, EPOLLIN, con_accept, con);
 }
 
+/* epoll refuses regular files and /dev/null (EPERM): no input from those. */
+static bool stdin_pollable(void)
+{
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st))
+		return false;
+	return !S_ISREG(st.st_mode) && (!S_ISCHR(st.st_mode) || isatty(STDIN_FILENO));
+}
+
 struct console *console__open(struct vm *vm, const char *spec,
 			      console_rx_fn rx, void *opaque)
 {
@@ -94,10 +106,10 @@ struct console *console__open(struct vm *vm, const char *spec,
 		return NULL;
 	*con = (struct console){ vm, -1, -1, -1, NULL, rx, opaque };
 	if (!spec || !strcmp(spec, "stdio")) {
-		con->in_fd = dup(STDIN_FILENO);
+		con->in_fd = stdin_pollable() ? dup(STDIN_FILENO) : -1;
 		con->out_fd = STDOUT_FILENO;
 		if (con->in_fd >= 0 && ioloop__add(vm, con->in_fd, EPOLLIN, con_input, con)) {
-			close(con->in_fd);	/* e.g. /dev/null: no input */
+			close(con->in_fd);
 			con->in_fd = -1;
 		}
 	} else if (!strncmp(spec, "file:", 5)) {
