@@ -258,7 +258,8 @@ TEST(bad_uri_refused)
 /*
  * A migration that cannot even connect (or listen) still ends `failed`
  * with why, not with the state of the one before: a guest that arrived by
- * migration once showed `completed` for a failed connect.
+ * migration once showed `completed` for a failed connect.  One cancelled
+ * before a source came ends `cancelled`.
  */
 TEST(connect_and_listen_failures_end_failed)
 {
@@ -292,6 +293,14 @@ TEST(connect_and_listen_failures_end_failed)
 	mig__query(p.msrc, &st);
 	ASSERT_EQ(MIG_S_FAILED, st.state);
 	ASSERT_NE(NULL, strstr(st.error, "cannot listen on 'tcp:nocolon'"))
+		TH_LOG("error '%s'", st.error);
+
+	/* Cancelled while waiting for a source: `cancelled`, not `failed`. */
+	mig__cancel(p.msrc);
+	ASSERT_EQ(-ECANCELED, mig__incoming(p.msrc, "tcp:127.0.0.1:0"));
+	mig__query(p.msrc, &st);
+	ASSERT_EQ(MIG_S_CANCELLED, st.state);
+	ASSERT_NE(NULL, strstr(st.error, "waiting for the source"))
 		TH_LOG("error '%s'", st.error);
 	pair_free(&p);
 }

@@ -94,7 +94,8 @@ int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /*
  * A migration that ended before its session began (no connection): it
- * still ends `failed`, with why, unless another one is running.
+ * still ends `failed` (`cancelled` for -ECANCELED), with why, unless
+ * another one is running.
  */
 int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -156,7 +156,7 @@ int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
 	snprintf(mig->st.error, sizeof(mig->st.error), "setup: %s", why);
 	mig->start_ns = mig_now_ns();
 	pthread_mutex_unlock(&mig->lock);
-	mig_set_state(mig, MIG_S_FAILED);
+	mig_set_state(mig, err == -ECANCELED ? MIG_S_CANCELLED : MIG_S_FAILED);
 	atomic_store(&mig->busy, false);
 	return err;
 }
