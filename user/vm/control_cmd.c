@@ -220,7 +220,7 @@ static int do_cont(struct vm *vm, struct json_object *args,
 {
 	/* Two copies of one guest must never run. */
 	if (atomic_load(&vm->migrated_away)) {
-		snprintf(err, errlen, "this guest was migrated and runs at the destination; this copy stays paused (quit it)");
+		snprintf(err, errlen, "%s", VM_MIGRATED_AWAY_MSG);
 		return -EBUSY;
 	}
 	if (!atomic_exchange(&vm->user_stopped, false))

@@ -101,6 +101,10 @@ struct vm {
 	int console_in_fd;		/* set by the serial backend */
 };
 
+/* Why cont and migrate refuse once migrated_away is set. */
+#define VM_MIGRATED_AWAY_MSG \
+	"this guest was migrated and runs at the destination; this copy stays paused (quit it)"
+
 /* Ask main() to end the VM with this reason (first reason wins). */
 void vm__request_exit(struct vm *vm, enum vm_exit_reason reason);
 int vm__exit_status(enum vm_exit_reason reason);

@@ -343,7 +343,7 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 		return -EINVAL;
 	}
 	if (atomic_load(&vm->migrated_away)) {
-		snprintf(err, errlen, "migrate: this guest was migrated and runs at the destination; this copy stays paused (quit it)");
+		snprintf(err, errlen, "migrate: %s", VM_MIGRATED_AWAY_MSG);
 		return -EBUSY;
 	}
 	/* Once its incoming migration completed, the guest may move on. */
