@@ -38,6 +38,7 @@ struct vm_mig {
 	bool thread_live;		/* a migrate/incoming thread to join */
 	bool busy;			/* it has not finished yet */
 	bool incoming;
+	int lfd;			/* incoming: listening since start-up */
 	bool exit_after;		/* source: quit once `running` came */
 	char uri[256];
 	struct mig_ram_block block;
@@ -269,7 +270,12 @@ static void *mig_thread(void *arg)
 	int ret;
 
 	pthread_setname_np(pthread_self(), "migration");
-	ret = m->incoming ? mig__incoming(m->mig, m->uri) : mig__migrate(m->mig, m->uri);
+	ret = m->incoming ? mig__incoming_listener(m->mig, m->lfd) :
+			    mig__migrate(m->mig, m->uri);
+	if (m->incoming && m->lfd >= 0) {
+		close(m->lfd);
+		m->lfd = -1;
+	}
 	op_throttle(m, 0);
 	mig__query(m->mig, &st);
 	data = mig__stats_json(&st);
@@ -515,6 +521,7 @@ static int migration__init(struct vm *vm)
 	if (!m)
 		return -ENOMEM;
 	m->vm = vm;
+	m->lfd = -1;
 	pthread_mutex_init(&m->lock, NULL);
 	m->block = (struct mig_ram_block){
 		.path = vm->ram.path, .name = vm->ram.name, .size = vm->ram.size,
@@ -550,9 +557,19 @@ static int migration__init(struct vm *vm)
 	if (vm->cfg.incoming_uri) {
 		char err[128];
 
+		/* Listen before the control socket says we are up: a source
+		 * told so may connect at once. */
+		ret = mig__listen(vm->cfg.incoming_uri, &m->lfd);
+		if (ret) {
+			pr_err("--incoming-migration %s: cannot listen: %s",
+			       vm->cfg.incoming_uri, strerror(-ret));
+			return ret;
+		}
 		vm__pause(vm);		/* undone by op_start after commit */
 		ret = start_thread(m, vm->cfg.incoming_uri, true, err, sizeof(err));
 		if (ret) {
+			close(m->lfd);
+			m->lfd = -1;
 			pr_err("--incoming-migration: %s", err);
 			return ret;
 		}
