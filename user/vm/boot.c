@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -97,6 +98,53 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 out:
 	if (fd >= 0)
 		close(fd);
+	return ret;
+}
+
+/* The setup header lies in the image's first 4 KiB. */
+static bool bzimage_ok(const uint8_t *img, size_t len)
+{
+	return len >= 0x1000 && !memcmp(img + BP_HDR_MAGIC, "HdrS", 4) &&
+	       (img[BP_VERSION] | img[BP_VERSION + 1] << 8) >= 0x20c &&
+	       (img[BP_XLOADFLAGS] & XLF_KERNEL_64);
+}
+
+static void bzimage_refuse(const char *path)
+{
+	pr_err("%s: not a bzImage with a 64-bit entry (boot protocol >= 2.12)", path);
+}
+
+/*
+ * Called while the command line is parsed, before /dev/kvm is opened, so
+ * a wrong --kernel gets the same one-line error on a host without KVM.
+ */
+int boot__check_kernel(const char *path)
+{
+	uint8_t hdr[0x1000];
+	size_t len = 0;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("--kernel %s: %s", path, strerror(errno));
+		return ret;
+	}
+	while (len < sizeof(hdr) && (n = read(fd, hdr + len, sizeof(hdr) - len)) != 0) {
+		if (n < 0) {
+			ret = -errno;
+			pr_err("--kernel %s: %s", path, strerror(errno));
+			goto out;
+		}
+		len += n;
+	}
+	if (!bzimage_ok(hdr, len)) {
+		bzimage_refuse(path);
+		ret = -EINVAL;
+	}
+out:
+	close(fd);
 	return ret;
 }
 
@@ -214,11 +262,8 @@ int boot__init(struct vm *vm)
 	if (ret)
 		return ret;
 	ret = -EINVAL;
-	if (len < 0x1000 || memcmp(img + BP_HDR_MAGIC, "HdrS", 4) ||
-	    (img[BP_VERSION] | img[BP_VERSION + 1] << 8) < 0x20c ||
-	    !(img[BP_XLOADFLAGS] & XLF_KERNEL_64)) {
-		pr_err("%s: not a bzImage with a 64-bit entry (boot protocol >= 2.12)",
-		       vm->cfg.kernel);
+	if (!bzimage_ok(img, len)) {	/* replaced since the command line */
+		bzimage_refuse(vm->cfg.kernel);
 		goto out;
 	}
 	setup_len = ((img[BP_SETUP_SECTS] ?: 4) + 1) * 512;

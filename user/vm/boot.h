@@ -10,6 +10,7 @@
 
 struct vm;
 
+int boot__check_kernel(const char *path);
 int boot__init(struct vm *vm);
 
 #endif /* TERN_VM_BOOT_H */

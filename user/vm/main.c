@@ -16,6 +16,7 @@
 #include <urcu.h>
 
 #include "lib/log.h"
+#include "vm/boot.h"
 #include "vm/init.h"
 #include "vm/ioloop.h"
 #include "vm/kvm.h"
@@ -165,6 +166,10 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		die("--incoming needs --mem-path: the saved state has no RAM");
 	if (cfg->kernel && access(cfg->kernel, R_OK))
 		die("--kernel %s: %s", cfg->kernel, strerror(errno));
+	/* Every file check before kvm__init: the same errors without KVM. */
+	if (cfg->kernel && !cfg->incoming && !cfg->incoming_uri &&
+	    boot__check_kernel(cfg->kernel))
+		exit(1);
 	if (cfg->initrd && access(cfg->initrd, R_OK))
 		die("--initrd %s: %s", cfg->initrd, strerror(errno));
 	if (cfg->disk && access(cfg->disk, R_OK | W_OK))
