@@ -27,7 +27,9 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_migrate_test.sh
 
 # Fuzzer: the control socket's request path (json_line + control_cmd).
 VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c \
-	user/lib/json_line.c
+	user/lib/json_line.c user/lib/version.c
+$(BUILD)/fuzz-obj/user/lib/version.o: $(TERN_VERSION_H)
+$(BUILD)/fuzz-obj/user/lib/version.o: CPPFLAGS += -I$(BUILD)/gen
 $(BUILD)/fuzz/vm_control_json: $(call fuzz-objs,$(VM_FUZZ_SRCS))
 	@mkdir -p $(@D)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)

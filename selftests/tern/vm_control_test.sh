@@ -11,7 +11,7 @@ LIB=$(dirname "$0")/vm_lib.sh
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$BZIMAGE" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..23"
+echo "1..25"
 T=$(mktemp -d)
 S=$T/ctl.sock
 boot_guest "$T/con.log" "$T/vm.out" "tern-counter 3" 90 \
@@ -81,6 +81,11 @@ check "id is echoed: $out" sh -c "echo '$out' | grep -q '\"id\":\"abc\"'"
 c1=$(last_counter "$T/con.log")
 "$TERNCTL" --socket "$S" status >"$T/status"
 check "VM still answers and runs: $(cat "$T/status")" grep -q "^running" "$T/status"
+# The release, the same the binary reports, in both forms of status.
+v=$("$TERNVM" --version | cut -d' ' -f2)
+check "status names ternvm's version $v" grep -q "ternvm $v)\$" "$T/status"
+check "query-status carries \"version\": \"$v\"" sh -c \
+	"'$TERNCTL' --socket '$S' --json status | grep -q '\"version\":\"$v\"'"
 sleep 1.5
 c2=$(last_counter "$T/con.log")
 check "guest counter still moves ($c1 -> $c2)" test "$c2" -gt "$c1"

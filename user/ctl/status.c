@@ -8,7 +8,7 @@
 
 int status_main(int argc, char **argv)
 {
-	struct json_object *ret, *s, *c, *m;
+	struct json_object *ret, *s, *c, *m, *v;
 	struct ipc *ipc;
 	const char *err;
 	int r;
@@ -29,8 +29,12 @@ int status_main(int argc, char **argv)
 		json_object_object_get_ex(ret, "status", &s);
 		json_object_object_get_ex(ret, "cpus", &c);
 		json_object_object_get_ex(ret, "memory", &m);
-		printf("%s (%d vCPUs, %lld MiB)\n", json_object_get_string(s),
-		       json_object_get_int(c), (long long)json_object_get_int64(m) >> 20);
+		/* An older ternvm does not say its version. */
+		if (!json_object_object_get_ex(ret, "version", &v))
+			v = NULL;
+		printf("%s (%d vCPUs, %lld MiB, ternvm %s)\n", json_object_get_string(s),
+		       json_object_get_int(c), (long long)json_object_get_int64(m) >> 20,
+		       v ? json_object_get_string(v) : "unknown");
 	}
 	json_object_put(ret);
 	ipc__close(ipc);

@@ -12,6 +12,7 @@
 #include "ctl/ipc.h"
 #include "ctl/subcommands.h"
 #include "lib/log.h"
+#include "lib/version.h"
 
 const char *ctl_socket;
 bool ctl_json;
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ternctl [--socket PATH] [--json] COMMAND [ARGS]\n"
 		   "  --socket PATH  ternvm's --control socket (default $TERN_CONTROL)\n"
 		   "  --json         print the machine-readable JSON result\n"
+		   "  --help         this text\n"
+		   "  --version      print ternctl's version\n"
 		   "commands:\n");
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(f, "  %-15s %s\n", subcommands[i].name, subcommands[i].description);
@@ -103,6 +106,9 @@ int main(int argc, char **argv)
 			argv += 2, argc -= 2;
 		} else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[1], "--version")) {
+			version__print("ternctl");
 			return 0;
 		} else {
 			pr_err("unknown option %s (see --help)", argv[1]);

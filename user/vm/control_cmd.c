@@ -11,6 +11,7 @@
 
 #include "lib/json_line.h"
 #include "lib/log.h"
+#include "lib/version.h"
 #include "vm/control.h"
 #include "vm/kvm.h"
 
@@ -193,6 +194,7 @@ static int do_query_status(struct vm *vm, struct json_object *args,
 	json_object_object_add(*ret, "memory", json_object_new_int64(vm->ram.size));
 	json_object_object_add(*ret, "memory-backend", json_object_new_string(
 		vm->ram.backend == RAM_BACKEND_TERN ? "tern" : "memfd"));
+	json_object_object_add(*ret, "version", json_object_new_string(tern_version));
 	return 0;
 }
 

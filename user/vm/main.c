@@ -16,6 +16,7 @@
 #include <urcu.h>
 
 #include "lib/log.h"
+#include "lib/version.h"
 #include "vm/boot.h"
 #include "vm/init.h"
 #include "vm/ioloop.h"
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 "  --incoming URI      wait paused for a live migration on URI (tcp:HOST:PORT\n"
 "                      or unix:PATH), run the guest once the source commits\n"
 "  --incoming-migration URI  the same\n"
+"  --help              this text\n"
+"  --version           print ternvm's version\n"
 "exit status: 0 guest powered off or quit, 2 guest reset, 1 error\n",
 		VM_MAX_CPUS);
 }
@@ -76,7 +79,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_MEMPATH,
-	       OPT_INCOMING, OPT_INCOMING_URI, OPT_HELP };
+	       OPT_INCOMING, OPT_INCOMING_URI, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -93,6 +96,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
 	char *end;
@@ -148,6 +152,9 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_HELP:
 			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			version__print("ternvm");
 			exit(0);
 		default:
 			if (optopt)

@@ -10,14 +10,19 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/version.h"
 #include "vmstate/json.h"
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: tern-state-dump [--no-crc] FILE       stream -> JSON on stdout\n"
 		"       tern-state-dump --encode FILE.json    JSON -> stream on stdout\n"
-		"FILE may be - for stdin.\n");
+		"FILE may be - for stdin.\n"
+		"  --no-crc   skip the CRC32C checks (to read a damaged stream)\n"
+		"  --encode   turn JSON (as printed) back into a stream\n"
+		"  --help     this text\n"
+		"  --version  print tern-state-dump's version\n");
 }
 
 /* The whole file (or stdin) in memory, NUL-terminated. */
@@ -55,6 +60,14 @@ int main(int argc, char **argv)
 	int i, ret;
 
 	log__init("tern-state-dump");
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		version__print("tern-state-dump");
+		return 0;
+	}
 	for (i = 1; i < argc - 1; i++) {
 		if (!strcmp(argv[i], "--no-crc"))
 			flags |= VMSTATE_LOAD_NO_CRC;
@@ -65,7 +78,7 @@ int main(int argc, char **argv)
 	}
 	if (i != argc - 1 || argv[i][0] == '\0' ||
 	    (argv[i][0] == '-' && argv[i][1])) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	ret = slurp(argv[i], &in);

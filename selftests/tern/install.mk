@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0
+# Installing Tern (issue 19): versions, and the host tests that check them.
+$(BUILD)/selftests/tern/version_test.sh: selftests/tern/version_test.sh \
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/version_test.sh

@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every program answers --version with one line "PROG VERSION", the same
+# VERSION for all three, the one the build wrote into gen/tern_version.h,
+# and it begins with the release in the tree's VERSION file.  (That
+# ternvm's query-status and the migration hello carry it too is checked by
+# vm_control_test and migration_test.)
+BIN=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$BIN
+while [[ ! -f $ROOT/VERSION && $ROOT != / ]]; do ROOT=$(dirname "$ROOT"); done
+release=$(cat "$ROOT/VERSION")
+built=$(sed -n 's/^#define TERN_VERSION "\(.*\)"$/\1/p' "$BIN/gen/tern_version.h")
+n=0 rc=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+fail() { n=$((n + 1)); echo "not ok $n $1"; rc=1; }
+
+echo "1..4"
+if [[ $built == "$release" || $built == "$release"-* ]]; then
+	ok "built version '$built' is release $release"
+else
+	fail "built version '$built' does not begin with VERSION's '$release'"
+fi
+for p in ternvm ternctl tern-state-dump; do
+	out=$("$BIN/$p" --version 2>&1)
+	r=$?
+	if ((r == 0)) && [[ $out == "$p $built" ]]; then
+		ok "$p --version: $out"
+	else
+		fail "$p --version (rc=$r): '$out', want '$p $built'"
+	fi
+done
+exit $rc
