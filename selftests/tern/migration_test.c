@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "lib/log.h"
+#include "lib/version.h"
 #include "mig_run.h"
 #include "test_util.h"
 
@@ -366,12 +367,48 @@ TEST(protocol_version_refused)
 {
 	struct mig_params sp;
 	struct pair p;
+	char want[160];
 
 	mig__default_params(&sp);
 	sp.version_min = 2;
 	sp.version_max = 3;
+	sp.release = "9.9.9-test";
 	pair_setup(_metadata, &p, &base_cfg, &base_cfg, &sp, NULL, false);
-	expect_refused(_metadata, &p, "protocol versions 2..3 on the source, 1..1 here");
+	/* Both sides' releases (the hello's and the welcome's) name the pair. */
+	snprintf(want, sizeof(want),
+		 "protocol versions 2..3 on the source, 1..1 here (source ternvm 9.9.9-test, destination ternvm %s)",
+		 tern_version);
+	expect_refused(_metadata, &p, want);
+	pair_free(&p);
+}
+
+/* A peer from before the release attribute (none in its hello) migrates. */
+TEST(release_absent_accepted)
+{
+	struct mig_params sp, dp;
+	struct pair p;
+
+	mig__default_params(&sp);
+	mig__default_params(&dp);
+	sp.release = NULL;
+	dp.release = NULL;
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, &sp, &dp, false);
+	expect_success(_metadata, &p);
+	pair_free(&p);
+}
+
+/* A refusal from an old source names it "unknown", not garbage. */
+TEST(release_absent_named_unknown)
+{
+	struct fakevm_cfg s = base_cfg;
+	struct mig_params sp;
+	struct pair p;
+
+	mig__default_params(&sp);
+	sp.release = NULL;
+	s.cpu_model = "tern-test-v2";
+	pair_setup(_metadata, &p, &s, &base_cfg, &sp, NULL, false);
+	expect_refused(_metadata, &p, "here (source ternvm unknown, destination ternvm");
 	pair_free(&p);
 }
 

@@ -6,6 +6,7 @@
  * exactly what differs, before any page moves.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -51,6 +52,7 @@ int mig_hello_send(struct mig *mig)
 	struct nl_msg *msg;
 	int ret;
 
+	mig->releases[0] = '\0';
 	ret = mig->ops->machine(mig->vm, &m);
 	if (ret)
 		return mig_fail(mig, ret, "cannot describe this machine");
@@ -67,6 +69,7 @@ int mig_hello_send(struct mig *mig)
 	    nla_put_u32(msg, MIG_A_TRACKER, mig->tracker) ||
 	    nla_put_string(msg, MIG_A_CPU_MODEL, m.cpu_model ? m.cpu_model : "") ||
 	    nla_put(msg, MIG_A_CPUID, m.cpuid_len, m.cpuid) ||
+	    (mig->p.release && nla_put_string(msg, MIG_A_RELEASE, mig->p.release)) ||
 	    put_devices(msg, &m)) {
 		nlmsg_free(msg);
 		return mig_fail(mig, -EMSGSIZE, "hello does not fit %u bytes",
@@ -169,6 +172,28 @@ static int check_cpu(struct mig *mig, struct nlattr **tb,
 	return 0;
 }
 
+/*
+ * Both releases, for the refusals of the handshake: a peer from before
+ * MIG_A_RELEASE (or a test) sends none.
+ */
+static void note_releases(struct mig *mig, struct nlattr **tb)
+{
+	const char *peer = mig_attr_str(tb, MIG_A_RELEASE);
+	const char *mine = mig->p.release;
+	const char *c;
+
+	for (c = peer; c && *c; c++)
+		if (*c < 0x20 || *c > 0x7e) {
+			peer = "(unprintable)";
+			break;
+		}
+
+	snprintf(mig->releases, sizeof(mig->releases),
+		 "source ternvm %.40s, destination ternvm %.40s",
+		 mig->is_source ? (mine ?: "unknown") : (peer ?: "unknown"),
+		 mig->is_source ? (peer ?: "unknown") : (mine ?: "unknown"));
+}
+
 static int check_caps(struct mig *mig, uint32_t theirs, uint32_t their_req)
 {
 	uint32_t agreed = theirs & mig->p.caps & __MIG_CAP_ALL;
@@ -197,6 +222,7 @@ int mig_hello_recv(struct mig *mig)
 	struct mig_hdr h;
 	int ret;
 
+	mig->releases[0] = '\0';
 	ret = mig_recv_hdr(&mig->conn, &h);
 	if (ret)
 		return mig_fail(mig, ret, "waiting for hello: %s", mig->conn.err);
@@ -208,6 +234,7 @@ int mig_hello_recv(struct mig *mig)
 		return mig_fail(mig, ret, "hello: %s", mig->conn.err);
 	if (mig_attr_u32(tb, MIG_A_MAGIC, &magic) || magic != MIG_MAGIC)
 		return mig_fail(mig, -EPROTO, "not a Tern migration (bad magic)");
+	note_releases(mig, tb);
 	if (mig_attr_u32(tb, MIG_A_VERSION_MIN, &vmin) ||
 	    mig_attr_u32(tb, MIG_A_VERSION_MAX, &vmax) ||
 	    mig_attr_u32(tb, MIG_A_CAPS, &caps) ||
@@ -234,6 +261,7 @@ int mig_hello_recv(struct mig *mig)
 		ret = check_devices(mig, tb[MIG_A_DEVICES], &m);
 	if (ret)
 		return ret;
+	mig->releases[0] = '\0';
 	mig->version = ver;
 	mig->tracker = tracker;
 	pthread_mutex_lock(&mig->lock);
@@ -244,7 +272,8 @@ int mig_hello_recv(struct mig *mig)
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, MIG_A_VERSION, ver) ||
-	    nla_put_u32(msg, MIG_A_CAPS, mig->caps)) {
+	    nla_put_u32(msg, MIG_A_CAPS, mig->caps) ||
+	    (mig->p.release && nla_put_string(msg, MIG_A_RELEASE, mig->p.release))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -261,6 +290,7 @@ int mig_welcome_recv(struct mig *mig)
 	struct mig_hdr h;
 	int ret;
 
+	mig->releases[0] = '\0';
 	ret = mig_recv_hdr(&mig->conn, &h);
 	if (ret)
 		return mig_fail(mig, ret, "waiting for welcome: %s", mig->conn.err);
@@ -273,6 +303,7 @@ int mig_welcome_recv(struct mig *mig)
 	if (mig_attr_u32(tb, MIG_A_VERSION, &ver) ||
 	    mig_attr_u32(tb, MIG_A_CAPS, &caps))
 		return mig_fail(mig, -EBADMSG, "welcome lacks version or caps");
+	note_releases(mig, tb);
 	if (ver < mig->p.version_min || ver > mig->p.version_max)
 		return mig_fail(mig, -EPROTO,
 				"destination chose version %u, not offered", ver);
@@ -285,6 +316,7 @@ int mig_welcome_recv(struct mig *mig)
 				"capability '%s' required here was refused",
 				cap_name(mig->caps_req & ~caps &
 					 -(mig->caps_req & ~caps)));
+	mig->releases[0] = '\0';
 	mig->version = ver;
 	mig->caps = caps;
 	return 0;

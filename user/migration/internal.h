@@ -69,6 +69,7 @@ struct mig {
 	uint32_t caps;			/* agreed */
 	uint32_t caps_req;		/* source: required, as sent */
 	enum mig_tracker tracker;
+	char releases[128];		/* both sides' releases while the handshake checks */
 
 	uint8_t *chunk;			/* one chunk's payload */
 	uint64_t round_pages, round_zero, round_bytes;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/version.h"
 #include "migration/internal.h"
 
 static const char *const state_names[__MIG_S_NR] = {
@@ -45,6 +46,7 @@ void mig__default_params(struct mig_params *p)
 	p->caps = __MIG_CAP_ALL;
 	p->version_min = MIG_VERSION_MIN;
 	p->version_max = MIG_VERSION_MAX;
+	p->release = tern_version;
 }
 
 struct mig *mig__new(const struct mig_vm_ops *ops, void *vm,
@@ -120,10 +122,14 @@ int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 	unsigned long long pos;
 	char why[256];
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	len = vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* A refusal in the handshake names both sides' releases. */
+	if (mig->releases[0] && len >= 0 && (size_t)len < sizeof(why))
+		snprintf(why + len, sizeof(why) - len, " (%s)", mig->releases);
 	/* Where in our own direction of the stream: sent or received. */
 	pos = mig->is_source ? mig->conn.tx_off : mig->conn.msg_pos;
 	pthread_mutex_lock(&mig->lock);

@@ -105,6 +105,7 @@ struct mig_params {
 	uint32_t caps_required;		/* MIG_CAP_* this side needs */
 	uint32_t version_min, version_max;	/* protocol range (tests) */
 	bool quiet;			/* failures only in mig_stats.error */
+	const char *release;		/* in hello/welcome (default tern_version); NULL: none */
 };
 
 enum mig_state {

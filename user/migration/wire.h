@@ -96,6 +96,7 @@ enum mig_attr {
 	MIG_A_ERR_PHASE,	/* string */
 	MIG_A_ERR_ERRNO,	/* u32 */
 	MIG_A_ERR_MSG,		/* string */
+	MIG_A_RELEASE,		/* string: sender's release (optional) */
 	__MIG_A_MAX,
 };
 #define MIG_A_MAX	(__MIG_A_MAX - 1)
