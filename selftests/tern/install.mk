@@ -5,3 +5,11 @@ $(BUILD)/selftests/tern/version_test.sh: selftests/tern/version_test.sh \
 	@mkdir -p $(@D)
 	cp $< $@
 HOST_TESTS += $(BUILD)/selftests/tern/version_test.sh
+
+# The man pages against the programs' --help (and groff's warnings).
+$(BUILD)/selftests/tern/man_test.sh: selftests/tern/man_test.sh \
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/man_test.sh
+

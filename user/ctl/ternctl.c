@@ -31,7 +31,7 @@ static const struct {
 	{ "events", events_main, "print events: events [--count N] [--timeout SECONDS]" },
 	{ "migrate", migrate_main, "live-migrate and wait for the end: migrate URI [--progress] "
 	  "[--exit] [--detach] [--downtime-limit MS] [--max-bandwidth B/S] [--max-rounds N] "
-	  "[--auto-converge 0|1]" },
+	  "[--auto-converge 0|1] [--timeout MS]" },
 	{ "query-migrate", migrate_status_main, "migration state and statistics" },
 	{ "migrate-status", migrate_status_main, "the same as query-migrate" },
 	{ "migrate-cancel", migrate_cancel_main, "cancel the running migration" },
