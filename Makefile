@@ -72,6 +72,7 @@ include selftests/tern/build.mk
 -include user/vm/build.mk
 -include user/ctl/build.mk
 -include $(wildcard bench/*.mk)
+include dist/install.mk
 
 # Tests that boot a Linux guest under ternvm, after the module's own; the
 # long fault campaigns (LINUX_GUEST_TESTS_LAST) at the end.

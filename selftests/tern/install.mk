@@ -13,3 +13,9 @@ $(BUILD)/selftests/tern/man_test.sh: selftests/tern/man_test.sh \
 	cp $< $@
 HOST_TESTS += $(BUILD)/selftests/tern/man_test.sh
 
+# make install / uninstall into a staging tree.
+$(BUILD)/selftests/tern/install_test.sh: selftests/tern/install_test.sh \
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/install_test.sh
