@@ -12,10 +12,16 @@ UDEVDIR		?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/ud
 UDEVRULESDIR	?= $(if $(filter /usr,$(PREFIX)),$(UDEVDIR)/rules.d,/etc/udev/rules.d)
 INSTALL_MOD_DIR	?= extra
 
+TERN_RELEASE	:= $(shell cat VERSION)
+DKMSSRCDIR	?= /usr/src/tern-$(TERN_RELEASE)
+
 INSTALL_PROGS	:= ternvm ternctl tern-state-dump
+# What DKMS builds tern.ko from: kbuild files, module sources, uapi header.
+DKMS_FILES	:= dkms.conf Kbuild kmod/Kbuild $(wildcard kmod/*.[ch] kmod/selftest/*.[ch]) \
+		   include/uapi/linux/tern.h
 MANPAGES	:= $(wildcard Documentation/man/*.[1-8])
 
-.PHONY: install install-user install-module uninstall
+.PHONY: install install-user install-module install-dkms uninstall
 install: install-user install-module
 
 install-user: $(addprefix $(BUILD)/,$(INSTALL_PROGS))
@@ -40,6 +46,15 @@ install-module: module
 	@# kbuild skips depmod without the kernel's System.map (Debian's headers).
 	@if [ -z "$(DESTDIR)" ]; then echo "depmod $(KVER)"; depmod $(KVER); fi
 
+# The module's source for DKMS (not part of `install`: one of the two).
+install-dkms:
+	@set -e; for f in $(filter-out %.mod.c,$(DKMS_FILES)); do \
+		install -d $(DESTDIR)$(DKMSSRCDIR)/$$(dirname $$f); \
+		install -m 0644 $$f $(DESTDIR)$(DKMSSRCDIR)/$$f; \
+	done
+	@echo "installed the module's source in $(DESTDIR)$(DKMSSRCDIR);" \
+		"then: dkms install tern/$(TERN_RELEASE)"
+
 # The group tern stays, as a package's system group does.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INSTALL_PROGS))
@@ -49,3 +64,7 @@ uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/kmod/tern.ko
 	-rmdir $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/kmod 2>/dev/null
 	@if [ -z "$(DESTDIR)" ]; then echo "depmod $(KVER)"; depmod $(KVER); fi
+	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null && \
+	    [ -n "$$(dkms status tern/$(TERN_RELEASE) 2>/dev/null)" ]; then \
+		echo "dkms remove tern/$(TERN_RELEASE) --all"; dkms remove tern/$(TERN_RELEASE) --all; fi
+	rm -rf $(DESTDIR)$(DKMSSRCDIR)

@@ -19,3 +19,10 @@ $(BUILD)/selftests/tern/install_test.sh: selftests/tern/install_test.sh \
 	@mkdir -p $(@D)
 	cp $< $@
 HOST_TESTS += $(BUILD)/selftests/tern/install_test.sh
+
+# DKMS (and, under check-full, its module in the harness: module_test).
+$(BUILD)/selftests/tern/dkms_test.sh: selftests/tern/dkms_test.sh \
+		$(BUILD)/selftests/tern/module_test
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/dkms_test.sh
