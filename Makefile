@@ -43,7 +43,7 @@ FUZZERS		:=	# libFuzzer binaries; corpus in selftests/tern/fuzz/corpus/NAME
 BENCHES		:=	# benchmarks run on the host by `make bench`
 HARNESS_BENCHES	:=	# benchmarks run inside the harness VM by `make bench`
 
-.PHONY: all module user bench check check-full check-run demo deps clean FORCE
+.PHONY: all module user bench check check-full check-run check-debug check-debug-run demo deps clean FORCE
 all: module user
 
 deps:
@@ -98,6 +98,18 @@ check-run: user
 	@scripts/check.sh --host "$(HOST_TESTS)" --fuzz "$(FUZZERS)" \
 		--harness "$(HARNESS_TESTS)" --files "$(HARNESS_FILES)" \
 		--fuzz-seconds $(FUZZ_SECONDS) --kver $(KVER)
+
+# check-debug: the module's tests on a KASAN + lockdep + kmemleak +
+# fault-injection kernel built once per machine (scripts/debug-kernel.sh;
+# the tests are DEBUG_KERNEL_TESTS, selftests/tern/debug.mk).  The gate a
+# module change passes before it lands; not part of `make check`.
+check-debug: deps
+	@scripts/deps.sh debug
+	@$(MAKE) --no-print-directory SANITIZE=1 check-debug-run
+
+check-debug-run: user $(DEBUG_KERNEL_TESTS)
+	@scripts/check-debug.sh --tests "$(DEBUG_KERNEL_TESTS)" \
+		--files "$(filter-out $(KMOD_DEBUG)/kmod/tern.ko:%,$(HARNESS_FILES))"
 
 # Benchmarks print ratios measured in the same run; they never fail a build.
 bench: deps module $(BENCHES) $(HARNESS_BENCHES)

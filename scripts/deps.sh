@@ -16,6 +16,8 @@ PKGS=(
 )
 # `make bench` draws its charts too.
 [[ ${1:-} == bench ]] && PKGS+=(gnuplot-nox)
+# `make check-debug` builds a kernel.
+[[ ${1:-} == debug ]] && PKGS+=(flex bison bc libelf-dev libssl-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do
