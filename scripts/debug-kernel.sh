@@ -44,6 +44,18 @@ fi
 [[ $cmd == path ]] && { echo "debug-kernel: not built yet (scripts/debug-kernel.sh build)" >&2; exit 1; }
 [[ $cmd == build ]] || { echo "usage: $0 [build|path]" >&2; exit 2; }
 
+# One build at a time per machine: a second clone waits for the first.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+	echo "debug-kernel: another build is running; waiting for it" >&2
+	flock 9
+fi
+if [[ -e $OBJ/done ]]; then
+	echo "$OBJ"
+	exit 0
+fi
+
 for tool in flex bison bc; do
 	command -v $tool >/dev/null ||
 		{ echo "debug-kernel: $tool missing (apt-get install flex bison bc libelf-dev)" >&2; exit 1; }
