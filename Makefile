@@ -23,7 +23,9 @@ CACHE	:= build/cache
 CC	:= clang
 WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla -Wformat=2
 CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iuser $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
-CFLAGS	:= -std=c11 -O2 -g $(WARN) -fno-omit-frame-pointer
+# EXTRA_CFLAGS: a distribution's flags (debian/rules); LDFLAGS comes from
+# the environment as is.
+CFLAGS	:= -std=c11 -O2 -g $(WARN) -fno-omit-frame-pointer $(EXTRA_CFLAGS)
 LDLIBS	:= $(shell pkg-config --libs libnl-genl-3.0 json-c liburcu 2>/dev/null) -lpthread
 ifeq ($(SANITIZE),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -43,7 +45,7 @@ FUZZERS		:=	# libFuzzer binaries; corpus in selftests/tern/fuzz/corpus/NAME
 BENCHES		:=	# benchmarks run on the host by `make bench`
 HARNESS_BENCHES	:=	# benchmarks run inside the harness VM by `make bench`
 
-.PHONY: all module user bench check check-full check-run check-debug check-debug-run demo deps clean FORCE
+.PHONY: all module user programs bench check check-full check-run check-debug check-debug-run demo deps clean FORCE
 all: module user
 
 deps:
@@ -83,6 +85,9 @@ HARNESS_TESTS += $(LINUX_GUEST_TESTS) $(LINUX_GUEST_TESTS_LAST)
 # Every selftest object needs the extracted kselftest headers first.
 $(patsubst %,%.o,$(filter $(BUILD)/selftests/%,$(HOST_TESTS) $(HARNESS_TESTS))): | $(KSFT_HDRS)
 
+# The installed programs alone (what a package builds).
+programs: $(PROGS)
+
 user: $(PROGS) $(HOST_TESTS) $(HARNESS_TESTS) $(FUZZERS) $(GUEST_PROGS) $(LINUX_GUEST_TESTS)
 
 check: deps
@@ -91,6 +96,7 @@ check: deps
 
 # check-full: the same tests with the long campaigns (see DESIGN.md, Time).
 check-full: deps
+	@scripts/deps.sh check-full
 	@$(MAKE) --no-print-directory module
 	@TERN_CHECK_FULL=1 $(MAKE) --no-print-directory SANITIZE=1 FUZZ_SECONDS=3600 check-run
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages Tern builds and tests with, only those missing
-# (`deps.sh bench`: and what `make bench` needs besides).
+# (`deps.sh bench`, `deps.sh check-full`: and what those need besides).
 # Idempotent and silent when everything is present; `make demo` and
 # `make check` both call it.
 set -euo pipefail
@@ -18,6 +18,8 @@ PKGS=(
 [[ ${1:-} == bench ]] && PKGS+=(gnuplot-nox)
 # `make check-debug` builds a kernel.
 [[ ${1:-} == debug ]] && PKGS+=(flex bison bc libelf-dev libssl-dev)
+# `make check-full` builds and lints the Debian packages (deb_test.sh).
+[[ ${1:-} == check-full ]] && PKGS+=(debhelper dh-dkms lintian)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -26,3 +26,12 @@ $(BUILD)/selftests/tern/dkms_test.sh: selftests/tern/dkms_test.sh \
 	@mkdir -p $(@D)
 	cp $< $@
 HOST_TESTS += $(BUILD)/selftests/tern/dkms_test.sh
+
+# The Debian packages: built, linted, unpacked and used (check-full only).
+$(BUILD)/selftests/tern/deb_test.sh: selftests/tern/deb_test.sh \
+		$(BUILD)/selftests/tern/vm_migrate_test.sh
+	@mkdir -p $(@D)
+	cp $< $@
+ifneq ($(TERN_CHECK_FULL),)
+HOST_TESTS += $(BUILD)/selftests/tern/deb_test.sh
+endif
