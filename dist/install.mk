@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # make install / uninstall, as wireguard-tools does it: PREFIX (default
 # /usr/local) and DESTDIR for staging.  Installs the programs, their man
-# pages, the uapi header, the udev rule for /dev/tern and, through
+# pages, bash completion, the uapi header, the udev rule for /dev/tern and, through
 # kbuild's modules_install, tern.ko for KVER (DKMS instead: dkms.conf).
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
 INCLUDEDIR	?= $(PREFIX)/include
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 # udev reads /etc and its own directory, never /usr/local.
 UDEVDIR		?= $(or $(shell pkg-config --variable=udevdir udev 2>/dev/null),/lib/udev)
 UDEVRULESDIR	?= $(if $(filter /usr,$(PREFIX)),$(UDEVDIR)/rules.d,/etc/udev/rules.d)
@@ -33,6 +34,9 @@ install-user: $(addprefix $(BUILD)/,$(INSTALL_PROGS))
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
 	install -m 0644 dist/60-tern.rules $(DESTDIR)$(UDEVRULESDIR)/60-tern.rules
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 dist/tern-completion.bash $(DESTDIR)$(BASHCOMPDIR)/ternctl
+	install -m 0644 dist/tern-completion.bash $(DESTDIR)$(BASHCOMPDIR)/ternvm
 	install -d $(DESTDIR)$(INCLUDEDIR)/linux
 	install -m 0644 include/uapi/linux/tern.h $(DESTDIR)$(INCLUDEDIR)/linux/tern.h
 	@# The rule names the group: on this machine (not a staging tree), make it.
@@ -61,6 +65,7 @@ uninstall:
 	rm -f $(foreach m,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-tern.rules
 	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/tern.h
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/ternctl $(DESTDIR)$(BASHCOMPDIR)/ternvm
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/kmod/tern.ko
 	-rmdir $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/kmod 2>/dev/null
 	@if [ -z "$(DESTDIR)" ]; then echo "depmod $(KVER)"; depmod $(KVER); fi

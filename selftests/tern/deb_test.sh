@@ -43,7 +43,7 @@ files=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{ print $6 }')
 want="./usr/bin/ternvm ./usr/bin/ternctl ./usr/bin/tern-state-dump
 ./usr/share/man/man1/ternvm.1.gz ./usr/share/man/man8/ternctl.8.gz
 ./usr/share/man/man1/tern-state-dump.1.gz ./usr/share/man/man4/tern.4.gz
-./lib/udev/rules.d/60-tern.rules"
+./lib/udev/rules.d/60-tern.rules ./usr/share/bash-completion/completions/ternctl"
 missing=$(for f in $want; do grep -qx "$f" <<<"$files" || echo "$f"; done | tr '\n' ' ')
 check "tern holds the programs, man pages and udev rule${missing:+ (missing: $missing)}" test -z "$missing"
 dkms_files=$(dpkg-deb -c "$dkms_deb" 2>/dev/null | awk '{ print $6 }')

@@ -35,3 +35,10 @@ $(BUILD)/selftests/tern/deb_test.sh: selftests/tern/deb_test.sh \
 ifneq ($(TERN_CHECK_FULL),)
 HOST_TESTS += $(BUILD)/selftests/tern/deb_test.sh
 endif
+
+# Bash completion, run as bash runs it against the built programs.
+$(BUILD)/selftests/tern/completion_test.sh: selftests/tern/completion_test.sh \
+		$(BUILD)/ternvm $(BUILD)/ternctl
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/completion_test.sh

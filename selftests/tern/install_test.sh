@@ -22,7 +22,7 @@ mk() { make -C "$ROOT" --no-print-directory SANITIZE=$SAN "$@" >>"$T/make.log" 2
 mode() { [[ -f $1 && $(stat -c %a "$1") == "$2" ]]; }
 
 KVER=$(make -C "$ROOT" --no-print-directory -s -f Makefile -f - print-kver <<<'print-kver: ; @echo $(KVER)' 2>/dev/null)
-echo "1..15"
+echo "1..16"
 D=$T/a
 check "make install DESTDIR=... (PREFIX=/usr/local)" mk install DESTDIR="$D"
 for p in ternvm ternctl tern-state-dump; do
@@ -33,6 +33,9 @@ for m in man1/ternvm.1 man8/ternctl.8 man1/tern-state-dump.1 man4/tern.4; do
 	check "share/man/$m, 0644" mode "$D/usr/local/share/man/$m" 644
 done
 check "include/linux/tern.h, 0644" mode "$D/usr/local/include/linux/tern.h" 644
+check "bash completion for ternctl and ternvm" sh -c \
+	"cmp -s '$ROOT/dist/tern-completion.bash' '$D/usr/local/share/bash-completion/completions/ternctl' &&
+	 cmp -s '$ROOT/dist/tern-completion.bash' '$D/usr/local/share/bash-completion/completions/ternvm'"
 check "udev rule in /etc/udev/rules.d (udev never reads /usr/local)" \
 	grep -q '^KERNEL=="tern", SUBSYSTEM=="misc", GROUP="tern", MODE="0660"$' \
 	"$D/etc/udev/rules.d/60-tern.rules"
