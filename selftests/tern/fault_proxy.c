@@ -4,7 +4,9 @@
  * migration source and destination on loopback and, at chosen byte offsets
  * of one direction, cuts the connection, stalls it, or flips a byte; it can
  * also throttle.  Every fault it injects is logged with its offset and the
- * seed, so a failing case can be replayed exactly.
+ * seed, so a failing case can be replayed exactly.  With --no-syn it is a
+ * destination that never answers a SYN (a listener whose accept queue it
+ * keeps full), for the cancel-during-connect tests.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +66,8 @@ static __attribute__((noreturn)) void usage(void)
 		"  --throttle DIR:BPS   limit DIR to BPS bytes per second\n"
 		"  --record PREFIX      write the bytes forwarded to PREFIX.fwd and PREFIX.back\n"
 		"  --seed N             recorded in every log line (the campaign's seed)\n"
+		"  --no-syn             listen on --listen PORT but never answer a SYN\n"
+		"                       (accept queue kept full) until killed\n"
 		"DIR is fwd (client to server) or back.\n");
 	exit(2);
 }
@@ -144,6 +148,41 @@ static int tcp_listen(unsigned int port)
 	printf("listening %u\n", ntohs(sa.sin_port));
 	fflush(stdout);
 	return fd;
+}
+
+/*
+ * Linux drops a SYN for a listener whose accept queue is full, so a
+ * connect() to it hangs in SYN retries: a backlog of 0 holds one
+ * connection, made here and never accepted.
+ */
+static int no_syn(long port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int l, c[2], i;
+
+	if (port < 0 || port > 65535)
+		usage();
+	sa.sin_port = htons(port);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 0) ||
+	    getsockname(l, (struct sockaddr *)&sa, &len)) {
+		perror("tern-fault-proxy: --no-syn listener");
+		return 1;
+	}
+	for (i = 0; i < 2; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (c[i] < 0) {
+			perror("tern-fault-proxy: socket");
+			return 1;
+		}
+		connect(c[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	printf("listening %u (never answering)\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	for (;;)
+		pause();
 }
 
 static int tcp_connect(unsigned int port)
@@ -294,12 +333,13 @@ int main(int argc, char **argv)
 		{ "throttle", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "record", required_argument, NULL, 'R' },
+		{ "no-syn", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct proxy p = { .rec = { -1, -1 } };
 	const char *record = NULL;
 	long lport = -1, cport = -1;
-	bool open_[NR_DIRS] = { true, true };
+	bool open_[NR_DIRS] = { true, true }, nosyn = false;
 	int lfd, fd[2], opt, d;
 	const char *rest;
 
@@ -318,6 +358,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			record = optarg;
+			break;
+		case 'N':
+			nosyn = true;
 			break;
 		case 'S':
 			p.seed = parse_u64(optarg, NULL);
@@ -348,6 +391,8 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
+	if (nosyn && optind == argc)
+		return no_syn(lport);
 	if (lport < 0 || lport > 65535 || cport <= 0 || cport > 65535 ||
 	    optind != argc)
 		usage();

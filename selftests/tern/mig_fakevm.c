@@ -486,7 +486,7 @@ static int op_save_state(void *opaque, int fd)
 		0 : -EIO;
 }
 
-static int op_load_state(void *opaque, int fd)
+static int op_load_state(void *opaque, int fd, char *why, size_t whylen)
 {
 	struct fakevm *vm = opaque;
 	uint8_t buf[4096];
@@ -495,8 +495,10 @@ static int op_load_state(void *opaque, int fd)
 
 	if (vm->load_delay_ms)
 		sleep_ms(vm->load_delay_ms);
-	if (vm->load_error)
+	if (vm->load_error) {
+		snprintf(why, whylen, "vCPU 0: KVM_SET_SREGS refused (test)");
 		return vm->load_error;
+	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (len + n > vm->state_len)
 			return -EINVAL;	/* "a device refuses its state" */

@@ -20,3 +20,10 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_content_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_refuse_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_cancel_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_converge_test.sh
+
+# Management revert, restore failure, cancel during connect, power-off
+# during a migration (issue 15); its restore-failure destination is the
+# test build with fault hooks.
+$(BUILD)/selftests/tern/migrate_revert_test.sh: $(BUILD)/ternvm-test
+HARNESS_FILES += $(BUILD)/ternvm-test:/usr/bin/ternvm-test
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_revert_test.sh

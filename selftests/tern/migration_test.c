@@ -306,6 +306,81 @@ TEST(connect_and_listen_failures_end_failed)
 	pair_free(&p);
 }
 
+/*
+ * A destination that never answers SYN: a loopback listener whose accept
+ * queue is full (Linux drops the SYN).  migrate-cancel during connect()
+ * ends the migration `cancelled` within a second and the guest runs;
+ * before, the cancel was lost and connect() went on for minutes.
+ */
+struct migrate_arg {
+	struct mig *mig;
+	const char *uri;
+	int ret;
+};
+
+static void *migrate_main(void *arg)
+{
+	struct migrate_arg *a = arg;
+
+	a->ret = mig__migrate(a->mig, a->uri);
+	return NULL;
+}
+
+TEST(cancel_during_connect)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	struct migrate_arg a;
+	struct timespec t0, t1;
+	struct mig_stats st;
+	int l, c[2], i;
+	char uri[64];
+	struct pair p;
+	pthread_t t;
+	double s;
+
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, NULL, false);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 0));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &slen));
+	/* Fill the accept queue (backlog 0 holds one) and then some. */
+	for (i = 0; i < 2; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ASSERT_LE(0, c[i]);
+		connect(c[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	usleep(100000);
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%u", ntohs(sin.sin_port));
+	a = (struct migrate_arg){ .mig = p.msrc, .uri = uri };
+	pthread_create(&t, NULL, migrate_main, &a);
+	usleep(300000);
+	mig__query(p.msrc, &st);
+	ASSERT_EQ(MIG_S_SETUP, st.state) TH_LOG("state %s", mig__state_name(st.state));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mig__cancel(p.msrc);
+	pthread_join(t, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	TH_LOG("cancel took %.3f s", s);
+	ASSERT_GT(1.0, s);
+	ASSERT_EQ(-ECANCELED, a.ret);
+	mig__query(p.msrc, &st);
+	ASSERT_EQ(MIG_S_CANCELLED, st.state);
+	ASSERT_NE(NULL, strstr(st.error, "cannot connect to")) TH_LOG("%s", st.error);
+	ASSERT_TRUE(writer_alive(p.src));
+
+	/* The cancel was this migration's: the next one is not cancelled. */
+	p.r.src_ret = 0;
+	expect_success(_metadata, &p);
+	close(c[0]);
+	close(c[1]);
+	close(l);
+	pair_free(&p);
+}
+
 TEST(ram_size_mismatch_refused)
 {
 	struct fakevm_cfg d = base_cfg;
@@ -474,6 +549,10 @@ TEST(device_state_refused_resumes_source)
 	ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why))) TH_LOG("%s", why);
 	ASSERT_NE(NULL, strstr(p.r.src_st.error, "loading the machine state"))
 		TH_LOG("%s", p.r.src_st.error);
+	/* The source learns which object and which call failed. */
+	ASSERT_NE(NULL, strstr(p.r.src_st.error, "vCPU 0: KVM_SET_SREGS refused"))
+		TH_LOG("%s", p.r.src_st.error);
+	ASSERT_FALSE(fakevm_started(p.dst));
 	ASSERT_TRUE(writer_alive(p.src));
 	pair_free(&p);
 }

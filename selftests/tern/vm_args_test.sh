@@ -61,7 +61,7 @@ if [[ $VM_ARGS_WHERE ]]; then
 	exit $failed
 fi
 
-echo "1..$((2 * CASES))"
+echo "1..$((2 * CASES + 1))"
 run_cases
 # The same cases with /dev/kvm gone: a tmpfs over /dev in a mount
 # namespace of our own (root on the build host, util-linux's unshare).
@@ -69,4 +69,11 @@ VM_ARGS_FIRST=$n VM_ARGS_WHERE=" (no /dev/kvm)" TERNVM=$TERNVM \
 	unshare --mount --propagation private bash -c \
 	'mount -t tmpfs -o mode=755 tern-nokvm /dev && mknod -m 666 /dev/null c 1 3 &&
 	 exec bash "$0"' "$0" || failed=1
+# Fault hooks live only in the test build (ternvm-test), never in ternvm.
+n=$((2 * CASES + 1))
+if ! grep -qa TERN_TEST_REFUSE "$TERNVM"; then
+	echo "ok $n the shipped ternvm has no test hooks"
+else
+	echo "not ok $n $TERNVM has the test hooks (TERN_TEST_REFUSE)"; failed=1
+fi
 exit $failed

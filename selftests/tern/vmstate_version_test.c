@@ -364,6 +364,27 @@ TEST(post_load_refusal_leaves_device_untouched)
 	vmstate__buf_free(&b);
 }
 
+/*
+ * A device that cannot apply its loaded state (a KVM SET refused) fails
+ * the load naming the section and the call: a migration destination must
+ * not answer `ready` for it.
+ */
+TEST(post_commit_refusal_fails_naming_the_section)
+{
+	struct td_dev src, dst;
+	struct vmstate_buf b = { 0 };
+	struct vmstate_err err;
+
+	setup(&src, &dst, &b, &td_vmsd, 17);
+	dst.refuse_commit = -EINVAL;
+	ASSERT_EQ(-EINVAL, vmstate__load(&td_vmsd, &dst, PATH, b.data, b.len,
+					 &err));
+	ASSERT_STREQ("offset 0: section " PATH ": applying the state: "
+		     "testdev: TD_SET refused", err.msg);
+	ASSERT_EQ(1, dst.commits);
+	vmstate__buf_free(&b);
+}
+
 /* Two devices: the second section is bad, so neither device changes. */
 TEST(failed_load_changes_no_device)
 {

@@ -33,17 +33,20 @@ static int round_begin(struct mig *mig, const struct mig_hdr *h)
 
 static int finish(struct mig *mig, const struct mig_hdr *first)
 {
+	char why[200] = "";
 	struct mig_hdr h;
 	int fd, ret;
 
 	ret = mig_recv_state(mig, first, &fd);
 	if (ret)
 		return ret;
+	/* Everything that can fail happens here, before `ready`. */
 	mig->phase = "load";
-	ret = mig->ops->load_state(mig->vm, fd);
+	ret = mig->ops->load_state(mig->vm, fd, why, sizeof(why));
 	close(fd);
 	if (ret)
-		return mig_fail(mig, ret, "loading the machine state");
+		return mig_fail(mig, ret, "loading the machine state: %s",
+				why[0] ? why : strerror(-ret));
 	mig->phase = "ready";
 	ret = mig_send(&mig->conn, MIG_MSG_READY, NULL, 0);
 	if (ret)

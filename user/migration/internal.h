@@ -103,6 +103,14 @@ int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
 void mig_stat_add(struct mig *mig, uint64_t bytes, uint64_t pages,
 		  uint64_t zero);
 bool mig_page_is_zero(const void *p);
+/* Claim the object (-EBUSY if a migration runs): statistics reset, setup. */
+int mig_attempt_begin(struct mig *mig);
+/* A claimed attempt that ends before its session: failed or cancelled. */
+int mig_attempt_fail(struct mig *mig, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The connection of a claimed attempt. */
+int mig_session_attach(struct mig *mig, int rfd, int wfd);
+/* Both at once (a caller with connected fds). */
 int mig_session_begin(struct mig *mig, int rfd, int wfd);
 void mig_session_end(struct mig *mig);
 
@@ -110,7 +118,7 @@ void mig_session_end(struct mig *mig);
 void mig_params_snapshot(struct mig *mig, struct mig_params *out);
 
 /* transport.c */
-int mig_connect(const char *uri, int *fd);
+int mig_connect(struct mig *mig, const char *uri, int *fd);
 int mig_accept(struct mig *mig, int lfd, int *fd);
 
 /* handshake.c */

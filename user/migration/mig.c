@@ -84,6 +84,15 @@ void mig__free(struct mig *mig)
 	free(mig);
 }
 
+void mig__cancel_reset(struct mig *mig)
+{
+	uint64_t v;
+
+	atomic_store(&mig->cancelled, false);
+	while (read(mig->cancel_fd, &v, sizeof(v)) > 0)
+		;
+}
+
 void mig__cancel(struct mig *mig)
 {
 	uint64_t one = 1;
@@ -163,6 +172,26 @@ int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
 	mig->start_ns = mig_now_ns();
 	pthread_mutex_unlock(&mig->lock);
 	mig_set_state(mig, err == -ECANCELED ? MIG_S_CANCELLED : MIG_S_FAILED);
+	mig__cancel_reset(mig);
+	atomic_store(&mig->busy, false);
+	return err;
+}
+
+int mig_attempt_fail(struct mig *mig, int err, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!mig->p.quiet)
+		pr_err("migration failed: setup: %s", why);
+	pthread_mutex_lock(&mig->lock);
+	snprintf(mig->st.error, sizeof(mig->st.error), "setup: %s", why);
+	pthread_mutex_unlock(&mig->lock);
+	mig_set_state(mig, err == -ECANCELED ? MIG_S_CANCELLED : MIG_S_FAILED);
+	mig__cancel_reset(mig);
 	atomic_store(&mig->busy, false);
 	return err;
 }
@@ -188,29 +217,34 @@ bool mig_page_is_zero(const void *p)
 	return true;
 }
 
-int mig_session_begin(struct mig *mig, int rfd, int wfd)
+/*
+ * A cancel is not dropped here: one that came before (a `migrate-cancel`
+ * right after `migrate`, before this thread ran) ends this migration.
+ */
+int mig_attempt_begin(struct mig *mig)
 {
-	uint64_t v;
-	int ret;
-
 	if (atomic_exchange(&mig->busy, true))
 		return -EBUSY;
-	/* A cancel applies to the migration running when it was called. */
-	atomic_store(&mig->cancelled, false);
-	while (read(mig->cancel_fd, &v, sizeof(v)) > 0)
-		;
+	pthread_mutex_lock(&mig->lock);
+	memset(&mig->st, 0, sizeof(mig->st));
+	mig->st.state = MIG_S_SETUP;
+	mig->start_ns = mig_now_ns();
+	pthread_mutex_unlock(&mig->lock);
+	return 0;
+}
+
+int mig_session_attach(struct mig *mig, int rfd, int wfd)
+{
+	int ret;
+
 	pthread_mutex_lock(&mig->lock);
 	ret = mig_conn_init(&mig->conn, rfd, wfd, mig->cancel_fd,
 			    mig->p.timeout_ms);
 	if (ret) {
 		pthread_mutex_unlock(&mig->lock);
-		atomic_store(&mig->busy, false);
 		return ret;
 	}
 	atomic_store(&mig->conn.max_bw, mig->p.max_bandwidth);
-	memset(&mig->st, 0, sizeof(mig->st));
-	mig->st.state = MIG_S_SETUP;
-	mig->start_ns = mig_now_ns();
 	pthread_mutex_unlock(&mig->lock);
 	mig->phase = "handshake";
 	mig->round = 0;
@@ -219,6 +253,18 @@ int mig_session_begin(struct mig *mig, int rfd, int wfd)
 	mig->no_shrink = 0;
 	mig->sent_last = 0;
 	return 0;
+}
+
+int mig_session_begin(struct mig *mig, int rfd, int wfd)
+{
+	int ret = mig_attempt_begin(mig);
+
+	if (ret)
+		return ret;
+	ret = mig_session_attach(mig, rfd, wfd);
+	if (ret)
+		atomic_store(&mig->busy, false);
+	return ret;
 }
 
 void mig_session_end(struct mig *mig)
@@ -230,5 +276,7 @@ void mig_session_end(struct mig *mig)
 		mig->rx[i].written = NULL;
 	}
 	mig_conn_destroy(&mig->conn);
+	/* A cancel that came too late for this migration is not the next one's. */
+	mig__cancel_reset(mig);
 	atomic_store(&mig->busy, false);
 }

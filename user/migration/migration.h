@@ -82,9 +82,13 @@ struct mig_vm_ops {
 	int (*stream_round)(void *vm, unsigned int block, uint64_t round,
 			    int *fd);
 
-	/* Whole machine state as one opaque blob, written to/read from fd. */
+	/*
+	 * Whole machine state as one opaque blob, written to/read from fd.
+	 * load_state applies all of it (every KVM SET) before it returns;
+	 * on failure `why` names the device and what failed.
+	 */
 	int (*save_state)(void *vm, int fd);
-	int (*load_state)(void *vm, int fd);
+	int (*load_state)(void *vm, int fd, char *why, size_t len);
 	/* Destination: run the staged guest (after commit). */
 	int (*start)(void *vm);
 	/* Auto-converge: hold the vCPUs back for pct % of the time (0: off). */
@@ -164,8 +168,14 @@ int mig__incoming_listener(struct mig *mig, int lfd);
 int mig__migrate_fd(struct mig *mig, int rfd, int wfd);
 int mig__incoming_fd(struct mig *mig, int rfd, int wfd);
 
-/* Any thread, any state.  See "Who runs the guest" in the protocol doc. */
+/*
+ * Any thread, any state, connect() included.  See "Who runs the guest" in
+ * the protocol doc.  A cancel while no migration runs applies to the next
+ * one to start (so one sent right after starting a migration is never
+ * lost); mig__cancel_reset() drops it, as the end of every migration does.
+ */
 void mig__cancel(struct mig *mig);
+void mig__cancel_reset(struct mig *mig);
 void mig__query(struct mig *mig, struct mig_stats *st);
 /* query-migrate as a json-c object (caller puts it), or NULL. */
 struct json_object *mig__stats_json(const struct mig_stats *st);

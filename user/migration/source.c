@@ -43,16 +43,12 @@ static void source_end(struct mig *mig, int err)
 	}
 }
 
-int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
+/* The source's session over a connection, from the handshake to the end. */
+static int migrate(struct mig *mig)
 {
 	enum mig_state end;
 	int ret;
 
-	ret = mig_session_begin(mig, rfd, wfd);
-	if (ret == -EBUSY)
-		return ret;	/* the running one's state stands */
-	if (ret)
-		return mig_fail_unstarted(mig, ret, "connection: %s", strerror(-ret));
 	mig->is_source = true;
 	mig->committed = false;
 	mig->tracking = false;
@@ -105,15 +101,39 @@ out:
 	return ret;
 }
 
+int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
+{
+	int ret;
+
+	ret = mig_session_begin(mig, rfd, wfd);
+	if (ret == -EBUSY)
+		return ret;	/* the running one's state stands */
+	if (ret)
+		return mig_fail_unstarted(mig, ret, "connection: %s", strerror(-ret));
+	return migrate(mig);
+}
+
+/*
+ * The migration is `setup` from before connect() on, so a cancel (or a
+ * quit) during the connect ends it at once as `cancelled`.
+ */
 int mig__migrate(struct mig *mig, const char *uri)
 {
 	int fd, ret;
 
-	ret = mig_connect(uri, &fd);
+	ret = mig_attempt_begin(mig);
 	if (ret)
-		return mig_fail_unstarted(mig, ret, "cannot connect to '%s': %s",
-					  uri, strerror(-ret));
-	ret = mig__migrate_fd(mig, fd, fd);
+		return ret;	/* the running one's state stands */
+	ret = mig_connect(mig, uri, &fd);
+	if (ret)
+		return mig_attempt_fail(mig, ret, "cannot connect to '%s': %s",
+					uri, strerror(-ret));
+	ret = mig_session_attach(mig, fd, fd);
+	if (ret) {
+		close(fd);
+		return mig_attempt_fail(mig, ret, "connection: %s", strerror(-ret));
+	}
+	ret = migrate(mig);
 	close(fd);
 	return ret;
 }

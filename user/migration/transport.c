@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Migration transports: "tcp:HOST:PORT" and "unix:PATH".  The source
- * connects; the destination listens and accepts one connection, giving up
- * on timeout or cancel.
+ * connects and the destination listens and accepts one connection; both
+ * wait in poll() beside the cancel eventfd, so a cancel (or quit) ends
+ * either at once, even a connect to a host that never answers.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -85,19 +86,62 @@ static int parse_uri(const char *uri, bool passive, struct mig_addr *a)
 	return -EINVAL;
 }
 
-int mig_connect(const char *uri, int *fd)
+/*
+ * A connect that a cancel ends: the socket is non-blocking and the wait
+ * for the handshake is a poll() on it and the cancel eventfd, bounded by
+ * the migration timeout (the kernel's own SYN retries take minutes).
+ */
+static int connect_wait(struct mig *mig, int s)
 {
+	struct pollfd pfd[2] = {
+		{ .fd = s, .events = POLLOUT },
+		{ .fd = mig->cancel_fd, .events = POLLIN },
+	};
+	socklen_t len = sizeof(int);
+	int ret, err = 0;
+
+	do
+		ret = poll(pfd, 2, mig->p.timeout_ms);
+	while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (pfd[1].revents)
+		return -ECANCELED;
+	if (ret == 0)
+		return -ETIMEDOUT;
+	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	return -err;
+}
+
+int mig_connect(struct mig *mig, const char *uri, int *fd)
+{
+	unsigned int tries;
 	struct mig_addr a;
 	int ret, s;
 
 	ret = parse_uri(uri, false, &a);
 	if (ret)
 		return ret;
-	s = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Name resolution cannot be interrupted: look once it is done. */
+	if (atomic_load(&mig->cancelled))
+		return -ECANCELED;
+	s = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
-	if (connect(s, (struct sockaddr *)&a.ss, a.len)) {
-		ret = -errno;
+	ret = connect(s, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+	if (ret == -EINPROGRESS)
+		ret = connect_wait(mig, s);
+	/* A unix socket's full backlog: try again until the timeout. */
+	for (tries = mig->p.timeout_ms / 20; ret == -EAGAIN && tries; tries--) {
+		struct pollfd pfd = { .fd = mig->cancel_fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 20) > 0)
+			ret = -ECANCELED;
+		else
+			ret = connect(s, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+	}
+	if (ret) {
 		close(s);
 		return ret;
 	}

@@ -30,3 +30,19 @@ $(BUILD)/ternvm: $(call objs,user/vm/main.c) $(BUILD)/libtern-vm.a \
 		$(BUILD)/libtern-lib.a $(LDLIBS)
 
 PROGS += $(BUILD)/ternvm
+
+# ternvm-test: ternvm with the fault hooks of user/vm/test_hooks.h, for
+# the tests only (never in PROGS, never installed).  Only the files that
+# hold a hook are built twice.
+VM_HOOKED_SRCS := user/vm/vcpu_state.c
+$(BUILD)/test-hooks/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DTERN_TEST_HOOKS $(CFLAGS) -MMD -MP -c -o $@ $<
+
+TERNVM_TEST_OBJS := $(foreach s,$(VM_SRCS),$(if $(filter $(s),$(VM_HOOKED_SRCS)),\
+	$(BUILD)/test-hooks/$(s:.c=.o),$(call objs,$(s)))) \
+	$(BUILD)/test-hooks/user/vm/test_hooks.o
+
+$(BUILD)/ternvm-test: $(call objs,user/vm/main.c) $(TERNVM_TEST_OBJS) \
+		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)

@@ -150,9 +150,9 @@ static int op_save_state(void *opaque, int fd)
 	return vm__save_state(mig_of(opaque)->vm, fd);
 }
 
-static int op_load_state(void *opaque, int fd)
+static int op_load_state(void *opaque, int fd, char *why, size_t len)
 {
-	return vm__load_state(mig_of(opaque)->vm, fd);
+	return vm__load_state(mig_of(opaque)->vm, fd, why, len);
 }
 
 static int op_start(void *opaque)
@@ -318,6 +318,8 @@ static int start_thread(struct vm_mig *m, const char *uri, bool incoming,
 	m->thread_live = false;
 	snprintf(m->uri, sizeof(m->uri), "%s", uri);
 	m->incoming = incoming;
+	/* No migration ran: a cancel since was for none (see do_migrate_cancel). */
+	mig__cancel_reset(m->mig);
 	m->busy = true;
 	ret = -pthread_create(&m->thread, NULL, mig_thread, m);
 	if (ret)
@@ -374,10 +376,20 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 	return start_thread(m, json_object_get_string(uri), false, err, errlen);
 }
 
+/*
+ * Under m->lock, so a cancel reaches only a migration this VM started
+ * (its thread may not have begun: the cancel then waits for it) and never
+ * the next one.
+ */
 static int do_migrate_cancel(struct vm *vm, struct json_object *args,
 			     struct json_object **ret, char *err, size_t errlen)
 {
-	mig__cancel(the_mig(vm)->mig);
+	struct vm_mig *m = the_mig(vm);
+
+	pthread_mutex_lock(&m->lock);
+	if (m->busy)
+		mig__cancel(m->mig);
+	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * registers in, the in-kernel irqchip, PIT and kvmclock as the first
  * section, save/load to a file descriptor, and the save-state and
  * load-state control commands.  Failures are logged and returned; a
- * failed save never harms the guest, a failed load changes nothing.
+ * failed save never harms the guest, a failed load changes nothing
+ * unless KVM refused a SET of state already committed (then it says so).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,19 +78,26 @@ static int machine_post_load(void *staging, uint32_t version)
 	return 0;
 }
 
-static void machine_post_commit(void *opaque)
+/* Each SET checked; the first refusal names the device and the call. */
+static int machine_post_commit(void *opaque, char *why, size_t len)
 {
 	struct machine_state *m = opaque;
 	struct vm *vm = m->vm;
+	const char *what;
+	int ret;
 
 	/* The guest's clock goes on from where it was saved. */
 	m->clock.flags = 0;
-	if (vm_ioctl(vm, KVM_SET_IRQCHIP, &m->pic_master) ||
-	    vm_ioctl(vm, KVM_SET_IRQCHIP, &m->pic_slave) ||
-	    vm_ioctl(vm, KVM_SET_IRQCHIP, &m->ioapic) ||
-	    vm_ioctl(vm, KVM_SET_PIT2, &m->pit) ||
-	    vm_ioctl(vm, KVM_SET_CLOCK, &m->clock))
-		pr_err("/machine/kvm: restoring irqchip, PIT or clock failed");
+#define SET(name, req, arg) (what = name, kvm__vm_ioctl(vm, req, arg, name))
+	ret = SET("PIC master: KVM_SET_IRQCHIP", KVM_SET_IRQCHIP, &m->pic_master) ?:
+	      SET("PIC slave: KVM_SET_IRQCHIP", KVM_SET_IRQCHIP, &m->pic_slave) ?:
+	      SET("IOAPIC: KVM_SET_IRQCHIP", KVM_SET_IRQCHIP, &m->ioapic) ?:
+	      SET("PIT: KVM_SET_PIT2", KVM_SET_PIT2, &m->pit) ?:
+	      SET("kvmclock: KVM_SET_CLOCK", KVM_SET_CLOCK, &m->clock);
+#undef SET
+	if (ret)
+		snprintf(why, len, "%s: %s", what, strerror(-ret));
+	return ret;
 }
 
 static const struct vmstate_field machine_fields[] = {
@@ -169,7 +177,7 @@ int vm__save_state(struct vm *vm, int fd)
 	return ret;
 }
 
-int vm__load_state(struct vm *vm, int fd)
+int vm__load_state(struct vm *vm, int fd, char *why, size_t whylen)
 {
 	struct vmstate_err err = { 0 };
 	size_t len = 0, cap = 1 << 20;
@@ -207,6 +215,8 @@ int vm__load_state(struct vm *vm, int fd)
 		ret = vmstate__load_all(vm->vmstate, data, len, &err);
 		if (ret)
 			pr_err("load-state: %s", err.msg);
+		if (ret && why)
+			snprintf(why, whylen, "%s", err.msg);
 	}
 	free(data);
 	return ret;
@@ -225,7 +235,7 @@ static int incoming__init(struct vm *vm)
 		pr_err("--incoming %s: %s", vm->cfg.incoming, strerror(errno));
 		return ret;
 	}
-	ret = vm__load_state(vm, fd);
+	ret = vm__load_state(vm, fd, NULL, 0);
 	close(fd);
 	return ret;
 }
@@ -254,7 +264,7 @@ static int state_file(struct vm *vm, struct json_object *args, bool save,
 	}
 	r = vm__pause(vm);
 	if (!r) {
-		r = save ? vm__save_state(vm, fd) : vm__load_state(vm, fd);
+		r = save ? vm__save_state(vm, fd) : vm__load_state(vm, fd, NULL, 0);
 		vm__resume(vm);
 	}
 	if (!r && save && fsync(fd) < 0)

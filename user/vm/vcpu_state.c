@@ -6,7 +6,8 @@
  * events, MP state and debug registers.  pre_save reads them from KVM
  * (vCPUs parked); post_commit writes them back in the order KVM needs:
  * sregs before the LAPIC (APIC base), the TSC deadline after the LAPIC,
- * MP state and events last.
+ * MP state and events last, and fails the load naming the vCPU and the
+ * ioctl KVM refused (a destination then never answers `ready`).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 
 #include "lib/log.h"
 #include "vm/kvm.h"
+#include "vm/test_hooks.h"
 #include "vm/vcpu.h"
 #include "vm/vcpu_state.h"
 #include "vmstate/vmstate.h"
@@ -51,13 +53,16 @@ static const uint32_t wanted_msrs[] = {
 
 static int vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg, const char *name)
 {
-	if (ioctl(v->fd, req, arg) < 0) {
-		int err = errno;
+	int err;
 
-		pr_err("vCPU %d: %s: %s", v->id, name, strerror(err));
-		return -err;
-	}
-	return 0;
+	if (test_hook__refuse(name, v->id))
+		err = EINVAL;
+	else if (ioctl(v->fd, req, arg) < 0)
+		err = errno;
+	else
+		return 0;
+	pr_err("vCPU %d: %s: %s", v->id, name, strerror(err));
+	return -err;
 }
 #define VCPU_IOCTL(v, req, arg) vcpu_ioctl(v, req, arg, #req)
 
@@ -76,7 +81,12 @@ static int msrs(struct vcpu *v, struct vcpu_state *s, bool set)
 		m->entries[i].index = s->msr_index[i];
 		m->entries[i].data = set ? s->msr_data[i] : 0;
 	}
-	n = ioctl(v->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, m);
+	if (test_hook__refuse(set ? "KVM_SET_MSRS" : "KVM_GET_MSRS", v->id)) {
+		n = -1;
+		errno = EINVAL;
+	} else {
+		n = ioctl(v->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, m);
+	}
 	if (n != (int)s->nr_msrs) {
 		pr_err("vCPU %d: KVM_%s_MSRS did %d of %u (stopped at 0x%x)", v->id,
 		       set ? "SET" : "GET", n, s->nr_msrs,
@@ -152,22 +162,29 @@ static int set_deadline(struct vcpu *v, struct vcpu_state *s)
 	return n == 1 ? 0 : -EIO;
 }
 
-static void vcpu_post_commit(void *opaque)
+/* Each SET in KVM's order; the first refusal names the vCPU and the call. */
+static int vcpu_post_commit(void *opaque, char *why, size_t len)
 {
 	struct vcpu *v = opaque;
 	struct vcpu_state *s = &v->state;
+	const char *call;
+	int ret;
 
-	if (VCPU_IOCTL(v, KVM_SET_SREGS, &s->sregs) ||
-	    VCPU_IOCTL(v, KVM_SET_REGS, &s->regs) ||
-	    VCPU_IOCTL(v, KVM_SET_XCRS, &s->xcrs) ||
-	    VCPU_IOCTL(v, KVM_SET_XSAVE, s->xsave) ||
-	    msrs(v, s, true) ||
-	    VCPU_IOCTL(v, KVM_SET_LAPIC, &s->lapic) ||
-	    set_deadline(v, s) ||
-	    VCPU_IOCTL(v, KVM_SET_DEBUGREGS, &s->debugregs) ||
-	    VCPU_IOCTL(v, KVM_SET_MP_STATE, &s->mp_state) ||
-	    VCPU_IOCTL(v, KVM_SET_VCPU_EVENTS, &s->events))
-		pr_err("vCPU %d: state only partly restored", v->id);
+#define SET(req, arg) (call = #req, vcpu_ioctl(v, req, arg, #req))
+	ret = SET(KVM_SET_SREGS, &s->sregs) ?:
+	      SET(KVM_SET_REGS, &s->regs) ?:
+	      SET(KVM_SET_XCRS, &s->xcrs) ?:
+	      SET(KVM_SET_XSAVE, s->xsave) ?:
+	      (call = "KVM_SET_MSRS", msrs(v, s, true)) ?:
+	      SET(KVM_SET_LAPIC, &s->lapic) ?:
+	      (call = "KVM_SET_MSRS (TSC deadline)", set_deadline(v, s)) ?:
+	      SET(KVM_SET_DEBUGREGS, &s->debugregs) ?:
+	      SET(KVM_SET_MP_STATE, &s->mp_state) ?:
+	      SET(KVM_SET_VCPU_EVENTS, &s->events);
+#undef SET
+	if (ret)
+		snprintf(why, len, "vCPU %d: %s: %s", v->id, call, strerror(-ret));
+	return ret;
 }
 
 static const struct vmstate_field vcpu_state_fields[] = {

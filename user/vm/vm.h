@@ -8,6 +8,7 @@
 #define TERN_VM_VM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
@@ -57,6 +58,7 @@ void vm__mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len);
  * failure is logged and returned.
  */
 int vm__save_state(struct vm *vm, int fd);
-int vm__load_state(struct vm *vm, int fd);
+/* why (may be NULL): the section and what failed, for a migration error. */
+int vm__load_state(struct vm *vm, int fd, char *why, size_t len);
 
 #endif /* TERN_VM_VM_H */

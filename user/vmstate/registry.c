@@ -192,6 +192,24 @@ static int dispatch(struct vmstate_registry *reg, struct vmstate_tree *tree,
 	return 0;
 }
 
+/* post_commit: the state applied where it lives (KVM); a refusal fails. */
+static int apply(struct vmstate_inst *inst, struct vmstate_err *err)
+{
+	char why[160] = "";
+	int ret;
+
+	if (!inst->vmsd->post_commit)
+		return 0;
+	ret = inst->vmsd->post_commit(inst->opaque, why, sizeof(why));
+	if (!ret)
+		return 0;
+	if (ret > 0)
+		ret = -EIO;
+	return vmstate__fail(err, ret, 0, inst->path, NULL,
+			     "applying the state: %s",
+			     why[0] ? why : strerror(-ret));
+}
+
 static int load_locked(struct vmstate_registry *reg, const void *data,
 		       size_t len, const struct vmstate_limits *limits,
 		       unsigned int flags, struct vmstate_err *err)
@@ -218,9 +236,8 @@ static int load_locked(struct vmstate_registry *reg, const void *data,
 		for (k = 0; k < reg->nr_inst; k++)
 			vmstate__commit_table(reg->inst[k].vmsd,
 					      reg->inst[k].opaque, staging[k]);
-		for (k = 0; k < reg->nr_inst; k++)
-			if (reg->inst[k].vmsd->post_commit)
-				reg->inst[k].vmsd->post_commit(reg->inst[k].opaque);
+		for (k = 0; !ret && k < reg->nr_inst; k++)
+			ret = apply(&reg->inst[k], err);
 	}
 	for (k = 0; k < reg->nr_inst; k++)
 		free(staging[k]);

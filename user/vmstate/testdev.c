@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The every-shape test device's tables and helpers: see testdev.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,14 @@ static int td_post_load(void *staging, uint32_t version)
 	return ((struct td_dev *)staging)->refuse_load;
 }
 
-static void td_post_commit(void *opaque)
+static int td_post_commit(void *opaque, char *why, size_t len)
 {
-	((struct td_dev *)opaque)->commits++;
+	struct td_dev *d = opaque;
+
+	d->commits++;
+	if (d->refuse_commit)
+		snprintf(why, len, "testdev: TD_SET refused");
+	return d->refuse_commit;
 }
 
 #define TD_FIELDS_V1							\
@@ -192,6 +198,7 @@ bool td__equal(const struct td_dev *a, const struct td_dev *b)
 	x.refuse_save = y.refuse_save = 0;
 	x.refuse_load = y.refuse_load = 0;
 	x.commits = y.commits = 0;
+	x.refuse_commit = y.refuse_commit = 0;
 	return !memcmp(&x, &y, sizeof(x));
 }
 

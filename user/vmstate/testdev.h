@@ -47,6 +47,7 @@ struct td_dev {
 	int refuse_save;		/* pre_save returns this */
 	int refuse_load;		/* post_load returns this */
 	int commits;			/* post_commit calls */
+	int refuse_commit;		/* post_commit returns this */
 };
 
 #define TD_ADDED_V2_DEFAULT	0x55

@@ -78,7 +78,11 @@ struct vmstate_field {
  * in a staging copy of `size` bytes: post_load runs on that copy and may
  * refuse it; only when every section of a stream has loaded are the
  * described bytes copied into the live object, and post_commit then runs
- * on the live object (recompute IRQ lines and the like; cannot fail).
+ * on the live object: it applies the state where it lives (KVM's SET
+ * ioctls, IRQ lines) and returns 0, or -errno with `why` saying what
+ * failed (the object and the call); the load then fails naming the
+ * section, and the caller must treat the machine as not restored (a
+ * migration destination discards it, the source resumes).
  * post_load runs for every table that came from the stream (nested struct
  * elements and subsections too); post_commit only for a registered
  * instance's own table.  A subsection absent from the stream loads as the
@@ -94,7 +98,7 @@ struct vmsd {
 	bool (*needed)(void *opaque);
 	int (*pre_save)(void *opaque);
 	int (*post_load)(void *staging, uint32_t version_id);
-	void (*post_commit)(void *opaque);
+	int (*post_commit)(void *opaque, char *why, size_t len);
 };
 
 /* ---- declaring fields ---------------------------------------------- */

@@ -222,7 +222,7 @@ static int serial_post_load(void *staging, uint32_t version)
 }
 
 /* Drive the IRQ line to the loaded level: a fresh KVM has it low. */
-static void serial_post_commit(void *opaque)
+static int serial_post_commit(void *opaque, char *why, size_t len)
 {
 	struct serial *s = opaque;
 
@@ -230,6 +230,7 @@ static void serial_post_commit(void *opaque)
 	irq__line(s->vm, SERIAL_IRQ, s->r.irq_level);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 static const struct vmstate_field serial_regs_fields[] = {

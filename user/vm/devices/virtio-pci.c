@@ -526,9 +526,10 @@ static int virtio_post_load(void *staging, uint32_t version)
 	return 0;
 }
 
-static void virtio_post_commit(void *opaque)
+static int virtio_post_commit(void *opaque, char *why, size_t len)
 {
 	virtio__post_load(opaque);
+	return 0;
 }
 
 static const struct vmstate_field virtio_fields[] = {
