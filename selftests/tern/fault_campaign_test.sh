@@ -111,7 +111,7 @@ run_case() {
 			swap_to $_b $_bpid
 		else
 			wait_exit $_bpid 15 || _why="$_why destination neither runs nor exits;"
-			"$TERNCTL" --socket "$T/$SRC.sock" cont >/dev/null
+			"$TERNCTL" --socket "$T/$SRC.sock" cont --revert >/dev/null
 			counter_moves $SRC || _why="$_why source counter stuck after cont;"
 		fi ;;
 	completed)

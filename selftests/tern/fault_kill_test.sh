@@ -7,7 +7,8 @@
 # SIGKILLed in the same phases (the destination exits naming phase and byte,
 # no crash); rmmod tern during a migration (refused, migration completes); a
 # second migrate while one runs (refused, the first completes); a
-# destination that never answers running (postcommit-unknown, cont resumes).
+# destination that never answers running (postcommit-unknown, plain cont
+# refused, cont --revert resumes).
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
@@ -181,8 +182,10 @@ check "no running: source stays paused" test "$(vm_state $SRC)" = paused
 check "no running: the destination started the guest" test "$(vm_state nr)" = running
 # The operator settles it: here the destination goes, the source resumes.
 kill -9 $D; wait $D 2>/dev/null
-"$TERNCTL" --socket "$T/$SRC.sock" cont >/dev/null
-check "ternctl cont resumes the source" counter_moves $SRC
+"$TERNCTL" --socket "$T/$SRC.sock" cont >"$T/cont.out" 2>&1
+check "plain cont refused after commit: $(cat "$T/cont.out")" grep -q "cont --revert" "$T/cont.out"
+"$TERNCTL" --socket "$T/$SRC.sock" cont --revert >/dev/null
+check "ternctl cont --revert resumes the source" counter_moves $SRC
 [ "$(vm_state $SRC)" = running ] || N_LOST=$((N_LOST + 1))
 check "no sanitizer report" no_san_report "$T"/*.out
 echo "# kills $N_KILL (+ rmmod, second migrate, no running); guests lost $N_LOST"

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Who runs the guest when a migration meets an inconvenient point (issue
-# 15), one source guest running memcheck through every case:
+# 15), one source guest running memcheck through cases 1-3:
 #
 #   ternvm A (memcheck) --tcp--> ternvm-test B1 (KVM refuses KVM_SET_SREGS)
 #                       --tcp--> a port whose backlog is full (no SYN-ACK)
-#                       --tcp--> ternvm B3 --incoming --paused
+#                       --tcp--> ternvm B3 --incoming --paused, then quit
+#   ternvm C (guest powers off) --tcp--> ternvm B4
 #
 # 1. restore failure: a destination whose KVM refuses a vCPU SET (the
 #    test build's hook) fails before `ready`, naming vCPU and ioctl; the
@@ -14,6 +15,13 @@
 # 2. cancel during connect: a destination that never answers SYN (the
 #    proxy's --no-syn listener): migrate-cancel ends it `cancelled` within
 #    1 s, the source runs; later a quit during such a connect exits at once.
+# 3. revert: migrate to a --paused destination (completed, paused there,
+#    the guest does not run), plain `cont` refused on the source, quit
+#    the destination, `cont --revert` on the source: memcheck goes on and
+#    finds every page as it left it.
+# 4. power-off: a second source whose guest powers off during pre-copy:
+#    the migration fails 'guest powered off', that source exits 0, its
+#    destination exits 1 (Documentation/migration-protocol.rst).
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
@@ -23,7 +31,7 @@ TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNVM_TEST" ] && [ -x "$TERNCTL" ] && [ -x "$PROXY" ] &&
 	[ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternvm-test/ternctl/proxy/guest"
-echo "1..13"
+echo "1..27"
 
 T=$(mktemp -d)
 src_start "$T" a "run:memcheck:$MC"; A=$PID
@@ -60,32 +68,92 @@ M=$!
 guard $M 60
 sleep 1
 st=$(jfield "$(qm "$T/a.sock")" status)
+# What a ternctl round trip costs here (an ASan binary under TCG): the
+# cancel's own latency is what the end takes beyond that.
+t0=$(now)
+qm "$T/a.sock" >/dev/null
+rt=$(awk "BEGIN { print $(now) - $t0 }")
 t0=$(now)
 "$TERNCTL" --socket "$T/a.sock" migrate-cancel >/dev/null
 wait $M
 t1=$(now)
+lat=$(awk "BEGIN { print $t1 - $t0 - $rt }")
 out=$(cat "$T/m2.out")
 echo "# cancel during connect: $out"
 check "cancel during connect: caught in setup ($st)" [ "$st" = setup ]
 check "cancel during connect: ends cancelled ($(jfield "$out" status))" \
 	[ "$(jfield "$out" status)" = cancelled ]
-check "cancel during connect: within 1 s ($(awk "BEGIN { print $t1 - $t0 }") s)" \
-	awk "BEGIN { exit !($t1 - $t0 < 1) }"
+check "cancel during connect: within 1 s ($lat s beyond a $rt s ternctl round trip)" \
+	awk "BEGIN { exit !($lat < 1) }"
 check "cancel during connect: source guest running" [ "$(vm_status "$T/a.sock")" = running ]
 check "cancel during connect: and memcheck goes on" moves "$T/a.log" 5
 
+[ $TAP_FAILED = 0 ] || dump "$T" a
+
+# 3. Management revert: the migration succeeds to a --paused destination,
+#    the operator quits that and reverts the source.
+dst_start "$T" b3 tcp:127.0.0.1:4703 --paused; B=$PID
+out=$("$TERNCTL" --socket "$T/a.sock" --json migrate tcp:127.0.0.1:4703 2>&1)
+echo "# revert: $out"
+check "revert: migration to a --paused destination completes ($(jfield "$out" status))" \
+	[ "$(jfield "$out" status)" = completed ]
+bq=$(jfield "$(qm "$T/b3.sock")" status) bs=$(vm_status "$T/b3.sock")
+check "revert: the destination reports completed ($bq) and paused ($bs)" \
+	[ "$bq/$bs" = completed/paused ]
+sleep 2
+check "revert: the guest does not run on the paused destination" \
+	sh -c "! grep -q 'memcheck: pass' '$T/b3.log'"
+"$TERNCTL" --socket "$T/a.sock" cont >"$T/cont.out" 2>&1; rc=$?
+check "revert: plain cont refused on the source: $(cat "$T/cont.out")" \
+	sh -c "[ $rc != 0 ] && grep -q 'cont --revert' '$T/cont.out'"
+check "revert: and the source stays paused" [ "$(vm_status "$T/a.sock")" = paused ]
+"$TERNCTL" --socket "$T/b3.sock" quit >/dev/null
+wait $B; rb=$?
+check "revert: the paused destination quits (rc=$rb)" [ $rb = 0 ]
+"$TERNCTL" --socket "$T/a.sock" cont --revert >"$T/cont.out" 2>&1; rc=$?
+as=$(vm_status "$T/a.sock")
+check "revert: cont --revert resumes the source (rc=$rc, $as)" [ "$rc/$as" = 0/running ]
+check "revert: memcheck goes on with its memory intact" moves "$T/a.log" 5
+[ $TAP_FAILED = 0 ] || dump "$T" a b3
+
 check "no page lost or stale on the source, ever" memcheck_ok "$T/a.log"
-# quit during a connect that never completes: no wait for its timeout.
+# quit during a connect that never completes: no wait for its timeout
+# (30 s; the kernel's SYN retries, before, over 2 minutes).
 "$TERNCTL" --socket "$T/a.sock" migrate tcp:127.0.0.1:4702 >/dev/null 2>&1 &
 sleep 1
 t0=$(now)
 "$TERNCTL" --socket "$T/a.sock" quit >/dev/null
 wait $A; ra=$?
 t1=$(now)
-check "quit during connect: ternvm exits 0 within 2 s (rc=$ra, $(awk "BEGIN { print $t1 - $t0 }") s)" \
-	sh -c "[ $ra = 0 ] && awk 'BEGIN { exit !($t1 - $t0 < 2) }'"
+check "quit during connect: ternvm exits 0 within 10 s (rc=$ra, $(awk "BEGIN { print $t1 - $t0 }") s)" \
+	sh -c "[ $ra = 0 ] && awk 'BEGIN { exit !($t1 - $t0 < 10) }'"
 kill $NS 2>/dev/null
 wait $NS 2>/dev/null
 [ $TAP_FAILED = 0 ] || dump "$T" a
+
+# 4. A guest that powers off during pre-copy (a bandwidth cap keeps the
+#    migration there): failed, 'guest powered off'; the source exits 0,
+#    the destination discards its staged VM and exits 1.
+dst_start "$T" b4 tcp:127.0.0.1:4704; B=$PID
+src_start "$T" c "run:sleep:10,poweroff"; C=$PID
+"$TERNCTL" --socket "$T/c.sock" --json migrate tcp:127.0.0.1:4704 \
+	--max-bandwidth 300000 >"$T/m4.out" 2>&1 &
+M=$!
+guard $M 120 $C $B
+wait_state "$T/c.sock" active 30
+st=$(jfield "$(qm "$T/c.sock")" status)
+wait $M
+out=$(cat "$T/m4.out")
+echo "# power-off: $out"
+wait $C; rc=$?
+wait $B; rb=$?
+check "power-off: caught in pre-copy ($st)" [ "$st" = active ]
+check "power-off: the migration fails ($(jfield "$out" status))" \
+	[ "$(jfield "$out" status)" = failed ]
+check "power-off: saying 'guest powered off'" names "$(jstr "$out" error)" "guest powered off"
+check "power-off: the source exits 0 as after any power-off (rc=$rc)" [ $rc = 0 ]
+check "power-off: the destination exits 1 saying why (rc=$rb)" \
+	sh -c "[ $rb = 1 ] && grep -q 'incoming migration .* failed' '$T/b4.out'"
+[ $TAP_FAILED = 0 ] || dump "$T" c b4
 rm -rf "$T"
 exit $TAP_FAILED

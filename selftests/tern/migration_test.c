@@ -637,6 +637,38 @@ TEST(second_migration_while_one_runs_is_ebusy)
 }
 
 /*
+ * The VM's own reason to stop (its guest powered off): the migration ends
+ * `failed` with that reason, not `cancelled`, and the destination fails.
+ */
+TEST(abort_fails_with_the_reason)
+{
+	struct mig_params sp;
+	struct mig_stats st;
+	struct pair p;
+	pthread_t t;
+
+	mig__default_params(&sp);
+	sp.max_bandwidth = 2 * MiB;
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, &sp, NULL, false);
+	pthread_create(&t, NULL, run_thread, &p.r);
+	do {
+		mig__query(p.msrc, &st);
+		usleep(1000);
+	} while (st.state != MIG_S_ACTIVE && st.state < MIG_S_COMPLETED);
+	ASSERT_EQ(MIG_S_ACTIVE, st.state);
+	mig__abort(p.msrc, "guest powered off");
+	pthread_join(t, NULL);
+	ASSERT_EQ(-ECANCELED, p.r.src_ret);
+	ASSERT_EQ(MIG_S_FAILED, p.r.src_st.state);
+	ASSERT_STREQ("guest powered off", p.r.src_st.error);
+	/* (It is told if no page chunk was cut short: best effort.) */
+	ASSERT_EQ(MIG_S_FAILED, p.r.dst_st.state);
+	ASSERT_FALSE(fakevm_started(p.dst));
+	ASSERT_TRUE(writer_alive(p.src));
+	pair_free(&p);
+}
+
+/*
  * Parameters by name, also mid-migration: a 16 MiB guest at 2 MiB/s would
  * take 8 s; lifting the cap once pre-copy runs finishes it at once.  The
  * final statistics read back as query-migrate JSON.

@@ -24,7 +24,7 @@ static const struct {
 } subcommands[] = {
 	{ "status", status_main, "show whether the VM runs, is paused or is shutting down" },
 	{ "stop", stop_main, "pause the VM's vCPUs" },
-	{ "cont", cont_main, "resume a VM paused by stop" },
+	{ "cont", cont_main, "resume a VM paused by stop; --revert: a source whose migration committed, once the destination is paused or gone" },
 	{ "quit", quit_main, "end the VM" },
 	{ "save-state", save_state_main, "save vCPU and device state: save-state FILE" },
 	{ "load-state", load_state_main, "load a saved state into a stopped VM: load-state FILE" },

@@ -54,6 +54,7 @@ struct mig {
 	struct mig_params p;
 	int cancel_fd;			/* eventfd, written by mig__cancel */
 	atomic_bool cancelled;
+	atomic_bool aborted;		/* mig__abort: fails, not cancelled */
 	atomic_bool busy;		/* one migration at a time */
 	bool is_source;			/* error positions: sent vs received */
 

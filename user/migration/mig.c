@@ -89,8 +89,20 @@ void mig__cancel_reset(struct mig *mig)
 	uint64_t v;
 
 	atomic_store(&mig->cancelled, false);
+	atomic_store(&mig->aborted, false);
 	while (read(mig->cancel_fd, &v, sizeof(v)) > 0)
 		;
+}
+
+void mig__abort(struct mig *mig, const char *why)
+{
+	/* The first error is the one reported: this one, unless one came. */
+	pthread_mutex_lock(&mig->lock);
+	if (atomic_load(&mig->busy) && !mig->st.error[0])
+		snprintf(mig->st.error, sizeof(mig->st.error), "%s", why);
+	pthread_mutex_unlock(&mig->lock);
+	atomic_store(&mig->aborted, true);
+	mig__cancel(mig);
 }
 
 void mig__cancel(struct mig *mig)
@@ -188,9 +200,11 @@ int mig_attempt_fail(struct mig *mig, int err, const char *fmt, ...)
 	if (!mig->p.quiet)
 		pr_err("migration failed: setup: %s", why);
 	pthread_mutex_lock(&mig->lock);
-	snprintf(mig->st.error, sizeof(mig->st.error), "setup: %s", why);
+	if (!mig->st.error[0])
+		snprintf(mig->st.error, sizeof(mig->st.error), "setup: %s", why);
 	pthread_mutex_unlock(&mig->lock);
-	mig_set_state(mig, err == -ECANCELED ? MIG_S_CANCELLED : MIG_S_FAILED);
+	mig_set_state(mig, err == -ECANCELED && !atomic_load(&mig->aborted) ?
+		      MIG_S_CANCELLED : MIG_S_FAILED);
 	mig__cancel_reset(mig);
 	atomic_store(&mig->busy, false);
 	return err;

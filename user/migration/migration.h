@@ -176,6 +176,11 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd);
  */
 void mig__cancel(struct mig *mig);
 void mig__cancel_reset(struct mig *mig);
+/*
+ * A cancel for a reason of the VM's own (its guest powered off): the
+ * migration ends `failed` with `why` as its error, the text the peer gets.
+ */
+void mig__abort(struct mig *mig, const char *why);
 void mig__query(struct mig *mig, struct mig_stats *st);
 /* query-migrate as a json-c object (caller puts it), or NULL. */
 struct json_object *mig__stats_json(const struct mig_stats *st);

@@ -90,8 +90,8 @@ out:
 		if (!mig->p.quiet)
 			pr_err("migration: commit sent but `running` not confirmed: the guest stays paused here; resume it (ternctl cont) or discard it once the destination is known to run");
 	} else {
-		end = atomic_load(&mig->cancelled) ? MIG_S_CANCELLED :
-						     MIG_S_FAILED;
+		end = atomic_load(&mig->cancelled) &&
+		      !atomic_load(&mig->aborted) ? MIG_S_CANCELLED : MIG_S_FAILED;
 	}
 	source_end(mig, ret);
 	mig_set_state(mig, end);

@@ -217,13 +217,29 @@ static int do_stop(struct vm *vm, struct json_object *args,
 	return 0;
 }
 
+/*
+ * Two copies of one guest must never run: once a migration sent `commit`
+ * only `cont --revert` resumes the source, the operator's statement that
+ * the destination is paused or gone.  It lifts the switchover's pause
+ * (and a stop of the operator's, as a plain cont does).
+ */
 static int do_cont(struct vm *vm, struct json_object *args,
 		   struct json_object **ret, char *err, size_t errlen)
 {
-	/* Two copies of one guest must never run. */
+	struct json_object *v;
+	bool revert = json_object_object_get_ex(args, "revert", &v) &&
+		      json_object_get_boolean(v);
+
 	if (atomic_load(&vm->migrated_away)) {
-		snprintf(err, errlen, "%s", VM_MIGRATED_AWAY_MSG);
-		return -EBUSY;
+		if (!revert) {
+			snprintf(err, errlen, "%s", vm__away_msg(vm));
+			return -EBUSY;
+		}
+		if (atomic_exchange(&vm->migrated_away, false)) {
+			atomic_store(&vm->away_confirmed, false);
+			vm__resume(vm);
+			control__event(vm, "RESUME", NULL);
+		}
 	}
 	if (!atomic_exchange(&vm->user_stopped, false))
 		return 0;
@@ -257,11 +273,17 @@ static struct control_cmd cmd_stop = {
 	.args = NULL,
 	.fn = do_stop,
 };
+static const struct control_arg cont_args[] = {
+	{ .name = "revert", .type = json_type_boolean },
+	{ .name = NULL },
+};
+
 static struct control_cmd cmd_cont = {
 	.name = "cont",
-	.help = "resume after stop, or after a migration left postcommit-unknown "
-		"(event RESUME); refused once the guest was migrated away",
-	.args = NULL,
+	.help = "resume after stop (event RESUME); once a migration sent commit "
+		"(completed, postcommit-unknown) only with revert: true, when the "
+		"destination is paused or gone",
+	.args = cont_args,
 	.fn = do_cont,
 };
 static struct control_cmd cmd_quit = {

@@ -38,6 +38,7 @@ struct vm_config {
 	const char *vconsole;	/* virtio-console output file */
 	const char *incoming;	/* load this saved state instead of booting */
 	const char *incoming_uri;	/* wait for a live migration from here */
+	bool paused;		/* incoming: after commit, stay paused until cont */
 	bool rng;
 };
 
@@ -94,7 +95,14 @@ struct vm {
 	 * it keeps its pause; whoever finds it set drops its own.
 	 */
 	atomic_bool user_stopped;
-	atomic_bool migrated_away;	/* the destination confirmed `running` */
+	/*
+	 * Source: `commit` went out, so the destination may run the guest;
+	 * the switchover's pause stays until `cont --revert` (the operator's
+	 * word that the destination is paused or gone) or quit.
+	 * away_confirmed: and the destination said `running` (completed).
+	 */
+	atomic_bool migrated_away;
+	atomic_bool away_confirmed;
 	int init_levels_done;
 	uint64_t boot_entry;		/* set by the boot loader */
 	uint64_t boot_params_gpa;
@@ -103,7 +111,13 @@ struct vm {
 
 /* Why cont and migrate refuse once migrated_away is set. */
 #define VM_MIGRATED_AWAY_MSG \
-	"this guest was migrated and runs at the destination; this copy stays paused (quit it)"
+	"this guest was migrated and runs at the destination; this copy stays paused: " \
+	"quit it, or resume it with `cont --revert` once the destination is paused or gone"
+#define VM_COMMITTED_AWAY_MSG \
+	"a migration committed this guest to its destination, which may run it; this copy " \
+	"stays paused: resume it with `cont --revert` once the destination is paused or gone, or quit it"
+#define vm__away_msg(vm) (atomic_load(&(vm)->away_confirmed) ? \
+	VM_MIGRATED_AWAY_MSG : VM_COMMITTED_AWAY_MSG)
 
 /* Ask main() to end the VM with this reason (first reason wins). */
 void vm__request_exit(struct vm *vm, enum vm_exit_reason reason);

@@ -46,6 +46,8 @@ static void usage(FILE *f)
 "  --incoming URI      wait paused for a live migration on URI (tcp:HOST:PORT\n"
 "                      or unix:PATH), run the guest once the source commits\n"
 "  --incoming-migration URI  the same\n"
+"  --paused            with --incoming URI: after commit, load everything and\n"
+"                      stay paused until cont (the source may still revert)\n"
 "  --help              this text\n"
 "  --version           print ternvm's version\n"
 "exit status: 0 guest powered off or quit, 2 guest reset, 1 error\n",
@@ -79,7 +81,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_MEMPATH,
-	       OPT_INCOMING, OPT_INCOMING_URI, OPT_HELP, OPT_VERSION };
+	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -95,6 +97,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "mem-path", required_argument, NULL, OPT_MEMPATH },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
+		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
@@ -150,6 +153,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 				die("--incoming-migration %s: want tcp:HOST:PORT or unix:PATH", optarg);
 			cfg->incoming_uri = optarg;
 			break;
+		case OPT_PAUSED: cfg->paused = true; break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -169,6 +173,8 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		die("no --kernel given (see --help)");
 	if (cfg->incoming && cfg->incoming_uri)
 		die("--incoming and --incoming-migration exclude each other");
+	if (cfg->paused && !cfg->incoming_uri)
+		die("--paused needs --incoming URI (a live migration)");
 	if (cfg->incoming && !cfg->mem_path)
 		die("--incoming needs --mem-path: the saved state has no RAM");
 	if (cfg->kernel && access(cfg->kernel, R_OK))

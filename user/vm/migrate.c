@@ -40,6 +40,7 @@ struct vm_mig {
 	bool incoming;
 	int lfd;			/* incoming: listening since start-up */
 	bool exit_after;		/* source: quit once `running` came */
+	atomic_bool start_paused;	/* incoming: stay paused after commit */
 	char uri[256];
 	struct mig_ram_block block;
 	struct mig_device devices[MAX_DEVICES];
@@ -58,9 +59,26 @@ static struct vm_mig *mig_of(void *opaque)
 	return opaque;
 }
 
+#define POWERED_OFF	"guest powered off"
+
+/*
+ * A VM that is ending is not migrated: vm__pause returns at once then,
+ * vCPUs parked or not.  Once it returned with no exit asked, every vCPU
+ * is parked and the guest cannot power off until resumed.
+ */
 static int op_pause(void *opaque)
 {
-	return vm__pause(mig_of(opaque)->vm);
+	struct vm_mig *m = mig_of(opaque);
+	enum vm_exit_reason why;
+	int ret = vm__pause(m->vm);
+
+	why = __atomic_load_n(&m->vm->exit_reason, __ATOMIC_ACQUIRE);
+	if (ret || why == VM_EXIT_NONE)
+		return ret;
+	vm__resume(m->vm);
+	if (why == VM_EXIT_POWEROFF)
+		mig__abort(m->mig, POWERED_OFF);
+	return -ESHUTDOWN;
 }
 
 static void op_resume(void *opaque)
@@ -155,12 +173,25 @@ static int op_load_state(void *opaque, int fd, char *why, size_t len)
 	return vm__load_state(mig_of(opaque)->vm, fd, why, len);
 }
 
+/*
+ * After commit.  A destination asked to stay paused (--paused, or the
+ * parameter `paused`) hands the start-up pause to the operator: `cont`
+ * runs the guest, and until then the source's operator may still revert.
+ */
 static int op_start(void *opaque)
 {
 	struct vm_mig *vm_mig = mig_of(opaque);
+	struct vm *vm = vm_mig->vm;
 
-	vm__resume(vm_mig->vm);		/* the pause taken at startup */
-	control__event(vm_mig->vm, "RESUME", NULL);
+	if (atomic_load(&vm_mig->start_paused)) {
+		if (atomic_exchange(&vm->user_stopped, true))
+			vm__resume(vm);
+		pr_info("migration committed: the guest stays paused here until cont");
+		control__event(vm, "STOP", NULL);
+		return 0;
+	}
+	vm__resume(vm);		/* the pause taken at startup */
+	control__event(vm, "RESUME", NULL);
 	return 0;
 }
 
@@ -287,6 +318,7 @@ static void *mig_thread(void *arg)
 		pr_err("incoming migration from %s failed: %s", m->uri, st.error);
 		vm__request_exit(m->vm, VM_EXIT_ERROR);
 	} else if (!ret && !m->incoming) {
+		atomic_store(&m->vm->away_confirmed, true);
 		atomic_store(&m->vm->migrated_away, true);
 		if (m->exit_after) {
 			pr_info("migrated to %s; the guest runs there, exiting", m->uri);
@@ -295,9 +327,13 @@ static void *mig_thread(void *arg)
 			pr_info("migrated to %s; the guest runs there, this one stays paused", m->uri);
 		}
 	} else if (st.state == MIG_S_POSTCOMMIT_UNKNOWN) {
-		/* The switchover's pause is the operator's now: cont or quit. */
-		if (atomic_exchange(&m->vm->user_stopped, true))
-			vm__resume(m->vm);
+		/*
+		 * The destination may run the guest: the switchover's pause
+		 * stays, and only `cont --revert` lifts it (a plain cont
+		 * here would be one word away from two running copies).
+		 */
+		atomic_store(&m->vm->away_confirmed, false);
+		atomic_store(&m->vm->migrated_away, true);
 	}
 	return NULL;
 }
@@ -351,7 +387,7 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 		return -EINVAL;
 	}
 	if (atomic_load(&vm->migrated_away)) {
-		snprintf(err, errlen, "migrate: %s", VM_MIGRATED_AWAY_MSG);
+		snprintf(err, errlen, "migrate: %s", vm__away_msg(vm));
 		return -EBUSY;
 	}
 	/* Once its incoming migration completed, the guest may move on. */
@@ -417,6 +453,15 @@ static int do_set_param(struct vm *vm, struct json_object *args,
 		snprintf(err, errlen, "migrate-set-parameters: value must be >= 0");
 		return -EINVAL;
 	}
+	/* ternvm's own: an incoming guest stays paused after commit (--paused). */
+	if (!strcmp(json_object_get_string(name), "paused")) {
+		if (v > 1) {
+			snprintf(err, errlen, "migrate-set-parameters: paused is 0 or 1");
+			return -EINVAL;
+		}
+		atomic_store(&the_mig(vm)->start_paused, v == 1);
+		return 0;
+	}
 	r = mig__set_param(the_mig(vm)->mig, json_object_get_string(name), v);
 	if (r)
 		snprintf(err, errlen, "migrate-set-parameters: %s = %lld refused",
@@ -463,7 +508,8 @@ static struct control_cmd cmd_query_migrate = {
 };
 static struct control_cmd cmd_set_param = {
 	.name = "migrate-set-parameters",
-	.help = "set one migration parameter: name, value",
+	.help = "set one migration parameter: name, value (paused: 1 keeps an "
+		"incoming guest paused after commit until cont, as --paused)",
 	.args = param_args,
 	.fn = do_set_param,
 };
@@ -534,6 +580,7 @@ static int migration__init(struct vm *vm)
 		return -ENOMEM;
 	m->vm = vm;
 	m->lfd = -1;
+	atomic_store(&m->start_paused, vm->cfg.paused);
 	pthread_mutex_init(&m->lock, NULL);
 	m->block = (struct mig_ram_block){
 		.path = vm->ram.path, .name = vm->ram.name, .size = vm->ram.size,
@@ -595,7 +642,14 @@ static int migration__exit(struct vm *vm)
 
 	if (!m)
 		return 0;
-	mig__cancel(m->mig);
+	/*
+	 * Power-off before commit: the migration fails saying so (the
+	 * destination discards its staged VM) and this ternvm exits 0.
+	 */
+	if (__atomic_load_n(&vm->exit_reason, __ATOMIC_ACQUIRE) == VM_EXIT_POWEROFF)
+		mig__abort(m->mig, POWERED_OFF);
+	else
+		mig__cancel(m->mig);
 	pthread_mutex_lock(&m->lock);
 	m->stopping = true;
 	m->throttle_pct = 0;
