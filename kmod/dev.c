@@ -13,6 +13,15 @@
 #include "dev.h"
 #include "region.h"
 
+/*
+ * Like /dev/kvm: root and a group (udev gives it `tern`) only.  Every
+ * region a user creates pins memory charged to them, and a stream of it
+ * is that memory's contents; opening it wider is the admin's choice.
+ */
+static ushort mode = 0660;
+module_param(mode, ushort, 0444);
+MODULE_PARM_DESC(mode, "/dev/tern's mode at load (default 0660)");
+
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct tern_region_create req;
@@ -39,11 +48,15 @@ static struct miscdevice dev_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= TERN_DEV_NAME,
 	.fops	= &dev_fops,
-	.mode	= 0666,
 };
 
 int __init tern_dev_init(void)
 {
+	if (mode & ~0666) {
+		pr_err("mode %#o: only read and write bits\n", mode);
+		return -EINVAL;
+	}
+	dev_misc.mode = mode;
 	return misc_register(&dev_misc);
 }
 

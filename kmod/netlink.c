@@ -66,6 +66,12 @@ static struct tern_region *get_region(struct genl_info *info, struct fd *f)
 		return ERR_PTR(-EBADF);
 	}
 	r = tern_region_from_file(f->file);
+	if (!r && tern_region_file_is_map_only(f->file)) {
+		fdput(*f);
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "fd may only map the region");
+		return ERR_PTR(-EPERM);
+	}
 	if (!r) {
 		fdput(*f);
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
@@ -203,19 +209,21 @@ static int nl_dump_done(struct netlink_callback *cb)
 
 static int nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
+	struct tern_region_totals t;
 	struct sk_buff *msg;
 	void *hdr;
 
+	tern_region_totals(genl_info_net(info), &t);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &tern_nl_family, 0,
 				TERN_CMD_GET_STATS);
 	if (!hdr ||
-	    nla_put_u32(msg, TERN_STATS_A_REGIONS, tern_region_count()) ||
-	    nla_put_u64_64bit(msg, TERN_STATS_A_PAGES,
-			      tern_stream_pages_held(), TERN_STATS_A_PAD) ||
-	    nla_put_u32(msg, TERN_STATS_A_STREAMS, tern_stream_count())) {
+	    nla_put_u32(msg, TERN_STATS_A_REGIONS, t.regions) ||
+	    nla_put_u64_64bit(msg, TERN_STATS_A_PAGES, t.pages,
+			      TERN_STATS_A_PAD) ||
+	    nla_put_u32(msg, TERN_STATS_A_STREAMS, t.streams)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -250,10 +258,16 @@ static int nl_track(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/*
+ * The fd number is reserved first and the file installed last, after the
+ * reply went out: a reply that cannot be queued (the caller's receive
+ * buffer is full) leaves no stream fd behind that nobody knows of.
+ */
 static int nl_stream_open(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tern_region *r;
 	struct sk_buff *msg;
+	struct file *file;
 	struct fd f;
 	void *hdr;
 	int ret, fd;
@@ -270,17 +284,32 @@ static int nl_stream_open(struct sk_buff *skb, struct genl_info *info)
 				TERN_CMD_STREAM_OPEN);
 	if (!hdr)
 		goto err_msg;
-	fd = tern_stream_open(r);
+	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
 		goto err_msg;
 	}
-	/* Cannot fail: the message has room; the fd is the caller's now. */
-	nla_put_u32(msg, TERN_REGION_A_STREAM_FD, fd);
+	file = tern_stream_file(r);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	if (nla_put_u32(msg, TERN_REGION_A_STREAM_FD, fd))
+		goto err_file;
 	genlmsg_end(msg, hdr);
-	ret = genlmsg_reply(msg, info);
+	ret = genlmsg_reply(msg, info);		/* consumes msg */
+	if (ret) {
+		fput(file);
+		put_unused_fd(fd);
+	} else {
+		fd_install(fd, file);
+	}
 	goto out;
 
+err_file:
+	fput(file);
+err_fd:
+	put_unused_fd(fd);
 err_msg:
 	nlmsg_free(msg);
 out:
@@ -328,7 +357,9 @@ static const struct genl_ops tern_nl_ops[] = {
 		.policy	= region_policy,
 		.maxattr = TERN_REGION_A_MAX,
 	}, {
+		/* What the namespace's regions hold: its admin's business. */
 		.cmd	= TERN_CMD_GET_STATS,
+		.flags	= GENL_UNS_ADMIN_PERM,
 		.doit	= nl_get_stats,
 		.policy	= stats_policy,
 		.maxattr = TERN_STATS_A_MAX,
@@ -350,9 +381,21 @@ static const struct genl_ops tern_nl_ops[] = {
 	},
 };
 
+/* Events name every region of a namespace: CAP_NET_ADMIN there to join. */
 static const struct genl_multicast_group tern_nl_mcgrps[] = {
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+	{ .name = TERN_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+#else
 	{ .name = TERN_GENL_MCGRP_EVENTS },
+#endif
 };
+
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+static int nl_mcast_bind(struct net *net, int group)
+{
+	return ns_capable(net->user_ns, CAP_NET_ADMIN) ? 0 : -EPERM;
+}
+#endif
 
 static struct genl_family tern_nl_family __ro_after_init = {
 	.name		= TERN_GENL_NAME,
@@ -364,6 +407,9 @@ static struct genl_family tern_nl_family __ro_after_init = {
 	.n_ops		= ARRAY_SIZE(tern_nl_ops),
 	.mcgrps		= tern_nl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(tern_nl_mcgrps),
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+	.mcast_bind	= nl_mcast_bind,
+#endif
 	/* Every command is new: header and attributes validated strictly. */
 	.resv_start_op	= TERN_CMD_GET_REGION,
 };

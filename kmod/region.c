@@ -34,12 +34,14 @@ static const struct vm_operations_struct *region_shmem_vm_ops;
 static DEFINE_MUTEX(region_vm_ops_lock);
 
 static const struct file_operations region_fops;
+static const struct file_operations region_map_fops;
 
 struct address_space *tern_region_mapping(struct tern_region *r)
 {
 	return r->shmem->f_mapping;
 }
 
+/* The region of an owner fd: NULL for anything else, a map-only fd too. */
 struct tern_region *tern_region_from_file(struct file *file)
 {
 	if (!file || file->f_op != &region_fops)
@@ -47,10 +49,18 @@ struct tern_region *tern_region_from_file(struct file *file)
 	return file->private_data;
 }
 
+bool tern_region_file_is_map_only(struct file *file)
+{
+	return file && file->f_op == &region_map_fops;
+}
+
 /*
  * The write-notify fault: lock the folio so a harvest that re-arms this
  * page waits until the fault has installed its pte (we return it locked,
  * and the core unlocks it only after the pte is in place), then mark.
+ * A large shmem folio (MADV_HUGEPAGE, shmem_enabled=always|force) can be
+ * mapped writable whole by this one fault (a PMD), so all of it is marked:
+ * the harvest then re-arms it whole, and a later write faults again.
  */
 static vm_fault_t region_page_mkwrite(struct vm_fault *vmf)
 {
@@ -63,7 +73,7 @@ static vm_fault_t region_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	atomic64_inc(&r->track.write_faults);
-	tern_track_mark(r, vmf->pgoff);
+	tern_track_mark_range(r, folio->index, folio_nr_pages(folio));
 	return VM_FAULT_LOCKED;
 }
 
@@ -166,15 +176,40 @@ static long region_ioctl_harvest(struct tern_region *r, void __user *arg)
 	ret = tern_track_harvest(r, map, &h.round, &h.pages);
 	if (ret)
 		goto out;
-	ret = -EFAULT;
-	if (copy_to_user(u64_to_user_ptr(h.bitmap), map, need))
-		goto out;
-	if (copy_to_user(arg, &h, sizeof(h)))
-		goto out;
-	ret = 0;
+	if (copy_to_user(u64_to_user_ptr(h.bitmap), map, need) ||
+	    copy_to_user(arg, &h, sizeof(h))) {
+		tern_track_unharvest(r, map);
+		ret = -EFAULT;
+	}
 out:
 	kvfree(map);
 	return ret;
+}
+
+/*
+ * A map-only fd for a helper (a device process, vhost's owner): it maps
+ * and writes the region, and its writes are tracked, but it cannot track,
+ * harvest or stream, so it cannot steal a round from the migration.  It
+ * holds the owner's file, so the region outlives the owner fd while it
+ * is open.
+ */
+static int region_map_fd(struct tern_region *r)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile("[tern-region-map]", &region_map_fops, r,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	get_file(r->file);
+	fd_install(fd, file);
+	return fd;
 }
 
 static long region_ioctl(struct file *file, unsigned int cmd,
@@ -198,9 +233,39 @@ static long region_ioctl(struct file *file, unsigned int cmd,
 			-EFAULT : 0;
 	case TERN_STREAM_OPEN:
 		return arg ? -EINVAL : tern_stream_open(r);
+	case TERN_REGION_MAP_FD:
+		return arg ? -EINVAL : region_map_fd(r);
 	default:
 		return -ENOTTY;
 	}
+}
+
+static long region_map_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct tern_region *r = file->private_data;
+
+	switch (cmd) {
+	case TERN_REGION_INFO:
+		return region_ioctl_info(r, (void __user *)arg);
+	case TERN_TRACK_START:
+	case TERN_TRACK_STOP:
+	case TERN_TRACK_HARVEST:
+	case TERN_TRACK_STATS:
+	case TERN_STREAM_OPEN:
+	case TERN_REGION_MAP_FD:
+		return -EPERM;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int region_map_release(struct inode *inode, struct file *file)
+{
+	struct tern_region *r = file->private_data;
+
+	fput(r->file);
+	return 0;
 }
 
 static void region_free(struct tern_region *r)
@@ -232,6 +297,15 @@ static const struct file_operations region_fops = {
 	.release	= region_release,
 	.mmap		= region_mmap,
 	.unlocked_ioctl	= region_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static const struct file_operations region_map_fops = {
+	.owner		= THIS_MODULE,
+	.release	= region_map_release,
+	.mmap		= region_mmap,
+	.unlocked_ioctl	= region_map_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
@@ -281,6 +355,14 @@ int tern_region_create(const struct tern_region_create *req)
 		r->shmem = NULL;
 		goto err_free;
 	}
+	/*
+	 * No hole punching (MADV_REMOVE on a mapping, fallocate through
+	 * /proc/PID/map_files): it turns pages into zeros with no write
+	 * fault, a change the tracker would never see.  vfs_fallocate()
+	 * refuses all but plain allocation on an append-only inode, and
+	 * nothing else looks at the flag of a shmem file nobody write(2)s.
+	 */
+	file_inode(r->shmem)->i_flags |= S_APPEND;
 	r->net = get_net(current->nsproxy->net_ns);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
@@ -333,6 +415,23 @@ int tern_region_for_each(u32 *cursor, u32 *gen,
 	}
 	mutex_unlock(&tern_regions_lock);
 	return ret;
+}
+
+/* What the regions of @net hold: GET_STATS answers for its netns only. */
+void tern_region_totals(const struct net *net, struct tern_region_totals *t)
+{
+	struct tern_region *r;
+
+	memset(t, 0, sizeof(*t));
+	mutex_lock(&tern_regions_lock);
+	list_for_each_entry(r, &tern_regions, node) {
+		if (!net_eq(r->net, net))
+			continue;
+		t->regions++;
+		t->streams += atomic_read(&r->streams);
+		t->pages += atomic64_read(&r->pages_held);
+	}
+	mutex_unlock(&tern_regions_lock);
 }
 
 u32 tern_region_count(void)

@@ -26,17 +26,27 @@ struct tern_region {
 	struct net *net;		/* creator's netns, for events and dumps */
 	kuid_t owner;			/* creator's euid, for dumps */
 	atomic_t streams;
+	atomic64_t pages_held;		/* by its streams, for GET_STATS */
 	struct tern_track track;
 };
 
 int tern_region_create(const struct tern_region_create *req);
 struct tern_region *tern_region_from_file(struct file *file);
+bool tern_region_file_is_map_only(struct file *file);
 struct address_space *tern_region_mapping(struct tern_region *r);
 
 /* Walk the regions with id >= *cursor; fn returning non-zero stops. */
 int tern_region_for_each(u32 *cursor, u32 *gen,
 			 int (*fn)(struct tern_region *r, void *arg), void *arg);
 u32 tern_region_count(void);
+
+struct tern_region_totals {
+	u32 regions;
+	u32 streams;
+	u64 pages;
+};
+
+void tern_region_totals(const struct net *net, struct tern_region_totals *t);
 
 int tern_region_init(void);
 void tern_region_exit(void);

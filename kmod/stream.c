@@ -39,6 +39,7 @@ struct tern_stream {
 	enum src_phase phase;
 	unsigned long next;		/* next page index to frame */
 	u64 nrec, round_no, read_rounds, read_pages, read_zero;
+	int read_error;			/* sticky: a page could not be read */
 	bool item_live;			/* item/page below not yet consumed */
 	u8 item[sizeof(struct tern_stream_hdr)];
 	u32 item_len, item_pos;		/* header bytes of the item */
@@ -57,9 +58,16 @@ struct tern_stream {
 	int error;
 };
 
-static void page_drop(struct page *page)
+static void page_hold(struct tern_region *r)
+{
+	atomic64_inc(&tern_pages_held);
+	atomic64_inc(&r->pages_held);
+}
+
+static void page_drop(struct tern_region *r, struct page *page)
 {
 	atomic64_dec(&tern_pages_held);
+	atomic64_dec(&r->pages_held);
 	put_page(page);
 }
 
@@ -98,25 +106,34 @@ int tern_stream_check_rec(const struct tern_page_rec *rec, u64 region_size,
 
 /* ---- read side ---- */
 
-/* The page at @idx, or NULL when it reads as zeros (a hole). */
-static struct page *src_get_page(struct tern_region *r, pgoff_t idx)
+/*
+ * The page at @idx with a reference: NULL when it reads as zeros, an
+ * ERR_PTR when it cannot be read (swap-in failed): never zeros for a page
+ * that may hold data.  The folio lock waits out shmem filling a new
+ * folio, which it inserts into the page cache before clearing it: until
+ * then its bytes are a previous owner's.  A folio still not uptodate
+ * under the lock was never written (fallocate) and reads as zeros; one
+ * no longer in our mapping was punched out and reads as zeros too.
+ */
+static struct page *region_read_page(struct tern_region *r, pgoff_t idx)
 {
 	struct address_space *mapping = tern_region_mapping(r);
 	struct folio *folio = tern_folio_peek(mapping, idx);
-	struct page *page;
+	struct page *page = NULL;
 
 	if (!folio)
 		return NULL;
-	if (!xa_is_value(folio)) {
+	if (xa_is_value(folio))		/* out on swap: bring it back */
+		return shmem_read_mapping_page_gfp(mapping, idx,
+						   mapping_gfp_mask(mapping));
+	folio_lock(folio);
+	if (folio->mapping == mapping && folio_test_uptodate(folio)) {
 		page = folio_file_page(folio, idx);
 		get_page(page);
-		folio_put(folio);
-		return page;
 	}
-	/* Out on swap: bring it back. */
-	page = shmem_read_mapping_page_gfp(mapping, idx,
-					   mapping_gfp_mask(mapping));
-	return IS_ERR(page) ? NULL : page;
+	folio_unlock(folio);
+	folio_put(folio);
+	return page;
 }
 
 static bool page_is_zero(struct page *page)
@@ -143,6 +160,18 @@ static void src_set_rec(struct tern_stream *s, u64 offset, u32 len, u16 flags)
 	s->item_live = true;
 }
 
+/*
+ * The round cannot be framed: its pages go back to the tracker and the
+ * read side fails from now on (the reader holds part of a round).
+ */
+static int src_fail(struct tern_stream *s, int err)
+{
+	tern_track_unharvest(s->region, s->round);
+	s->phase = SRC_IDLE;
+	s->read_error = err;
+	return err;
+}
+
 /* Frame the next item of the round, harvesting when none is open. */
 static int src_next_item(struct tern_stream *s)
 {
@@ -159,6 +188,8 @@ static int src_next_item(struct tern_stream *s)
 	u64 pages;
 	int ret;
 
+	if (s->read_error)
+		return s->read_error;
 	switch (s->phase) {
 	case SRC_IDLE:
 		ret = tern_track_harvest(r, s->round, &s->round_no, &pages);
@@ -180,14 +211,16 @@ static int src_next_item(struct tern_stream *s)
 			s->phase = SRC_END;
 			return 0;
 		}
+		page = region_read_page(r, idx);
+		if (IS_ERR(page))
+			return src_fail(s, PTR_ERR(page));
 		s->next = idx + 1;
 		s->nrec++;
-		page = src_get_page(r, idx);
 		if (page && !page_is_zero(page)) {
 			src_set_rec(s, (u64)idx << PAGE_SHIFT, PAGE_SIZE, 0);
 			s->page = page;
 			s->read_pages++;
-			atomic64_inc(&tern_pages_held);
+			page_hold(r);
 			return 0;
 		}
 		if (page)
@@ -209,7 +242,7 @@ static u32 src_data_len(struct tern_stream *s)
 static bool src_item_done(struct tern_stream *s)
 {
 	if (s->page) {
-		page_drop(s->page);
+		page_drop(s->region, s->page);
 		s->page = NULL;
 	}
 	s->item_live = false;
@@ -264,11 +297,11 @@ static int src_stage(struct tern_stream *s, u32 n)
 	if (s->stage && s->stage_off + n <= PAGE_SIZE)
 		return 0;
 	if (s->stage)
-		page_drop(s->stage);
+		page_drop(s->region, s->stage);
 	s->stage = alloc_page(GFP_KERNEL_ACCOUNT);
 	if (!s->stage)
 		return -ENOMEM;
-	atomic64_inc(&tern_pages_held);
+	page_hold(s->region);
 	s->stage_off = 0;
 	return 0;
 }
@@ -407,7 +440,9 @@ static int dst_item(struct tern_stream *s)
 		s->data_pos = 0;
 		return 0;
 	}
-	page = src_get_page(r, s->data_off >> PAGE_SHIFT);
+	page = region_read_page(r, s->data_off >> PAGE_SHIFT);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
 	if (page) {
 		clear_highpage(page);
 		set_page_dirty(page);
@@ -430,11 +465,11 @@ static ssize_t dst_data(struct tern_stream *s, struct iov_iter *from)
 					   mapping_gfp_mask(mapping));
 	if (IS_ERR(page))
 		return PTR_ERR(page);
-	atomic64_inc(&tern_pages_held);
+	page_hold(r);
 	n = min_t(size_t, PAGE_SIZE - s->data_pos, iov_iter_count(from));
 	n = copy_page_from_iter(page, s->data_pos, n, from);
 	set_page_dirty(page);
-	page_drop(page);
+	page_drop(r, page);
 	tern_track_mark(r, idx);
 	if (!n)
 		return -EFAULT;
@@ -531,10 +566,13 @@ static int stream_release(struct inode *inode, struct file *file)
 {
 	struct tern_stream *s = file->private_data;
 
+	/* A round its reader never finished was not delivered: give it back. */
+	if (s->phase != SRC_IDLE)
+		tern_track_unharvest(s->region, s->round);
 	if (s->page)
-		page_drop(s->page);
+		page_drop(s->region, s->page);
 	if (s->stage)
-		page_drop(s->stage);
+		page_drop(s->region, s->stage);
 	atomic_dec(&s->region->streams);
 	fput(s->region_file);
 	kvfree(s->round);
@@ -555,33 +593,29 @@ static const struct file_operations stream_fops = {
 	.llseek		= no_llseek,
 };
 
-/* Returns a new O_CLOEXEC stream fd in the caller's table, or -errno. */
-int tern_stream_open(struct tern_region *r)
+/*
+ * A new stream file of @r, in no fd table yet: the caller installs it
+ * last, after everything that can fail (fput() undoes it).
+ */
+struct file *tern_stream_file(struct tern_region *r)
 {
 	struct tern_stream *s;
 	struct file *file;
-	int fd, ret;
+	int ret = -ENOMEM;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	s->round = kvcalloc(BITS_TO_LONGS(r->npages), sizeof(unsigned long),
 			     GFP_KERNEL_ACCOUNT);
-	if (!s->round) {
-		ret = -ENOMEM;
+	if (!s->round)
 		goto err_free;
-	}
 	mutex_init(&s->lock);
 	s->region = r;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto err_free;
-	}
 	file = anon_inode_getfile("[tern-stream]", &stream_fops, s, O_RDWR);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto err_fd;
+		goto err_free;
 	}
 	/* A stream: no positions, so no f_pos lock and no pread/pwrite. */
 	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
@@ -589,15 +623,30 @@ int tern_stream_open(struct tern_region *r)
 	s->region_file = get_file(r->file);
 	atomic_inc(&r->streams);
 	atomic_inc(&tern_streams_nr);
-	fd_install(fd, file);
-	return fd;
+	return file;
 
-err_fd:
-	put_unused_fd(fd);
 err_free:
 	kvfree(s->round);
 	kfree(s);
-	return ret;
+	return ERR_PTR(ret);
+}
+
+/* Returns a new O_CLOEXEC stream fd in the caller's table, or -errno. */
+int tern_stream_open(struct tern_region *r)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = tern_stream_file(r);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
 }
 
 u32 tern_stream_count(void)

@@ -12,6 +12,9 @@ struct tern_region;
 struct tern_stream_hdr;
 struct tern_page_rec;
 
+struct file;
+
+struct file *tern_stream_file(struct tern_region *r);
 int tern_stream_open(struct tern_region *r);
 u32 tern_stream_count(void);
 u64 tern_stream_pages_held(void);

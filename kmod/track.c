@@ -37,6 +37,7 @@ int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 		return -ENOMEM;
 	}
 	mutex_init(&t->lock);
+	spin_lock_init(&t->stats_lock);
 	atomic64_set(&t->write_faults, 0);
 	return 0;
 }
@@ -58,6 +59,17 @@ bool tern_track_is_on(struct tern_region *r)
 void tern_track_mark(struct tern_region *r, pgoff_t index)
 {
 	if (READ_ONCE(r->track.on) && index < r->npages)
+		set_bit(index, r->track.dirty);
+}
+
+/* Atomic bit by bit: faults set bits of the same words concurrently. */
+void tern_track_mark_range(struct tern_region *r, pgoff_t index, pgoff_t n)
+{
+	pgoff_t end = min_t(pgoff_t, index + n, r->npages);
+
+	if (!READ_ONCE(r->track.on))
+		return;
+	for (; index < end; index++)
 		set_bit(index, r->track.dirty);
 }
 
@@ -196,28 +208,49 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 	ns = ktime_get_ns() - t0;
 	nr = bitmap_weight(out, r->npages);
 
+	spin_lock(&t->stats_lock);
 	t->round++;
 	t->last_pages = nr;
 	t->dirtied += nr;
 	t->last_ns = ns;
 	t->total_ns += ns;
 	*round = t->round;
+	spin_unlock(&t->stats_lock);
 	*pages = nr;
 	mutex_unlock(&t->lock);
 	tern_nl_notify(r, TERN_EVENT_ROUND);
 	return 0;
 }
 
+/*
+ * Give back a round that never reached its reader (the bitmap could not be
+ * copied out, a page could not be read, the stream closed mid-round): its
+ * pages are dirty again, so the next round carries them.  The round's
+ * pages were re-armed, so this only adds pages, never loses one.  After a
+ * stop the dirty set is gone, and so is the round.
+ */
+void tern_track_unharvest(struct tern_region *r, const unsigned long *map)
+{
+	struct tern_track *t = &r->track;
+	unsigned long i;
+
+	mutex_lock(&t->lock);
+	if (t->on)
+		for_each_set_bit(i, map, r->npages)
+			set_bit(i, t->dirty);
+	mutex_unlock(&t->lock);
+}
+
 void tern_track_get_stats(struct tern_region *r, struct tern_track_stats *st)
 {
 	struct tern_track *t = &r->track;
 
-	mutex_lock(&t->lock);
+	spin_lock(&t->stats_lock);
 	st->rounds = t->round;
 	st->last_pages = t->last_pages;
 	st->dirtied = t->dirtied;
 	st->last_harvest_ns = t->last_ns;
 	st->harvest_ns = t->total_ns;
-	mutex_unlock(&t->lock);
+	spin_unlock(&t->stats_lock);
 	st->write_faults = atomic64_read(&t->write_faults);
 }

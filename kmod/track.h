@@ -8,6 +8,7 @@
 
 #include <linux/atomic.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 struct tern_region;
@@ -19,17 +20,25 @@ struct tern_track {
 	struct mutex lock;		/* serializes start/stop/harvest */
 	bool on;
 	atomic64_t write_faults;
-	u64 round;			/* rounds harvested, under lock */
+	/*
+	 * The figures below, under stats_lock, never under lock: a reader
+	 * (a netlink dump holding the region list) must not wait for a
+	 * harvest.  round is written under both.
+	 */
+	spinlock_t stats_lock;
+	u64 round;
 	u64 last_pages, dirtied, last_ns, total_ns;
 };
 
 int tern_track_alloc(struct tern_track *t, pgoff_t npages);
 void tern_track_free(struct tern_track *t);
 void tern_track_mark(struct tern_region *r, pgoff_t index);
+void tern_track_mark_range(struct tern_region *r, pgoff_t index, pgoff_t n);
 int tern_track_start(struct tern_region *r);
 int tern_track_stop(struct tern_region *r);
 int tern_track_harvest(struct tern_region *r, unsigned long *out,
 		       u64 *round, u64 *pages);
+void tern_track_unharvest(struct tern_region *r, const unsigned long *map);
 void tern_track_get_stats(struct tern_region *r, struct tern_track_stats *st);
 bool tern_track_is_on(struct tern_region *r);
 

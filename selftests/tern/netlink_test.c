@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -264,7 +265,8 @@ TEST(dump_lists_regions_per_user)
 	ASSERT_EQ(3, seen.found);
 	ASSERT_EQ(3, seen.total);
 
-	/* An unprivileged user lists its own region only. */
+	/* An unprivileged user (given the device) lists its own region only. */
+	ASSERT_EQ(0, chmod(TERN_DEV_PATH, 0666));
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -287,6 +289,7 @@ TEST(dump_lists_regions_per_user)
 		_exit(mine.found == 1 && mine.total == 1 ? 0 : 5);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, chmod(TERN_DEV_PATH, 0660));
 	ASSERT_EQ(0, status);
 	ASSERT_EQ(4, read(p[0], &child_id, 4));
 	close(p[0]);

@@ -285,6 +285,11 @@ void ternnl__close(struct ternnl *nl)
 	free(nl);
 }
 
+int ternnl__family(const struct ternnl *nl)
+{
+	return nl->family;
+}
+
 const char *ternnl__extack(const struct ternnl *nl)
 {
 	return nl->extack;

@@ -38,6 +38,8 @@ typedef int (*ternnl_region_fn)(const struct ternnl_region *r, void *arg);
 struct ternnl *ternnl__open(void);
 void ternnl__close(struct ternnl *nl);
 const char *ternnl__extack(const struct ternnl *nl);
+/* The family's id, for tests that build their own messages. */
+int ternnl__family(const struct ternnl *nl);
 
 int ternnl__get_stats(struct ternnl *nl, struct ternnl_stats *st);
 int ternnl__get_region(struct ternnl *nl, int region_fd,

@@ -7,8 +7,10 @@
  *
  * /dev/tern
  * ---------
- * A misc device.  Opening it pins the module (rmmod is refused while any
- * Tern file is open).  An unknown ioctl gets -ENOTTY.
+ * A misc device, mode 0660 (module parameter `mode`), group `tern` by the
+ * udev rule, as /dev/kvm is group `kvm`.  Opening it pins the module
+ * (rmmod is refused while any Tern file is open).  An unknown ioctl gets
+ * -ENOTTY.
  *
  *   TERN_CREATE_REGION: struct tern_region_create, in.  Returns a new region
  *     fd (O_RDWR | O_CLOEXEC) backed by shmem, charged to the caller's memory
@@ -33,9 +35,20 @@
  *     dirty set is returned into the caller's bitmap (bit i of little-endian
  *     u64 word i / 64 = page i) and cleared, and those pages are re-armed
  *     before the ioctl returns.  -ENODATA if tracking is off, -EINVAL if
- *     bitmap_size is below (pages + 63) / 64 * 8 bytes.
+ *     bitmap_size is below (pages + 63) / 64 * 8 bytes; -EFAULT if the
+ *     bitmap cannot be written, and then the round stays in the dirty set.
  *   TERN_TRACK_STATS: struct tern_track_stats, out.
  *   TERN_STREAM_OPEN: arg 0.  Returns a new page-stream fd of the region.
+ *   TERN_REGION_MAP_FD: arg 0.  Returns a new map-only fd of the region
+ *     (O_RDWR | O_CLOEXEC) for a helper: mmap and TERN_REGION_INFO work
+ *     and writes through its mappings are tracked; every other region
+ *     ioctl is -EPERM, and netlink refuses it (-EPERM), so only the owner
+ *     fd (the one TERN_CREATE_REGION returned) tracks, harvests and
+ *     streams.  It keeps the region alive as the owner fd does.
+ *
+ * A region's pages cannot be punched out: madvise(MADV_REMOVE) on a
+ * mapping (and fallocate(PUNCH_HOLE) on its shmem file) is -EPERM, since
+ * it would change contents without a write fault.
  *
  * The tracking invariant: a write to a region is either in the data sent
  * for a round or in the next round.  Harvesting clears a page's bit and
@@ -43,7 +56,8 @@
  * anyone reads the page for that round; a write that lands before the
  * re-arm is in the data read after it, a write after it is in the next
  * round.  Writes through the stream fd (the destination path) set bits too.
- * A page pinned for DMA (FOLL_PIN) stays dirty while pinned.
+ * A page pinned for DMA (FOLL_PIN) stays dirty while pinned.  A write
+ * fault on a large folio (2 MiB, MADV_HUGEPAGE) marks the whole folio.
  *
  * Page-stream fd
  * --------------
@@ -55,6 +69,9 @@
  * written after the harvest may change in the pipe, but that write faulted
  * after the re-arm and is in the next round (the invariant above), so the
  * final round, taken with writers stopped, carries each page's last value.
+ * A round not read to its end record when the stream is closed, or whose
+ * page cannot be read, goes back into the dirty set; after a read error
+ * the stream's read side fails with it from then on.
  *
  * write(2) and splice(2) from a pipe or socket take rounds in the same
  * format and write them into the region.  Every header and record is
@@ -113,7 +130,8 @@
  *       TERN_REGION_A_LAST_HARVEST_NS: NLA_U64, re-arm time, last round
  *       TERN_REGION_A_HARVEST_NS: NLA_U64, re-arm time, all rounds
  *       TERN_REGION_A_STREAMS: NLA_U32, open stream fds
- *   TERN_CMD_GET_STATS: doit, no request attribute.
+ *   TERN_CMD_GET_STATS: doit, no request attribute; CAP_NET_ADMIN in the
+ *     caller's network namespace (else -EPERM); counts its regions only.
  *     reply:
  *       TERN_STATS_A_REGIONS: NLA_U32, regions alive
  *       TERN_STATS_A_PAGES: NLA_U64, page references the module holds
@@ -129,8 +147,9 @@
  *     reply:
  *       TERN_REGION_A_STREAM_FD: NLA_U32, a new O_CLOEXEC stream fd in the
  *         caller's fd table
- *   TERN_CMD_EVENT: multicast only, group TERN_GENL_MCGRP_EVENTS, sent in
- *     the region's creator's network namespace:
+ *   TERN_CMD_EVENT: multicast only, group TERN_GENL_MCGRP_EVENTS (joining
+ *     needs CAP_NET_ADMIN in the namespace), sent in the region's
+ *     creator's network namespace:
  *       TERN_REGION_A_EVENT: NLA_U32, enum tern_event
  *       TERN_REGION_A_ID, TERN_REGION_A_NAME, TERN_REGION_A_SIZE
  *       TERN_REGION_A_ROUNDS, TERN_REGION_A_LAST_PAGES (TERN_EVENT_ROUND)
@@ -218,6 +237,7 @@ struct tern_stream_status {
 #define TERN_TRACK_HARVEST	_IOWR(TERN_IOCTL_TYPE, 0x13, struct tern_harvest)
 #define TERN_TRACK_STATS	_IOR(TERN_IOCTL_TYPE, 0x14, struct tern_track_stats)
 #define TERN_STREAM_OPEN	_IO(TERN_IOCTL_TYPE, 0x15)
+#define TERN_REGION_MAP_FD	_IO(TERN_IOCTL_TYPE, 0x16)
 #define TERN_STREAM_STATUS	_IOR(TERN_IOCTL_TYPE, 0x20, struct tern_stream_status)
 
 /* Page stream: one round = stream header, records, end record.  Little-endian. */
