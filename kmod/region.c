@@ -212,6 +212,15 @@ static int region_map_fd(struct tern_region *r)
 	return fd;
 }
 
+static long region_ioctl_mark(struct tern_region *r, void __user *arg)
+{
+	struct tern_track_mark m;
+
+	if (copy_from_user(&m, arg, sizeof(m)))
+		return -EFAULT;
+	return tern_track_mark_user(r, &m);
+}
+
 static long region_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -235,6 +244,8 @@ static long region_ioctl(struct file *file, unsigned int cmd,
 		return arg ? -EINVAL : tern_stream_open(r);
 	case TERN_REGION_MAP_FD:
 		return arg ? -EINVAL : region_map_fd(r);
+	case TERN_TRACK_MARK:
+		return region_ioctl_mark(r, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -254,6 +265,7 @@ static long region_map_ioctl(struct file *file, unsigned int cmd,
 	case TERN_TRACK_STATS:
 	case TERN_STREAM_OPEN:
 	case TERN_REGION_MAP_FD:
+	case TERN_TRACK_MARK:
 		return -EPERM;
 	default:
 		return -ENOTTY;

@@ -14,6 +14,7 @@
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/tern.h>
 
 #include "netlink.h"
@@ -239,6 +240,48 @@ void tern_track_unharvest(struct tern_region *r, const unsigned long *map)
 		for_each_set_bit(i, map, r->npages)
 			set_bit(i, t->dirty);
 	mutex_unlock(&t->lock);
+}
+
+/*
+ * TERN_TRACK_MARK: the VMM's word for writes no fault saw.  The whole
+ * bitmap is copied and checked before any bit is set, so a bad one marks
+ * nothing.
+ */
+int tern_track_mark_user(struct tern_region *r,
+			 const struct tern_track_mark *m)
+{
+	struct tern_track *t = &r->track;
+	unsigned long *map, nbits, i;
+	int ret = 0;
+
+	if (m->flags || m->reserved || !m->bitmap_size ||
+	    m->bitmap_size % sizeof(u64) || m->first_page % 64 ||
+	    m->first_page >= r->npages ||
+	    m->bitmap_size > DIV_ROUND_UP(r->npages - m->first_page, 64) *
+			     sizeof(u64))
+		return -EINVAL;
+	nbits = m->bitmap_size * BITS_PER_BYTE;
+	map = kvmalloc(m->bitmap_size, GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
+	if (copy_from_user(map, u64_to_user_ptr(m->bitmap), m->bitmap_size)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (find_next_bit(map, nbits, r->npages - m->first_page) < nbits) {
+		ret = -EINVAL;
+		goto out;
+	}
+	mutex_lock(&t->lock);
+	if (!t->on)
+		ret = -ENODATA;
+	else
+		for_each_set_bit(i, map, nbits)
+			set_bit(m->first_page + i, t->dirty);
+	mutex_unlock(&t->lock);
+out:
+	kvfree(map);
+	return ret;
 }
 
 void tern_track_get_stats(struct tern_region *r, struct tern_track_stats *st)

@@ -13,6 +13,7 @@
 
 struct tern_region;
 struct tern_track_stats;
+struct tern_track_mark;
 
 struct tern_track {
 	unsigned long *dirty;		/* a bit per page, set by faults */
@@ -39,6 +40,8 @@ int tern_track_stop(struct tern_region *r);
 int tern_track_harvest(struct tern_region *r, unsigned long *out,
 		       u64 *round, u64 *pages);
 void tern_track_unharvest(struct tern_region *r, const unsigned long *map);
+int tern_track_mark_user(struct tern_region *r,
+			 const struct tern_track_mark *m);
 void tern_track_get_stats(struct tern_region *r, struct tern_track_stats *st);
 bool tern_track_is_on(struct tern_region *r);
 

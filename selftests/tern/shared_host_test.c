@@ -193,6 +193,7 @@ TEST(map_only_fd_cannot_take_a_round)
 	ASSERT_EQ(-EPERM, __track_harvest(mfd, map, sizeof(map), &h));
 	ASSERT_EQ(-EPERM, __region_ioctl(mfd, TERN_STREAM_OPEN, NULL));
 	ASSERT_EQ(-EPERM, __region_ioctl(mfd, TERN_REGION_MAP_FD, NULL));
+	ASSERT_EQ(-EPERM, __region_ioctl(mfd, TERN_TRACK_MARK, map));
 	nl = nl_open();
 	ASSERT_EQ(-EPERM, ternnl__track_stop(nl, mfd));
 	ASSERT_NE(NULL, strstr(ternnl__extack(nl), "may only map"));

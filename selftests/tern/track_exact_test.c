@@ -84,6 +84,62 @@ TEST(stream_closed_inside_a_round_keeps_its_round)
 	close(fd);
 }
 
+static int mark(int fd, const uint64_t *map, uint64_t bytes, uint64_t first,
+		uint32_t flags)
+{
+	struct tern_track_mark m = {
+		.bitmap = (uintptr_t)map,
+		.bitmap_size = bytes,
+		.first_page = first,
+		.flags = flags,
+	};
+
+	return __region_ioctl(fd, TERN_TRACK_MARK, &m);
+}
+
+/*
+ * A write the tracker cannot see (an O_DIRECT read that completed into a
+ * page referenced before the harvest) is marked by the VMM: the next
+ * round carries exactly the marked pages; a bad mark marks nothing.
+ */
+TEST(mark_adds_pages_written_behind_the_tracker)
+{
+	const size_t npages = 200;
+	uint64_t map[4], bits[4] = {};
+	int fd;
+
+	REQUIRE_TERN();
+	fd = region_create(npages * PAGE, "mark");
+	bits[0] = 1ULL << 3;
+	ASSERT_EQ(-ENODATA, mark(fd, bits, 8, 0, 0));
+	track_start(fd);
+	ASSERT_EQ(npages, track_harvest(fd, map, npages, NULL));
+
+	bits[0] = 1ULL << 3;
+	bits[1] = 1ULL << 0;			/* page 64 */
+	bits[3] = 1ULL << (199 - 192);		/* the last page */
+	ASSERT_EQ(0, mark(fd, bits, 32, 0, 0));
+	bits[0] = 1ULL << 5;
+	ASSERT_EQ(0, mark(fd, bits, 8, 128, 0));	/* page 133 */
+	ASSERT_EQ(4, track_harvest(fd, map, npages, NULL));
+	ASSERT_TRUE(bit_test(map, 3) && bit_test(map, 64) &&
+		    bit_test(map, 133) && bit_test(map, 199));
+
+	memset(bits, 0, sizeof(bits));
+	bits[0] = 1;
+	ASSERT_EQ(-EINVAL, mark(fd, bits, 8, 0, 1));	/* flags */
+	ASSERT_EQ(-EINVAL, mark(fd, bits, 0, 0, 0));	/* empty */
+	ASSERT_EQ(-EINVAL, mark(fd, bits, 4, 0, 0));	/* not words */
+	ASSERT_EQ(-EINVAL, mark(fd, bits, 8, 32, 0));	/* unaligned */
+	ASSERT_EQ(-EINVAL, mark(fd, bits, 8, 256, 0));	/* past the end */
+	ASSERT_EQ(-EINVAL, mark(fd, bits, 40, 0, 0));	/* longer than it */
+	bits[3] = 1ULL << 8;				/* page 200 */
+	ASSERT_EQ(-EINVAL, mark(fd, bits, 32, 0, 0));
+	ASSERT_EQ(-EFAULT, mark(fd, (uint64_t *)8, 8, 0, 0));
+	ASSERT_EQ(0, track_harvest(fd, map, npages, NULL));	/* none marked */
+	close(fd);
+}
+
 /* Punching a hole would zero a page with no write fault: refused. */
 TEST(hole_punch_is_refused)
 {

@@ -38,6 +38,12 @@
  *     bitmap_size is below (pages + 63) / 64 * 8 bytes; -EFAULT if the
  *     bitmap cannot be written, and then the round stays in the dirty set.
  *   TERN_TRACK_STATS: struct tern_track_stats, out.
+ *   TERN_TRACK_MARK: struct tern_track_mark, in.  Adds the pages whose
+ *     bits are set to the dirty set (the next round carries them).
+ *     -ENODATA if tracking is off; -EINVAL if flags or reserved are not
+ *     0, bitmap_size is 0 or not a multiple of 8, first_page is not a
+ *     multiple of 64, or a set bit names a page past the region's end
+ *     (nothing is marked then); -EFAULT for a bad pointer.
  *   TERN_STREAM_OPEN: arg 0.  Returns a new page-stream fd of the region.
  *   TERN_REGION_MAP_FD: arg 0.  Returns a new map-only fd of the region
  *     (O_RDWR | O_CLOEXEC) for a helper: mmap and TERN_REGION_INFO work
@@ -197,6 +203,21 @@ struct tern_harvest {
 	__u64 pages;		/* out: pages in this round */
 };
 
+/*
+ * Pages the caller knows were written behind the tracker's back: an
+ * O_DIRECT read or AIO into guest memory that completed after a harvest
+ * (its pages were referenced, not mapped, so no fault was taken), or
+ * KVM's own writes without a running vCPU.  Bit i of the bitmap is page
+ * first_page + i.
+ */
+struct tern_track_mark {
+	__u64 bitmap;		/* in: user pointer to u64 words */
+	__u64 bitmap_size;	/* in: bytes, a multiple of 8, > 0 */
+	__u64 first_page;	/* in: page of bit 0, a multiple of 64 */
+	__u32 flags;		/* 0 */
+	__u32 reserved;		/* 0 */
+};
+
 struct tern_track_stats {
 	__u64 rounds;
 	__u64 last_pages;	/* pages dirtied in the last round */
@@ -238,6 +259,7 @@ struct tern_stream_status {
 #define TERN_TRACK_STATS	_IOR(TERN_IOCTL_TYPE, 0x14, struct tern_track_stats)
 #define TERN_STREAM_OPEN	_IO(TERN_IOCTL_TYPE, 0x15)
 #define TERN_REGION_MAP_FD	_IO(TERN_IOCTL_TYPE, 0x16)
+#define TERN_TRACK_MARK		_IOW(TERN_IOCTL_TYPE, 0x17, struct tern_track_mark)
 #define TERN_STREAM_STATUS	_IOR(TERN_IOCTL_TYPE, 0x20, struct tern_stream_status)
 
 /* Page stream: one round = stream header, records, end record.  Little-endian. */
