@@ -12,7 +12,7 @@ BIN=$(dirname "$0")/../..
 TERNVM=${TERNVM:-$BIN/ternvm}
 [[ -x $TERNVM ]] || TERNVM=$ROOT/build/ternvm
 K=/dev/null
-CASES=15
+CASES=17
 n=${VM_ARGS_FIRST:-0} failed=0 where=${VM_ARGS_WHERE:-}
 
 # case EXPECTED_SUBSTRING ARGS...
@@ -35,6 +35,10 @@ run_cases() {
 	case_ "no --kernel"
 	case_ "unknown option --bogus" --kernel $K --bogus
 	case_ "needs an argument" --kernel
+	# A single-dash option (there are none) used to index the long
+	# option table with its letter and crash (issue 18).
+	case_ "unknown option -h" -h
+	case_ "unknown option -x" --kernel $K -xyz
 	case_ "--memory 12Q" --kernel $K --memory 12Q
 	case_ "--memory 1M" --kernel $K --memory 1M
 	case_ "--memory -5G" --kernel $K --memory -5G

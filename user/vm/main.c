@@ -161,9 +161,17 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			version__print("ternvm");
 			exit(0);
 		default:
-			if (optopt)
+			/*
+			 * optopt is a long option's value when its argument
+			 * is missing, the letter of an unknown single-dash
+			 * option (there are none), or 0 for an unknown long
+			 * one; argv[optind - 1] is not the culprit for "-xyz".
+			 */
+			if (optopt >= OPT_KERNEL && optopt <= OPT_VERSION)
 				die("option --%s needs an argument (see --help)",
 				    opts[optopt - OPT_KERNEL].name);
+			if (optopt)
+				die("unknown option -%c (see --help)", optopt);
 			die("unknown option %s (see --help)", argv[optind - 1]);
 		}
 	}
