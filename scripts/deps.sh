@@ -12,7 +12,7 @@ PKGS=(
 	busybox-static cpio e2fsprogs kmod iproute2
 	libnl-3-dev libnl-genl-3-dev liburcu-dev libjson-c-dev
 	pkg-config xz-utils linux-source-6.1
-	groff-base man-db dkms
+	groff-base man-db dkms sparse
 )
 # `make bench` draws its charts too.
 [[ ${1:-} == bench ]] && PKGS+=(gnuplot-nox)

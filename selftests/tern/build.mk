@@ -46,6 +46,7 @@ $(BUILD)/selftests/tern/tern-fault-proxy: $(BUILD)/selftests/tern/fault_proxy.o
 $(BUILD)/selftests/tern/fault_proxy_test: | $(BUILD)/selftests/tern/tern-fault-proxy
 HOST_TESTS += $(BUILD)/selftests/tern/fault_proxy_test
 HOST_TESTS += selftests/tern/checkpatch_test.sh
+HOST_TESTS += selftests/tern/sparse_test.sh
 HOST_TESTS += selftests/tern/license_test.sh
 
 # Programs that run inside nested Linux guests: static, unsanitized.

@@ -267,13 +267,13 @@ struct tern_stream_status {
 #define TERN_STREAM_VERSION	1
 
 struct tern_stream_hdr {		/* 32 bytes */
-	__u32 magic;
-	__u16 version;
-	__u16 hdr_len;			/* sizeof(struct tern_stream_hdr) */
-	__u32 page_size;		/* 4096 */
-	__u32 flags;			/* 0 */
-	__u64 region_size;
-	__u64 round;			/* harvest round number, from 1 */
+	__le32 magic;
+	__le16 version;
+	__le16 hdr_len;			/* sizeof(struct tern_stream_hdr) */
+	__le32 page_size;		/* 4096 */
+	__le32 flags;			/* 0 */
+	__le64 region_size;
+	__le64 round;			/* harvest round number, from 1 */
 };
 
 enum {
@@ -283,10 +283,10 @@ enum {
 };
 
 struct tern_page_rec {			/* 16 bytes, then `length` bytes of data */
-	__u64 offset;			/* page-aligned offset; END: number of page records in the round */
-	__u32 length;			/* 4096 for a data page; 0 with F_ZERO or F_END */
-	__u16 flags;			/* TERN_REC_F_* */
-	__u16 reserved;			/* 0 */
+	__le64 offset;			/* page-aligned offset; END: number of page records in the round */
+	__le32 length;			/* 4096 for a data page; 0 with F_ZERO or F_END */
+	__le16 flags;			/* TERN_REC_F_* */
+	__le16 reserved;			/* 0 */
 };
 
 /* Generic netlink. */
