@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "vm/acpi.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/mem.h"
 
 #define ACPI_HDR_LEN	36

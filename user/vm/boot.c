@@ -19,7 +19,7 @@
 #include "vm/acpi.h"
 #include "vm/boot.h"
 #include "vm/init.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/mem.h"
 #include "vm/vcpu.h"
 

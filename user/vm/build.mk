@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # user/vm: ternvm.  Devices register themselves (init.h): adding one is a
-# file in devices/ and a line here.  Link order = order within an init level,
-# for init and exit alike: migrate.c comes before control*.c so that at exit
-# a migration ends (a power-off fails it) while the control socket can
-# still tell its clients.
+# file in devices/ and a line here.  Link order = init order within a level
+# (exits run in reverse): migrate.c comes before control*.c so an incoming
+# migration listens before the control socket appears; control.c ends one
+# level later than it starts, so at exit a migration ends (a power-off
+# fails it) while the control socket can still tell its clients.
 VM_SRCS := \
-	user/vm/init.c user/vm/kvm.c user/vm/iotrap.c user/vm/irq.c \
+	user/vm/vm.c user/vm/init.c user/vm/kvm.c user/vm/iotrap.c user/vm/irq.c \
 	user/vm/ioloop.c user/vm/mem.c user/vm/vcpu.c user/vm/vcpu_state.c user/vm/device.c \
 	user/vm/console.c user/vm/acpi.c user/vm/boot.c \
 	user/vm/migrate.c user/vm/control_cmd.c user/vm/control.c user/vm/state.c \

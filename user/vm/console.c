@@ -18,7 +18,7 @@
 #include "lib/log.h"
 #include "vm/console.h"
 #include "vm/ioloop.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 
 struct console {
 	struct vm *vm;

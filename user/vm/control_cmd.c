@@ -13,7 +13,7 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "vm/control.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 
 static struct control_cmd *cmds;
 

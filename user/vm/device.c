@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "vm/device.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 
 void device__register(struct vm *vm, struct device_header *dev)
 {

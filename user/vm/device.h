@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The device registry: every device instance embeds a device_header that
- * names it by its canonical path in the machine tree and carries what
- * save/load needs.  No device keeps state outside its instance.
+ * names it by its canonical path in the machine tree and carries its
+ * pause/resume hooks; its state is described to vmstate
+ * (vm__register_state).  No device keeps state outside its instance.
  */
 #ifndef TERN_VM_DEVICE_H
 #define TERN_VM_DEVICE_H
@@ -18,9 +19,6 @@ struct device_header {
 	const char *name;		/* model: "serial", "virtio-blk" */
 	char path[DEVICE_PATH_MAX];	/* "/machine/isa/serial@3f8" */
 	void *opaque;			/* the instance */
-	/* State save/load hooks (vmstate), NULL when the device has none. */
-	int (*save)(struct device_header *dev, void *out);
-	int (*load)(struct device_header *dev, void *in);
 	/*
 	 * The VM stops or runs again (vm__pause/vm__resume, outermost only).
 	 * After pause returns the device touches neither guest memory nor

@@ -8,7 +8,7 @@
 
 #include "lib/log.h"
 #include "vm/init.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 
 static struct init_item *init_lists[INIT_NR_LEVELS];
 static struct init_item *exit_lists[INIT_NR_LEVELS];
@@ -17,11 +17,21 @@ static const char *const level_names[INIT_NR_LEVELS] = {
 	"core", "base", "dev_base", "dev", "virtio_dev", "late",
 };
 
-/* Append, so files run in link order within a level, as listed in build.mk. */
+/*
+ * Inits are appended, so files run in link order within a level (as
+ * build.mk lists them); exits are prepended, so they run in the reverse
+ * order: what started last (the migration thread) ends before what it
+ * uses (the control socket).
+ */
 void init__add(struct init_item *item, enum init_level level, int is_exit)
 {
 	struct init_item **p = is_exit ? &exit_lists[level] : &init_lists[level];
 
+	if (is_exit) {
+		item->next = *p;
+		*p = item;
+		return;
+	}
 	while (*p)
 		p = &(*p)->next;
 	item->next = NULL;

@@ -2,8 +2,9 @@
 /*
  * Self-registering init/exit levels.  A device file ends with one pair,
  * dev_init(serial__init); dev_exit(serial__exit);, which a constructor adds
- * to its level's list; init__run() calls the levels in order and
- * init__exit() unwinds exactly what ran, in reverse.
+ * to its level's list; init__run() calls the levels in order (within a
+ * level, in link order) and init__exit() unwinds exactly what ran, in
+ * reverse (within a level too).
  */
 #ifndef TERN_VM_INIT_H
 #define TERN_VM_INIT_H

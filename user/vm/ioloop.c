@@ -16,7 +16,7 @@
 #include "lib/log.h"
 #include "vm/init.h"
 #include "vm/ioloop.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 
 #define MAX_WATCHES	64
 

@@ -14,7 +14,7 @@
 #include "lib/log.h"
 #include "vm/init.h"
 #include "vm/iotrap.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 
 struct iotrap {
 	enum iotrap_bus bus;

@@ -9,7 +9,6 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -66,15 +65,11 @@ int kvm__init(struct vm *vm)
 	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
 	int ret;
 
-	vm->exit_efd = eventfd(0, EFD_CLOEXEC);
-	if (vm->exit_efd < 0)
-		return -errno;
-
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		ret = -errno;
 		pr_err("/dev/kvm: %s", strerror(errno));
-		goto err_close_efd;
+		return ret;
 	}
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
 		pr_err("/dev/kvm: unexpected KVM API version");
@@ -121,9 +116,6 @@ err_close_vm:
 err_close_kvm:
 	close(vm->kvm_fd);
 	vm->kvm_fd = -1;
-err_close_efd:
-	close(vm->exit_efd);
-	vm->exit_efd = -1;
 	return ret;
 }
 
@@ -135,46 +127,5 @@ void kvm__exit(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	if (vm->exit_efd >= 0)
-		close(vm->exit_efd);
-	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
-}
-
-void vm__request_exit(struct vm *vm, enum vm_exit_reason reason)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&vm->run_lock);
-	if (vm->exit_reason == VM_EXIT_NONE)
-		vm->exit_reason = reason;
-	pthread_cond_broadcast(&vm->run_cond);
-	pthread_mutex_unlock(&vm->run_lock);
-	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
-		pr_warn("exit eventfd: %s", strerror(errno));
-}
-
-int vm__exit_status(enum vm_exit_reason reason)
-{
-	switch (reason) {
-	case VM_EXIT_POWEROFF:
-	case VM_EXIT_QUIT:
-		return 0;
-	case VM_EXIT_RESET:
-		return 2;
-	default:
-		return 1;
-	}
-}
-
-const char *vm__exit_name(enum vm_exit_reason reason)
-{
-	static const char *const names[] = {
-		[VM_EXIT_NONE] = "running",
-		[VM_EXIT_POWEROFF] = "poweroff",
-		[VM_EXIT_QUIT] = "quit",
-		[VM_EXIT_RESET] = "reset",
-		[VM_EXIT_ERROR] = "error",
-	};
-
-	return names[reason];
+	vm->vm_fd = vm->kvm_fd = -1;
 }

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ternvm: parse the command line, build the machine through the init
- * levels, run the vCPUs until the guest powers off, resets or is told to
- * quit, then unwind.  Exit status: 0 poweroff or quit, 2 guest reset,
+ * ternvm: parse the command line into a vm_config, then create, run and
+ * destroy the VM (vm.h).  Exit status: 0 poweroff or quit, 2 guest reset,
  * 1 error.
  */
 #include <errno.h>
@@ -18,12 +17,9 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "vm/boot.h"
-#include "vm/init.h"
-#include "vm/ioloop.h"
-#include "vm/kvm.h"
-#include "vm/vcpu.h"
+#include "vm/vm.h"
 
-static int signal_efd = -1;	/* for the SIGINT/SIGTERM handler only */
+static struct vm *signal_vm;	/* for the SIGINT/SIGTERM handler only */
 static volatile sig_atomic_t vm_running;	/* 0 while building or unwinding */
 
 static void usage(FILE *f)
@@ -200,66 +196,37 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 /* Running: end the VM in order.  Building or unwinding: just go. */
 static void on_signal(int sig)
 {
-	uint64_t one = 1;
-
-	if (!vm_running || write(signal_efd, &one, sizeof(one)) < 0)
+	if (!vm_running)
 		_exit(1);
+	vm__signal_quit(signal_vm);
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	static struct vm vm;
 	enum vm_exit_reason reason;
-	uint64_t v;
-	int ret;
+	struct vm_config cfg;
+	struct vm *vm;
 
 	log__init("ternvm");
-	parse_args(&vm.cfg, argc, argv);
+	parse_args(&cfg, argc, argv);
 	signal(SIGPIPE, SIG_IGN);
-	rcu_register_thread();
-	pthread_mutex_init(&vm.pause_lock, NULL);
-	pthread_mutex_init(&vm.run_lock, NULL);
-	pthread_cond_init(&vm.run_cond, NULL);
-	pthread_mutex_init(&vm.update_lock, NULL);
-	vm.ram.fd = -1;
-
-	ret = kvm__init(&vm);
-	if (ret)
-		die("cannot create the VM: %s", strerror(-ret));
-	signal_efd = vm.exit_efd;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	rcu_register_thread();
 
-	ret = init__run(&vm);
-	if (ret) {
-		kvm__exit(&vm);
+	vm = vm__create(&cfg);
+	if (!vm) {
+		pr_err("cannot create the VM: %s", strerror(errno));
 		rcu_unregister_thread();
 		return 1;
 	}
+	signal_vm = vm;
 	vm_running = 1;
-	ret = ioloop__start(&vm);
-	if (!ret)
-		ret = vcpu__start_all(&vm);
-	if (ret)
-		vm__request_exit(&vm, VM_EXIT_ERROR);
-
-	/* Sleep until a device, a vCPU, the control socket or a signal ends it. */
-	while (read(vm.exit_efd, &v, sizeof(v)) < 0 && errno == EINTR)
-		;
-	pthread_mutex_lock(&vm.run_lock);
-	if (vm.exit_reason == VM_EXIT_NONE)
-		vm.exit_reason = VM_EXIT_QUIT;		/* SIGINT/SIGTERM */
-	reason = vm.exit_reason;
-	pthread_cond_broadcast(&vm.run_cond);
-	pthread_mutex_unlock(&vm.run_lock);
+	reason = vm__run(vm);
 	vm_running = 0;
-
-	vcpu__stop_all(&vm);
-	ioloop__stop(&vm);
-	init__exit(&vm);
-	kvm__exit(&vm);
+	vm__destroy(vm);
 	rcu_unregister_thread();
 	pr_info("VM ended: %s", vm__exit_name(reason));
 	return vm__exit_status(reason);

@@ -39,7 +39,6 @@ struct memmap {
 
 static int ram_open_tern(struct vm *vm)
 {
-#ifdef TERN_CREATE_REGION
 	struct tern_region_create req = { .size = vm->ram.size };
 	int dev, fd;
 
@@ -60,9 +59,6 @@ static int ram_open_tern(struct vm *vm)
 	vm->ram.backend = RAM_BACKEND_TERN;
 	vm->ram.flags |= RAM_BLOCK_F_ZEROED;
 	return fd;
-#else
-	return -ENOENT;
-#endif
 }
 
 static int ram_open_memfd(struct vm *vm)
@@ -217,12 +213,6 @@ int64_t guest__ram_offset(struct vm *vm, uint64_t gpa)
 	if (gpa >= HIGH_RAM_START && gpa - HIGH_RAM_START < vm->ram.size - vm->ram_low)
 		return gpa - HIGH_RAM_START + vm->ram_low;
 	return -1;
-}
-
-int vm__ram_blocks(struct vm *vm, const struct ram_block **blocks)
-{
-	*blocks = &vm->ram;
-	return 1;
 }
 
 void vm__mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -19,7 +19,7 @@
 #include "vm/device.h"
 #include "vm/init.h"
 #include "vm/iotrap.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/vcpu.h"
 
 #define KICK_SIGNAL	SIGUSR1

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/mem.h"
 #include "vm/virtio.h"
 

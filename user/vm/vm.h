@@ -1,17 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What ternvm offers the migration code: pause/resume of the vCPUs, the
- * RAM block list, dirty tracking of VMM-side writes (for the KVM dirty log
- * path), and save/load of every device's and vCPU's state.
+ * The machine: one struct vm per guest (its options, KVM fds, vCPUs, RAM,
+ * dispatcher tables and devices) and its lifecycle: vm__create builds it
+ * through the init levels, vm__run runs it until it ends, vm__destroy
+ * unwinds.  Also what the
+ * migration code may call: pause/resume, dirty tracking of VMM-side
+ * writes, save/load of every device's and vCPU's state.
  */
 #ifndef TERN_VM_VM_H
 #define TERN_VM_VM_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct vm;
+#define VM_MAX_CPUS	8
+
+enum vm_exit_reason {
+	VM_EXIT_NONE,
+	VM_EXIT_POWEROFF,	/* guest powered off: status 0 */
+	VM_EXIT_QUIT,		/* `quit` on the control socket: status 0 */
+	VM_EXIT_RESET,		/* guest reboot or triple fault: status 2 */
+	VM_EXIT_ERROR,		/* internal error or KVM failure: status 1 */
+};
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	uint64_t ram_size;
+	int nr_cpus;
+	const char *disk;
+	const char *net_tap;
+	const char *control;
+	const char *console;	/* stdio | file:PATH | unix:PATH */
+	const char *mem_path;	/* share RAM through this file */
+	const char *vconsole;	/* virtio-console output file */
+	const char *incoming;	/* load this saved state instead of booting */
+	const char *incoming_uri;	/* wait for a live migration from here */
+	bool paused;		/* incoming: after commit, stay paused until cont */
+	bool rng;
+};
 
 enum ram_backend {
 	RAM_BACKEND_MEMFD,	/* memfd (or --mem-path file); KVM dirty log */
@@ -31,20 +62,119 @@ struct ram_block {
 	uint32_t flags;		/* RAM_BLOCK_F_* */
 };
 
+struct vcpu;
+struct kvm_cpuid2;
+struct iotrap_table;
+struct memmap;
+struct device_header;
+struct irq_routing;
+struct ioloop;
+struct control;
+struct vmstate_registry;
+struct vmsd;
+struct machine_state;
+
+struct vm {
+	struct vm_config cfg;
+	int kvm_fd;
+	int vm_fd;
+	int run_size;
+	struct kvm_cpuid2 *cpuid;
+
+	int nr_vcpus;
+	struct vcpu *vcpus[VM_MAX_CPUS];
+
+	struct ram_block ram;		/* "/machine" "ram0" */
+	uint64_t ram_low;		/* bytes of ram0 below the PCI hole */
+	unsigned long *vmm_dirty;	/* VMM-side writes, one bit per page */
+	bool dirty_logging;
+
+	struct memmap *memmap;		/* RCU: guest-physical -> host */
+	struct iotrap_table *iotraps;	/* RCU: port and MMIO ranges */
+	pthread_mutex_t update_lock;	/* serialises RCU table updaters */
+
+	struct device_header *devices;	/* registry, in registration order */
+	struct irq_routing *irq;
+	struct ioloop *loop;
+	struct control *ctl;
+	struct vmstate_registry *vmstate;	/* every device's and vCPU's state */
+	struct machine_state *machine;		/* irqchip, PIT, clock */
+
+	/* Run state: pause requests, parked vCPUs, the exit request. */
+	pthread_mutex_t pause_lock;	/* serialises vm__pause/vm__resume */
+	pthread_mutex_t run_lock;
+	pthread_cond_t run_cond;
+	int pause_depth;
+	int nr_parked;
+	int nr_running;			/* vCPU threads inside their loop */
+	enum vm_exit_reason exit_reason;
+	int exit_efd;			/* eventfd: vm__run wakes to end the VM */
+	atomic_bool quit_signalled;	/* vm__signal_quit */
+
+	/*
+	 * A pause the operator owns (`cont` undoes it): `stop`, or the
+	 * source's after a commit whose `running` never came.  Whoever sets
+	 * it keeps its pause; whoever finds it set drops its own.
+	 */
+	atomic_bool user_stopped;
+	/*
+	 * Source: `commit` went out, so the destination may run the guest;
+	 * the switchover's pause stays until `cont --revert` (the operator's
+	 * word that the destination is paused or gone) or quit.
+	 * away_confirmed: and the destination said `running` (completed).
+	 */
+	atomic_bool migrated_away;
+	atomic_bool away_confirmed;
+	int init_levels_done;
+	uint64_t boot_entry;		/* set by the boot loader */
+	uint64_t boot_params_gpa;
+	int console_in_fd;		/* set by the serial backend */
+};
+
+/* Why cont and migrate refuse once migrated_away is set. */
+#define VM_MIGRATED_AWAY_MSG \
+	"this guest was migrated and runs at the destination; this copy stays paused: " \
+	"quit it, or resume it with `cont --revert` once the destination is paused or gone"
+#define VM_COMMITTED_AWAY_MSG \
+	"a migration committed this guest to its destination, which may run it; this copy " \
+	"stays paused: resume it with `cont --revert` once the destination is paused or gone, or quit it"
+#define vm__away_msg(vm) (atomic_load(&(vm)->away_confirmed) ? \
+	VM_MIGRATED_AWAY_MSG : VM_COMMITTED_AWAY_MSG)
+
+/*
+ * Lifecycle.  vm__create builds the machine through every init level
+ * (NULL with errno set on failure, everything undone); vm__run starts the
+ * I/O thread and the vCPUs and returns when the VM ends; vm__destroy stops and unwinds it.  The
+ * calling thread must be registered with RCU.
+ */
+struct vm *vm__create(const struct vm_config *cfg);
+enum vm_exit_reason vm__run(struct vm *vm);
+void vm__destroy(struct vm *vm);
+
+/* Ask vm__run to end the VM with this reason (first reason wins). */
+void vm__request_exit(struct vm *vm, enum vm_exit_reason reason);
+/* The same for `quit`, from a signal handler: async-signal-safe. */
+void vm__signal_quit(struct vm *vm);
+int vm__exit_status(enum vm_exit_reason reason);
+const char *vm__exit_name(enum vm_exit_reason reason);
+
+/* Describe an instance's state for save/load; path is its canonical path. */
+int vm__register_state(struct vm *vm, const struct vmsd *vmsd, void *opaque,
+		       const char *path);
+void vm__unregister_state(struct vm *vm, const char *path);
+
 /* Park every vCPU outside KVM_RUN; nests (a pause per caller). 0 or -errno. */
 int vm__pause(struct vm *vm);
 /* Undo one vm__pause(); the vCPUs run again when the last one is undone. */
 void vm__resume(struct vm *vm);
 bool vm__paused(struct vm *vm);
 
-/* The RAM blocks, in a stable order; *blocks stays valid while vm lives. */
-int vm__ram_blocks(struct vm *vm, const struct ram_block **blocks);
-
 /*
  * Dirty tracking for the memfd backend: KVM's dirty log for vCPU writes
  * plus a bitmap the VMM sets for its own writes to guest memory (virtio
- * used rings, disk reads, net rx).  A sync ORs both into `bitmap` (one bit
- * per 4 KiB page of the block, block offsets) and clears them.
+ * used rings, disk reads, net rx).  A
+ * sync ORs both into `bitmap` (one bit per 4 KiB page of the block, block
+ * offsets) and clears them.
  */
 int vm__dirty_log_start(struct vm *vm);
 int vm__dirty_log_stop(struct vm *vm);

@@ -12,7 +12,7 @@
 
 #include "lib/json_line.h"
 #include "vm/control.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 
 /* The VM side the commands reach, reduced to its run-state bookkeeping. */
 int vm__pause(struct vm *vm) { vm->pause_depth++; return 0; }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/mem.h"
 #include "vm/virtio.h"
 

@@ -14,7 +14,7 @@
 #include "vm/device.h"
 #include "vm/init.h"
 #include "vm/iotrap.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/mem.h"
 
 #define SCI_EN		0x0001

@@ -13,7 +13,7 @@
 #include "vm/device.h"
 #include "vm/init.h"
 #include "vm/iotrap.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vmstate/vmstate.h"
 
 #define I8042_DATA	0x60

@@ -17,7 +17,7 @@
 #include "vm/device.h"
 #include "vm/init.h"
 #include "vm/iotrap.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/mem.h"
 #include "vm/devices/pci.h"
 #include "vmstate/vmstate.h"
@@ -68,8 +68,8 @@ static void update_bars(struct pci_device *pdev)
 		       addr + pdev->bar_size[i] - 1 <= PCI_MMIO_END ? addr : 0;
 		if (want == pdev->bar_mapped[i])
 			continue;
-		if (pdev->bar_map)
-			pdev->bar_map(pdev, i, pdev->bar_mapped[i], want);
+		if (pdev->bar_map && pdev->bar_map(pdev, i, pdev->bar_mapped[i], want))
+			want = 0;
 		pdev->bar_mapped[i] = want;
 	}
 }

@@ -28,8 +28,11 @@ struct pci_device {
 	uint32_t bar_mapped[PCI_NR_BARS];	/* address decoded now, 0 if none */
 	uint8_t cfg_ro[PCI_CFG_SIZE];	/* pristine copy, for read-only bytes */
 	int msix_cap;			/* offset of the MSI-X capability */
-	/* new == 0: unmapped; old == 0: newly mapped. */
-	void (*bar_map)(struct pci_device *pdev, int bar, uint32_t old, uint32_t new);
+	/*
+	 * new == 0: unmapped; old == 0: newly mapped.  On an error the BAR
+	 * decodes nothing (the device undid its old mapping too).
+	 */
+	int (*bar_map)(struct pci_device *pdev, int bar, uint32_t old, uint32_t new);
 	/* After the guest wrote config bytes [off, off + len). */
 	void (*cfg_written)(struct pci_device *pdev, int off, int len);
 	void *opaque;

@@ -14,7 +14,7 @@
 #include "vm/device.h"
 #include "vm/init.h"
 #include "vm/iotrap.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vmstate/vmstate.h"
 
 #define RTC_PORT_BASE	0x70

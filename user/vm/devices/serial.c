@@ -18,7 +18,7 @@
 #include "vm/init.h"
 #include "vm/iotrap.h"
 #include "vm/irq.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vmstate/vmstate.h"
 
 #define SERIAL_BASE	0x3f8

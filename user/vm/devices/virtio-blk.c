@@ -16,7 +16,7 @@
 
 #include "lib/log.h"
 #include "vm/init.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/virtio.h"
 
 #define SECTOR		512

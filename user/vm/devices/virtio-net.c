@@ -21,7 +21,7 @@
 #include "lib/log.h"
 #include "vm/init.h"
 #include "vm/ioloop.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/virtio.h"
 
 #define RX_QUEUE	0

@@ -24,7 +24,7 @@
 #include "vm/ioloop.h"
 #include "vm/iotrap.h"
 #include "vm/irq.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/mem.h"
 #include "vm/virtio.h"
 #include "vmstate/vmstate.h"
@@ -350,18 +350,36 @@ static void set_ioeventfds(struct virtio_dev *vdev, uint32_t bar, bool on)
 	}
 }
 
-static void bar_map(struct pci_device *pdev, int bar, uint32_t old, uint32_t new)
+/*
+ * A BAR the guest maps, moves or unmaps: one atomic move of the range
+ * when it moves (no instant without a handler).  A range the guest put
+ * over another device's fails: the BAR then decodes nothing, and it says
+ * so once per move rather than on every config write.
+ */
+static int bar_map(struct pci_device *pdev, int bar, uint32_t old, uint32_t new)
 {
 	struct virtio_dev *vdev = pdev->opaque;
+	int ret = 0;
 
-	if (old) {
+	if (old)
 		set_ioeventfds(vdev, old, false);
-		vm__unregister_iotrap(vdev->vm, old, IOTRAP_MMIO);
+	if (old && new) {
+		ret = vm__move_iotrap(vdev->vm, old, new, IOTRAP_MMIO);
+		if (ret)
+			vm__unregister_iotrap(vdev->vm, old, IOTRAP_MMIO);
+	} else if (old) {
+		ret = vm__unregister_iotrap(vdev->vm, old, IOTRAP_MMIO);
+	} else if (new) {
+		ret = vm__register_iotrap(vdev->vm, new, BAR_SIZE, bar_io, vdev, IOTRAP_MMIO);
 	}
-	if (new) {
-		vm__register_iotrap(vdev->vm, new, BAR_SIZE, bar_io, vdev, IOTRAP_MMIO);
+	if (ret && new) {
+		pr_warn("%s: BAR %d at 0x%x: %s; it decodes nothing", vdev->dev.path,
+			bar, new, strerror(-ret));
+		return ret;
+	}
+	if (new)
 		set_ioeventfds(vdev, new, true);
-	}
+	return 0;
 }
 
 /* Config writes may only flip MSI-X enable and function mask. */

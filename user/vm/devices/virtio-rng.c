@@ -6,7 +6,7 @@
 #include <sys/random.h>
 
 #include "vm/init.h"
-#include "vm/kvm.h"
+#include "vm/vm.h"
 #include "vm/virtio.h"
 
 struct rng {
