@@ -18,12 +18,21 @@ HARNESS_FILES += selftests/tern/vm_lib.sh:/usr/share/tern/vm_lib.sh
 HARNESS_FILES += /boot/vmlinuz-$(KVER):/guest/bzImage
 HARNESS_FILES += $(VM_GUEST_IMG):/guest/initrd.gz
 
+# A guest that only reboots (vm_reset_test.sh), made from the bzImage's header.
+VM_RESET_KERNEL := build/guest/reset-bz
+$(VM_RESET_KERNEL): selftests/tern/guest/reset-kernel.sh /boot/vmlinuz-$(KVER)
+	@mkdir -p $(@D)
+	selftests/tern/guest/reset-kernel.sh /boot/vmlinuz-$(KVER) $@
+$(BUILD)/selftests/tern/vm_reset_test.sh: $(VM_RESET_KERNEL)
+HARNESS_FILES += $(VM_RESET_KERNEL):/guest/reset-bz
+
 HOST_TESTS += $(BUILD)/selftests/tern/vm_args_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_boot_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_stopcont_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_control_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_state_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_migrate_test.sh
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_reset_test.sh
 
 # Fuzzer: the control socket's request path (json_line + control_cmd).
 VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c \

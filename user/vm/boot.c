@@ -3,7 +3,10 @@
  * The 64-bit boot protocol: the protected-mode kernel at its preferred
  * address, boot_params ("zero page") built from the image's own setup
  * header, initrd at the top of low RAM, and vCPU 0 entering startup_64
- * with %rsi = zero page.  Skipped when --incoming loads a saved state.
+ * with %rsi = zero page.  Skipped when --incoming loads a saved state;
+ * done again at every reset in place.  Every write to guest RAM here is
+ * marked for the dirty-log tracker (tern.ko sees it by itself), so a
+ * reset during a migration moves the reloaded image.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +186,8 @@ static int setup_page_tables(struct vm *vm)
 	gdt[1] = 0;
 	gdt[2] = 0x00af9b000000ffffULL;			/* 0x10: 64-bit code */
 	gdt[3] = 0x00cf93000000ffffULL;			/* 0x18: data */
+	vm__mark_dirty(vm, GDT_GPA, 32);
+	vm__mark_dirty(vm, PML4_GPA, PD_GPA + 4 * 4096 - PML4_GPA);
 	return 0;
 }
 
@@ -243,12 +248,13 @@ static int load_initrd(struct vm *vm, uint8_t *zp, uint64_t kernel_end)
 	}
 	memcpy(dst, buf, len);
 	free(buf);
+	vm__mark_dirty(vm, addr, len);
 	wr32(zp + BP_RAMDISK_IMG, addr);
 	wr32(zp + BP_RAMDISK_SIZE, len);
 	return 0;
 }
 
-int boot__init(struct vm *vm)
+int boot__load(struct vm *vm)
 {
 	uint8_t *img, *zp, *dst;
 	uint64_t load, rsdp, init_size;
@@ -256,8 +262,10 @@ int boot__init(struct vm *vm)
 	const char *cmdline = vm->cfg.append ?: "";
 	int ret;
 
-	if (vm->cfg.incoming || vm->cfg.incoming_uri)
-		return 0;
+	if (!vm->cfg.kernel) {
+		pr_err("no --kernel to load");
+		return -ENOENT;
+	}
 	ret = read_file(vm->cfg.kernel, &img, &len);
 	if (ret)
 		return ret;
@@ -278,6 +286,7 @@ int boot__init(struct vm *vm)
 	}
 	dst = guest__ptr(vm, load, len - setup_len);
 	memcpy(dst, img + setup_len, len - setup_len);
+	vm__mark_dirty(vm, load, len - setup_len);
 
 	zp = guest__ptr(vm, ZERO_PAGE_GPA, 4096);
 	memset(zp, 0, 4096);
@@ -288,6 +297,7 @@ int boot__init(struct vm *vm)
 	wr16(zp + BP_HEAP_END, 0xfe00);
 	wr32(zp + BP_CMDLINE_PTR, CMDLINE_GPA);
 	strcpy(guest__ptr(vm, CMDLINE_GPA, CMDLINE_MAX), cmdline);
+	vm__mark_dirty(vm, CMDLINE_GPA, strlen(cmdline) + 1);
 
 	e820_add(zp, 0, EBDA_START, E820_RAM);
 	e820_add(zp, EBDA_START, BIOS_END - EBDA_START, E820_RESERVED);
@@ -308,10 +318,19 @@ int boot__init(struct vm *vm)
 	ret = setup_page_tables(vm);
 	if (!ret)
 		ret = setup_bsp(vm, load + 0x200);
+	vm__mark_dirty(vm, ZERO_PAGE_GPA, 4096);
 	vm->boot_entry = load + 0x200;
 	vm->boot_params_gpa = ZERO_PAGE_GPA;
 out:
 	free(img);
 	return ret;
+}
+
+/* A VM that loads a saved or migrated state does not boot. */
+static int boot__init(struct vm *vm)
+{
+	if (vm->cfg.incoming || vm->cfg.incoming_uri)
+		return 0;
+	return boot__load(vm);
 }
 late_init(boot__init);

@@ -10,7 +10,9 @@
 
 struct vm;
 
+/* A bzImage ternvm can boot, checked before KVM: 0 or -errno, logged. */
 int boot__check_kernel(const char *path);
-int boot__init(struct vm *vm);
+/* Load kernel, initrd, command line, tables; set vCPU 0 to the entry. */
+int boot__load(struct vm *vm);
 
 #endif /* TERN_VM_BOOT_H */

@@ -58,3 +58,12 @@ void device__resume_all(struct vm *vm)
 		if (d->resume)
 			d->resume(d);
 }
+
+void device__reset_all(struct vm *vm)
+{
+	struct device_header *d;
+
+	for (d = vm->devices; d; d = d->next)
+		if (d->reset)
+			d->reset(d);
+}

@@ -26,6 +26,12 @@ struct device_header {
 	 */
 	void (*pause)(struct device_header *dev);
 	void (*resume)(struct device_header *dev);
+	/*
+	 * Power-on reset in place (the guest rebooted), with the VM paused:
+	 * guest-visible state as at start; backends (files, taps, console)
+	 * stay.  NULL: nothing to reset (an RTC keeps its time).
+	 */
+	void (*reset)(struct device_header *dev);
 	struct device_header *next;
 };
 
@@ -38,5 +44,6 @@ void device__unregister(struct vm *vm, struct device_header *dev);
 struct device_header *device__find(struct vm *vm, const char *name, int n);
 void device__pause_all(struct vm *vm);
 void device__resume_all(struct vm *vm);
+void device__reset_all(struct vm *vm);
 
 #endif /* TERN_VM_DEVICE_H */

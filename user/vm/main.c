@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ternvm: parse the command line into a vm_config, then create, run and
- * destroy the VM (vm.h).  Exit status: 0 poweroff or quit, 2 guest reset,
- * 1 error.
+ * destroy the VM (vm.h).  Exit status: 0 poweroff or quit, 2 guest reset
+ * with --no-reboot (without it the machine resets in place), 1 error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,9 +44,12 @@ static void usage(FILE *f)
 "  --incoming-migration URI  the same\n"
 "  --paused            with --incoming URI: after commit, load everything and\n"
 "                      stay paused until cont (the source may still revert)\n"
+"  --no-reboot         a guest reboot ends ternvm (status 2) instead of\n"
+"                      resetting the machine in place\n"
 "  --help              this text\n"
 "  --version           print ternvm's version\n"
-"exit status: 0 guest powered off or quit, 2 guest reset, 1 error\n",
+"exit status: 0 guest powered off or quit, 2 guest reset with --no-reboot,\n"
+"1 error\n",
 		VM_MAX_CPUS);
 }
 
@@ -77,7 +80,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_MEMPATH,
-	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_HELP, OPT_VERSION };
+	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_NO_REBOOT, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -94,6 +97,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
+		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
@@ -150,6 +154,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			cfg->incoming_uri = optarg;
 			break;
 		case OPT_PAUSED: cfg->paused = true; break;
+		case OPT_NO_REBOOT: cfg->no_reboot = true; break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);

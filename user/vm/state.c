@@ -31,6 +31,7 @@ struct machine_state {
 	struct kvm_irqchip ioapic;
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock;
+	bool reset_pending;	/* the guest asked for a reset (reset.c) */
 };
 
 int vm__register_state(struct vm *vm, const struct vmsd *vmsd, void *opaque,
@@ -60,6 +61,7 @@ static int machine_pre_save(void *opaque)
 	struct machine_state *m = opaque;
 	struct vm *vm = m->vm;
 
+	m->reset_pending = atomic_load(&vm->reset_pending);
 	return get_chip(vm, &m->pic_master, KVM_IRQCHIP_PIC_MASTER) ?:
 	       get_chip(vm, &m->pic_slave, KVM_IRQCHIP_PIC_SLAVE) ?:
 	       get_chip(vm, &m->ioapic, KVM_IRQCHIP_IOAPIC) ?:
@@ -95,9 +97,15 @@ static int machine_post_commit(void *opaque, char *why, size_t len)
 	      SET("PIT: KVM_SET_PIT2", KVM_SET_PIT2, &m->pit) ?:
 	      SET("kvmclock: KVM_SET_CLOCK", KVM_SET_CLOCK, &m->clock);
 #undef SET
-	if (ret)
+	if (ret) {
 		snprintf(why, len, "%s: %s", what, strerror(-ret));
-	return ret;
+		return ret;
+	}
+	if (m->reset_pending) {
+		pr_info("a reset pending at the source: done here once the guest runs");
+		vm__request_reset(vm);
+	}
+	return 0;
 }
 
 static const struct vmstate_field machine_fields[] = {
@@ -109,12 +117,35 @@ static const struct vmstate_field machine_fields[] = {
 	VMSTATE_END,
 };
 
+/* A reset the source's guest asked for while it was paused to migrate. */
+static bool reset_needed(void *opaque)
+{
+	return ((struct machine_state *)opaque)->reset_pending;
+}
+
+static const struct vmstate_field reset_fields[] = {
+	VMSTATE_BOOL(reset_pending, struct machine_state, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd reset_vmsd = {
+	.name = "reset-pending",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct machine_state),
+	.fields = reset_fields,
+	.needed = reset_needed,
+};
+
+static const struct vmsd *const machine_subsections[] = { &reset_vmsd, NULL };
+
 static const struct vmsd machine_vmsd = {
 	.name = "kvm-machine",
 	.version_id = 1,
 	.minimum_version_id = 1,
 	.size = sizeof(struct machine_state),
 	.fields = machine_fields,
+	.subsections = machine_subsections,
 	.pre_save = machine_pre_save,
 	.post_load = machine_post_load,
 	.post_commit = machine_post_commit,

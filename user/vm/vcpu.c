@@ -288,11 +288,14 @@ static bool handle_exit(struct vcpu *v)
 		return true;
 	case KVM_EXIT_SHUTDOWN:
 		log_shutdown(v);
-		vm__request_exit(v->vm, VM_EXIT_RESET);
-		return false;
+		vm__request_reset(v->vm);
+		return true;		/* parks until the reset is done */
 	case KVM_EXIT_SYSTEM_EVENT:
-		vm__request_exit(v->vm, run->system_event.type == KVM_SYSTEM_EVENT_RESET ?
-				 VM_EXIT_RESET : VM_EXIT_POWEROFF);
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+			vm__request_reset(v->vm);
+			return true;
+		}
+		vm__request_exit(v->vm, VM_EXIT_POWEROFF);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		pr_err("vCPU %d: entry failed, reason 0x%llx", v->id,
@@ -326,7 +329,8 @@ static bool park(struct vcpu *v)
 	v->run->immediate_exit = 0;
 
 	pthread_mutex_lock(&vm->run_lock);
-	while (vm->pause_depth && vm->exit_reason == VM_EXIT_NONE) {
+	while ((vm->pause_depth || atomic_load(&vm->reset_pending)) &&
+	       vm->exit_reason == VM_EXIT_NONE) {
 		vm->nr_parked++;
 		pthread_cond_broadcast(&vm->run_cond);
 		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
@@ -348,7 +352,8 @@ static void *vcpu_thread(void *arg)
 	rcu_register_thread();
 	for (;;) {
 		if (__atomic_load_n(&vm->pause_depth, __ATOMIC_SEQ_CST) ||
-		    __atomic_load_n(&vm->exit_reason, __ATOMIC_SEQ_CST)) {
+		    __atomic_load_n(&vm->exit_reason, __ATOMIC_SEQ_CST) ||
+		    atomic_load(&vm->reset_pending)) {
 			if (!park(v))
 				break;
 		}
@@ -412,14 +417,14 @@ void vcpu__stop_all(struct vm *vm)
 /*
  * Outermost pause: vCPUs parked first (no new kicks), then the devices'
  * I/O (what the I/O thread was doing finishes; later work waits).
- * Pauses and resumes are serialised so the device hooks pair up.
+ * Pauses, resumes and resets are serialised by pause_lock so the device
+ * hooks pair up.
  */
-int vm__pause(struct vm *vm)
+void vm__pause_locked(struct vm *vm)
 {
 	bool first;
 	int i;
 
-	pthread_mutex_lock(&vm->pause_lock);
 	pthread_mutex_lock(&vm->run_lock);
 	first = vm->pause_depth++ == 0;
 	if (first) {
@@ -431,15 +436,13 @@ int vm__pause(struct vm *vm)
 	pthread_mutex_unlock(&vm->run_lock);
 	if (first)
 		device__pause_all(vm);
-	pthread_mutex_unlock(&vm->pause_lock);
-	return 0;
 }
 
-void vm__resume(struct vm *vm)
+void vm__resume_locked(struct vm *vm)
 {
+	uint64_t one = 1;
 	bool last;
 
-	pthread_mutex_lock(&vm->pause_lock);
 	pthread_mutex_lock(&vm->run_lock);
 	last = vm->pause_depth > 0 && --vm->pause_depth == 0;
 	pthread_mutex_unlock(&vm->run_lock);
@@ -449,6 +452,26 @@ void vm__resume(struct vm *vm)
 	if (last)
 		pthread_cond_broadcast(&vm->run_cond);
 	pthread_mutex_unlock(&vm->run_lock);
+	/* A reset asked while paused: the vCPUs stay parked, vm__run does it. */
+	if (last && atomic_load(&vm->reset_pending) &&
+	    write(vm->exit_efd, &one, sizeof(one)) < 0)
+		pr_warn("exit eventfd: %s", strerror(errno));
+}
+
+int vm__pause(struct vm *vm)
+{
+	atomic_fetch_add(&vm->pause_waiters, 1);
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_fetch_sub(&vm->pause_waiters, 1);
+	vm__pause_locked(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+void vm__resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm__resume_locked(vm);
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 

@@ -29,6 +29,10 @@ int vcpu__start_all(struct vm *vm);
 /* Kick every vCPU out of the guest; they notice the exit request. */
 void vcpu__stop_all(struct vm *vm);
 
+/* vm__pause/vm__resume with vm->pause_lock already held (a reset). */
+void vm__pause_locked(struct vm *vm);
+void vm__resume_locked(struct vm *vm);
+
 int vcpu__init(struct vm *vm);
 int vcpu__exit(struct vm *vm);
 

@@ -63,7 +63,10 @@ err_free:
 	return NULL;
 }
 
-/* Sleep until a device, a vCPU, the control socket or a signal ends it. */
+/*
+ * Sleep until a device, a vCPU, the control socket or a signal ends it;
+ * wake to reset the machine when the guest asks.
+ */
 enum vm_exit_reason vm__run(struct vm *vm)
 {
 	enum vm_exit_reason reason;
@@ -85,6 +88,8 @@ enum vm_exit_reason vm__run(struct vm *vm)
 		pthread_mutex_unlock(&vm->run_lock);
 		if (reason != VM_EXIT_NONE)
 			return reason;
+		if (atomic_load(&vm->reset_pending))
+			vm__reset(vm);	/* -EBUSY: the last resume wakes us */
 	}
 }
 
@@ -111,6 +116,20 @@ void vm__request_exit(struct vm *vm, enum vm_exit_reason reason)
 		vm->exit_reason = reason;
 	pthread_cond_broadcast(&vm->run_cond);
 	pthread_mutex_unlock(&vm->run_lock);
+	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
+		pr_warn("exit eventfd: %s", strerror(errno));
+}
+
+void vm__request_reset(struct vm *vm)
+{
+	uint64_t one = 1;
+
+	if (vm->cfg.no_reboot) {
+		vm__request_exit(vm, VM_EXIT_RESET);
+		return;
+	}
+	/* The vCPUs park when they see it; vm__run does the reset. */
+	atomic_store(&vm->reset_pending, true);
 	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
 		pr_warn("exit eventfd: %s", strerror(errno));
 }

@@ -2,8 +2,8 @@
 /*
  * The machine: one struct vm per guest (its options, KVM fds, vCPUs, RAM,
  * dispatcher tables and devices) and its lifecycle: vm__create builds it
- * through the init levels, vm__run runs it until it ends, vm__destroy
- * unwinds.  Also what the
+ * through the init levels, vm__run runs it until it ends, vm__reset puts
+ * it back to power-on in place, vm__destroy unwinds.  Also what the
  * migration code may call: pause/resume, dirty tracking of VMM-side
  * writes, save/load of every device's and vCPU's state.
  */
@@ -22,7 +22,7 @@ enum vm_exit_reason {
 	VM_EXIT_NONE,
 	VM_EXIT_POWEROFF,	/* guest powered off: status 0 */
 	VM_EXIT_QUIT,		/* `quit` on the control socket: status 0 */
-	VM_EXIT_RESET,		/* guest reboot or triple fault: status 2 */
+	VM_EXIT_RESET,		/* guest reset with --no-reboot: status 2 */
 	VM_EXIT_ERROR,		/* internal error or KVM failure: status 1 */
 };
 
@@ -42,6 +42,7 @@ struct vm_config {
 	const char *incoming_uri;	/* wait for a live migration from here */
 	bool paused;		/* incoming: after commit, stay paused until cont */
 	bool rng;
+	bool no_reboot;		/* a guest reset ends the VM (status 2) */
 };
 
 enum ram_backend {
@@ -73,6 +74,7 @@ struct control;
 struct vmstate_registry;
 struct vmsd;
 struct machine_state;
+struct reset_state;
 
 struct vm {
 	struct vm_config cfg;
@@ -99,17 +101,27 @@ struct vm {
 	struct control *ctl;
 	struct vmstate_registry *vmstate;	/* every device's and vCPU's state */
 	struct machine_state *machine;		/* irqchip, PIT, clock */
+	struct reset_state *reset;		/* power-on state of vCPUs, irqchip */
 
 	/* Run state: pause requests, parked vCPUs, the exit request. */
-	pthread_mutex_t pause_lock;	/* serialises vm__pause/vm__resume */
+	pthread_mutex_t pause_lock;	/* serialises pauses, resumes, resets */
 	pthread_mutex_t run_lock;
 	pthread_cond_t run_cond;
 	int pause_depth;
+	atomic_int pause_waiters;	/* in vm__pause, before pause_lock */
 	int nr_parked;
 	int nr_running;			/* vCPU threads inside their loop */
 	enum vm_exit_reason exit_reason;
-	int exit_efd;			/* eventfd: vm__run wakes to end the VM */
+	int exit_efd;			/* eventfd: vm__run wakes to end or reset */
 	atomic_bool quit_signalled;	/* vm__signal_quit */
+	/*
+	 * The guest asked for a reset that has not happened yet: vCPUs stay
+	 * parked until it has.  Migrates with the machine state, so a reset
+	 * asked while the source is paused for switchover happens on the
+	 * destination.
+	 */
+	atomic_bool reset_pending;
+	atomic_uint nr_resets;		/* resets done in place */
 
 	/*
 	 * A pause the operator owns (`cont` undoes it): `stop`, or the
@@ -144,7 +156,8 @@ struct vm {
 /*
  * Lifecycle.  vm__create builds the machine through every init level
  * (NULL with errno set on failure, everything undone); vm__run starts the
- * I/O thread and the vCPUs and returns when the VM ends; vm__destroy stops and unwinds it.  The
+ * I/O thread and the vCPUs and returns when the VM ends, doing the resets
+ * the guest asks for in between; vm__destroy stops and unwinds it.  The
  * calling thread must be registered with RCU.
  */
 struct vm *vm__create(const struct vm_config *cfg);
@@ -157,6 +170,20 @@ void vm__request_exit(struct vm *vm, enum vm_exit_reason reason);
 void vm__signal_quit(struct vm *vm);
 int vm__exit_status(enum vm_exit_reason reason);
 const char *vm__exit_name(enum vm_exit_reason reason);
+
+/*
+ * The guest asked for a reset (ACPI, i8042, triple fault): from a vCPU
+ * or device thread.  With --no-reboot it ends the VM; else the vCPUs park
+ * and vm__run does vm__reset once nobody else holds a pause.
+ */
+void vm__request_reset(struct vm *vm);
+/*
+ * Power-on reset in place: vCPUs and irqchip to their boot state, every
+ * device's reset handler, the kernel and initrd loaded again (VMM writes
+ * to guest RAM, tracked).  -EBUSY while someone else holds a pause (the
+ * reset stays pending and is done at the last resume).
+ */
+int vm__reset(struct vm *vm);
 
 /* Describe an instance's state for save/load; path is its canonical path. */
 int vm__register_state(struct vm *vm, const struct vmsd *vmsd, void *opaque,
@@ -172,7 +199,7 @@ bool vm__paused(struct vm *vm);
 /*
  * Dirty tracking for the memfd backend: KVM's dirty log for vCPU writes
  * plus a bitmap the VMM sets for its own writes to guest memory (virtio
- * used rings, disk reads, net rx).  A
+ * used rings, disk reads, net rx, the kernel loaded again at a reset).  A
  * sync ORs both into `bitmap` (one bit per 4 KiB page of the block, block
  * offsets) and clears them.
  */

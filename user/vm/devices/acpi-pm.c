@@ -50,7 +50,7 @@ static void pm_io(struct vcpu *vcpu, uint64_t addr, uint8_t *data,
 	case ACPI_RESET_REG:
 		if (data[0] == ACPI_RESET_VALUE) {
 			pr_info("guest reset through ACPI");
-			vm__request_exit(pm->vm, VM_EXIT_RESET);
+			vm__request_reset(pm->vm);
 		}
 		break;
 	}

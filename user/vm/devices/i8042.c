@@ -100,8 +100,23 @@ out:
 	pthread_mutex_unlock(&k->lock);
 	if (reset) {
 		pr_info("guest reset through the i8042");
-		vm__request_exit(k->vm, VM_EXIT_RESET);
+		vm__request_reset(k->vm);
 	}
+}
+
+/* Power-on: both ports disabled, no interrupts, nothing to read. */
+static void i8042_power_on(struct i8042 *k)
+{
+	k->r = (struct i8042_state){ .ctr = 0x30 };
+}
+
+static void i8042_reset(struct device_header *dev)
+{
+	struct i8042 *k = container_of(dev, struct i8042, dev);
+
+	pthread_mutex_lock(&k->lock);
+	i8042_power_on(k);
+	pthread_mutex_unlock(&k->lock);
 }
 
 static const struct vmstate_field i8042_state_fields[] = {
@@ -144,9 +159,10 @@ static int i8042__init(struct vm *vm)
 	k->vm = vm;
 	k->dev.name = "i8042";
 	k->dev.opaque = k;
+	k->dev.reset = i8042_reset;
 	snprintf(k->dev.path, sizeof(k->dev.path), "/machine/isa/i8042@%x", I8042_DATA);
 	pthread_mutex_init(&k->lock, NULL);
-	k->r.ctr = 0x30;	/* both ports disabled, no interrupts */
+	i8042_power_on(k);
 	ret = vm__register_iotrap(vm, I8042_DATA, 1, i8042_io, k, IOTRAP_PIO);
 	if (!ret) {
 		ret = vm__register_iotrap(vm, I8042_CMD, 1, i8042_io, k, IOTRAP_PIO);

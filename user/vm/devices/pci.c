@@ -74,6 +74,16 @@ static void update_bars(struct pci_device *pdev)
 	}
 }
 
+/*
+ * There is no firmware to assign BARs again after a reset: the guest
+ * finds them where they were at start, as it did at its first boot.
+ */
+void pci__reset(struct pci_device *pdev)
+{
+	memcpy(pdev->cfg, pdev->cfg_boot, PCI_CFG_SIZE);
+	update_bars(pdev);
+}
+
 void pci__remap(struct pci_device *pdev)
 {
 	update_bars(pdev);
@@ -184,6 +194,7 @@ int pci__register(struct vm *vm, struct pci_device *pdev)
 		bus->next_mmio += sz;
 	}
 	pdev->cfg[PCI_COMMAND] |= PCI_COMMAND_MEMORY;
+	memcpy(pdev->cfg_boot, pdev->cfg, PCI_CFG_SIZE);
 	bus->slots[slot] = pdev;
 	update_bars(pdev);
 	pthread_mutex_unlock(&bus->lock);
@@ -230,6 +241,15 @@ static const struct vmsd pci_bus_vmsd = {
 	.fields = pci_bus_fields,
 };
 
+static void pci_bus_reset(struct device_header *dev)
+{
+	struct pci_bus *bus = container_of(dev, struct pci_bus, dev);
+
+	pthread_mutex_lock(&bus->lock);
+	bus->conf_addr = 0;
+	pthread_mutex_unlock(&bus->lock);
+}
+
 static int pci__init(struct vm *vm)
 {
 	struct pci_bus *bus;
@@ -240,6 +260,7 @@ static int pci__init(struct vm *vm)
 		return -ENOMEM;
 	bus->dev.name = "pci-host";
 	bus->dev.opaque = bus;
+	bus->dev.reset = pci_bus_reset;
 	snprintf(bus->dev.path, sizeof(bus->dev.path), "/machine/pci0/00:00.0/host-bridge");
 	pthread_mutex_init(&bus->lock, NULL);
 	bus->next_mmio = PCI_MMIO_START;

@@ -27,6 +27,7 @@ struct pci_device {
 	uint32_t bar_size[PCI_NR_BARS];	/* 0: no BAR; power of two */
 	uint32_t bar_mapped[PCI_NR_BARS];	/* address decoded now, 0 if none */
 	uint8_t cfg_ro[PCI_CFG_SIZE];	/* pristine copy, for read-only bytes */
+	uint8_t cfg_boot[PCI_CFG_SIZE];	/* as registered (BARs assigned) */
 	int msix_cap;			/* offset of the MSI-X capability */
 	/*
 	 * new == 0: unmapped; old == 0: newly mapped.  On an error the BAR
@@ -41,6 +42,8 @@ struct pci_device {
 /* Fills vendor/device ids first; assigns a slot and BAR addresses. */
 int pci__register(struct vm *vm, struct pci_device *pdev);
 void pci__unregister(struct vm *vm, struct pci_device *pdev);
+/* Config space back to how it was registered (a machine reset). */
+void pci__reset(struct pci_device *pdev);
 /* Re-apply BAR decoding after cfg[] was loaded from a saved state. */
 void pci__remap(struct pci_device *pdev);
 /* "00:03.0" */

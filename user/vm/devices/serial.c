@@ -275,6 +275,31 @@ static const struct vmsd serial_vmsd = {
 	.post_commit = serial_post_commit,
 };
 
+/* Registers as at power-on (irq_level tracks the line, not a register). */
+static void serial_power_on(struct serial *s)
+{
+	uint8_t level = s->r.irq_level;
+
+	s->r = (struct serial_regs){
+		.iir = UART_IIR_NO_INT,
+		.lsr = UART_LSR_TEMT | UART_LSR_THRE,
+		.msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS,
+		.mcr = UART_MCR_OUT2,
+		.irq_level = level,
+	};
+}
+
+/* Back to power-on; the line drops if it was up. */
+static void serial_reset(struct device_header *dev)
+{
+	struct serial *s = container_of(dev, struct serial, dev);
+
+	pthread_mutex_lock(&s->lock);
+	serial_power_on(s);
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static int serial__init(struct vm *vm)
 {
 	struct serial *s;
@@ -286,12 +311,10 @@ static int serial__init(struct vm *vm)
 	s->vm = vm;
 	s->dev.name = "serial";
 	s->dev.opaque = s;
+	s->dev.reset = serial_reset;
 	snprintf(s->dev.path, sizeof(s->dev.path), "/machine/isa/serial@%x", SERIAL_BASE);
 	pthread_mutex_init(&s->lock, NULL);
-	s->r.iir = UART_IIR_NO_INT;
-	s->r.lsr = UART_LSR_TEMT | UART_LSR_THRE;
-	s->r.msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
-	s->r.mcr = UART_MCR_OUT2;
+	serial_power_on(s);
 
 	s->con = console__open(vm, vm->cfg.console, serial_rx, s);
 	if (!s->con) {

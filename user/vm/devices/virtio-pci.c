@@ -332,6 +332,24 @@ static void virtio_resume(struct device_header *dev)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
+/*
+ * A machine reset: the device as the driver's own reset leaves it, the
+ * MSI-X table and pending bits as at start, config space (BAR, MSI-X
+ * enable) as registered.
+ */
+static void virtio_machine_reset(struct device_header *dev)
+{
+	struct virtio_dev *vdev = container_of(dev, struct virtio_dev, dev);
+
+	pthread_mutex_lock(&vdev->lock);
+	reset(vdev);
+	memset(vdev->s.msix, 0, sizeof(vdev->s.msix));
+	memset(vdev->s.msix_pending, 0, sizeof(vdev->s.msix_pending));
+	memset(vdev->kick_pending, 0, sizeof(vdev->kick_pending));
+	pthread_mutex_unlock(&vdev->lock);
+	pci__reset(&vdev->pci);
+}
+
 static void set_ioeventfds(struct virtio_dev *vdev, uint32_t bar, bool on)
 {
 	int q;
@@ -582,6 +600,7 @@ int virtio__register(struct vm *vm, struct virtio_dev *vdev,
 	vdev->dev.opaque = vdev;
 	vdev->dev.pause = virtio_pause;
 	vdev->dev.resume = virtio_resume;
+	vdev->dev.reset = virtio_machine_reset;
 	pthread_mutex_init(&vdev->lock, NULL);
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->kick_fd[i] = -1;
