@@ -34,6 +34,17 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_state_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_migrate_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_reset_test.sh
 
+# C device tests: a VM made in the test process by vm__create (no kernel),
+# its devices driven through the dispatcher.  The whole VM archive: the
+# devices are only reached through their constructors.
+$(BUILD)/selftests/tern/vm_device_test: $(BUILD)/selftests/tern/vm_device_test.o \
+		$(BUILD)/libtern-vm.a $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
+		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(BUILD)/libtern-vm.a \
+		-Wl,--no-whole-archive $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
+		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a $(LDLIBS)
+HARNESS_TESTS += $(BUILD)/selftests/tern/vm_device_test
+
 # Fuzzer: the control socket's request path (json_line + control_cmd).
 VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c \
 	user/lib/json_line.c user/lib/version.c

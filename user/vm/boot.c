@@ -326,10 +326,13 @@ out:
 	return ret;
 }
 
-/* A VM that loads a saved or migrated state does not boot. */
+/*
+ * A VM that loads a saved or migrated state does not boot; one made
+ * without a kernel (a device test) keeps its vCPUs at power-on.
+ */
 static int boot__init(struct vm *vm)
 {
-	if (vm->cfg.incoming || vm->cfg.incoming_uri)
+	if (vm->cfg.incoming || vm->cfg.incoming_uri || !vm->cfg.kernel)
 		return 0;
 	return boot__load(vm);
 }

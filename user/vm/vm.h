@@ -158,7 +158,9 @@ struct vm {
  * (NULL with errno set on failure, everything undone); vm__run starts the
  * I/O thread and the vCPUs and returns when the VM ends, doing the resets
  * the guest asks for in between; vm__destroy stops and unwinds it.  The
- * calling thread must be registered with RCU.
+ * calling thread must be registered with RCU.  Without cfg->kernel (and
+ * no incoming state) nothing is loaded: a test drives the devices
+ * through iotrap__dispatch and never runs the vCPUs.
  */
 struct vm *vm__create(const struct vm_config *cfg);
 enum vm_exit_reason vm__run(struct vm *vm);
