@@ -42,6 +42,19 @@ show_console() { echo "# ---- $1 (tail)"; tail -n "${2:-25}" "$1" | sed 's/^/#  
 # last counter value printed on console FILE
 last_counter() { grep -o 'tern-counter [0-9]*' "$1" | tail -n1 | cut -d' ' -f2; }
 
+# counter_passes LOG N SECONDS: wait until the guest's counter in LOG is
+# above N; prints the last value seen.  A guest that keeps running gets
+# there however slow a loaded host makes it; a stopped one never does.
+counter_passes() {
+	local _i _c
+	for ((_i = 0; _i < $3 * 4; _i++)); do
+		_c=$(last_counter "$1")
+		[ -n "$_c" ] && [ "$_c" -gt "$2" ] && break
+		sleep 0.25
+	done
+	echo "${_c:-}"
+}
+
 # now: seconds with fractions
 now() { cut -d' ' -f1 /proc/uptime; }
 

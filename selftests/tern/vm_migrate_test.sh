@@ -58,8 +58,7 @@ wait_for "$T/b.log" "tern-counter" 30
 first=$(grep -o 'tern-counter [0-9]*' "$T/b.log" | head -n1 | cut -d' ' -f2)
 check "$1: guest goes on in the destination ($c1 -> ${first:-none})" \
 	sh -c "[ -n '$first' ] && [ '$first' -ge '$c1' ] && [ '$first' -le $((c1 + 1)) ]"
-sleep 2
-c2=$(last_counter "$T/b.log")
+c2=$(counter_passes "$T/b.log" $((${first:-0} + 5)) 20)
 check "$1: and keeps counting there (${first:-none} -> ${c2:-none})" \
 	sh -c "[ -n '$c2' ] && [ '$c2' -gt $((${first:-0} + 5)) ]"
 "$TERNCTL" --socket "$T/a.sock" cont >"$T/acont" 2>&1; rcont=$?
