@@ -4,16 +4,48 @@
 # Hostile input on the control socket: each malformed, overlong, unknown
 # or ill-typed request gets an error object (class and description), and
 # the VM keeps running and answering: query-status still works and the
-# guest's counter still moves.  Also: the greeting and id echo.
+# guest's counter still moves.  Also: the greeting and id echo, and the
+# socket paths (issue 18): a file that is not a socket is never removed,
+# a live VM's socket never taken, a stale one replaced, the socket 0600.
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$BZIMAGE" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..25"
+echo "1..30"
 T=$(mktemp -d)
 S=$T/ctl.sock
+VMARGS="--kernel $BZIMAGE --initrd $INITRD --memory 256M"
+
+# refused WHAT OUT ARGS...: ternvm exits non-zero before running a guest,
+# saying WHAT.
+refused() {
+	_what=$1 _out=$2
+	shift 2
+	timeout 30 "$TERNVM" $VMARGS --console "file:$T/refused.log" "$@" >"$_out" 2>&1
+	_rc=$?
+	[ $_rc != 0 ] && [ $_rc != 124 ] && grep -q -- "$_what" "$_out"
+}
+echo keep >"$T/file"
+if refused "is not a socket" "$T/r1" --control "$T/file" && grep -qx keep "$T/file"; then
+	ok "--control on a regular file is refused, the file kept"
+else
+	not_ok "--control on a regular file: $(head -c 200 "$T/r1"; cat "$T/file")"
+fi
+if refused "is not a socket" "$T/r2" --console "unix:$T/file" && grep -qx keep "$T/file"; then
+	ok "--console unix: on a regular file is refused, the file kept"
+else
+	not_ok "--console unix: on a regular file: $(head -c 200 "$T/r2"; cat "$T/file")"
+fi
+
+# A stale socket (its ternvm killed) is replaced by the next ternvm.
+"$TERNVM" $VMARGS --console "file:$T/stale.log" --control "$S" >"$T/stale.out" 2>&1 &
+P=$!
+i=0
+while [ ! -S "$S" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 $P; wait $P 2>/dev/null
+[ -S "$S" ] || echo "# no stale socket made: $(head -c 200 "$T/stale.out")"
 boot_guest "$T/con.log" "$T/vm.out" "tern-counter 3" 90 \
 	--kernel "$BZIMAGE" --initrd "$INITRD" --memory 256M \
 	--append "console=ttyS0 tern.run=counter" --console "file:$T/con.log" \
@@ -24,7 +56,16 @@ if [ $rc != 0 ]; then
 	not_ok "guest counter runs"; show_console "$T/con.log"
 	kill $VM; wait $VM; rm -rf "$T"; exit 1
 fi
-ok "guest counter runs"
+ok "guest counter runs (over a stale control socket)"
+mode=$(stat -c %a "$S")
+check "the control socket is 0600 (is $mode)" test "$mode" = 600
+if refused "in use by another ternvm" "$T/r3" --control "$S"; then
+	ok "a second ternvm on a live VM's socket is refused"
+else
+	not_ok "a second ternvm on a live VM's socket: $(head -c 200 "$T/r3")"
+fi
+check "the first VM still answers on its socket" sh -c \
+	"'$TERNCTL' --socket '$S' status | grep -q ^running"
 
 # bad DESCRIPTION EXPECTED-IN-DESC LINE: the reply is an error naming it.
 bad() {

@@ -2,6 +2,7 @@
 # user/lib: helpers every Tern program links (logging, version, ...).
 TERNLIB_SRCS := user/lib/log.c user/lib/ternnl.c
 TERNLIB_SRCS += user/lib/json_line.c user/lib/version.c
+TERNLIB_SRCS += user/lib/unix_listen.c
 
 $(BUILD)/libtern-lib.a: $(call objs,$(TERNLIB_SRCS))
 	@rm -f $@

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/unix_listen.h"
 #include "vm/console.h"
 #include "vm/ioloop.h"
 #include "vm/vm.h"
@@ -67,21 +68,16 @@ static void con_accept(int fd, uint32_t events, void *opaque)
 	ioloop__add(con->vm, c, EPOLLIN, con_input, con);
 }
 
-static int open_unix(struct console *con, const char *path)
+static int open_unix(struct console *con, const char *path, const char **why)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	con->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	con->listen_fd = unix_listen(path, 1, why);
 	if (con->listen_fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(con->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(con->listen_fd, 1) < 0)
-		return -errno;
+		return con->listen_fd;
 	con->sock_path = strdup(path);
+	if (!con->sock_path) {
+		unlink(path);
+		return -ENOMEM;
+	}
 	return ioloop__add(con->vm, con->listen_fd, EPOLLIN, con_accept, con);
 }
 
@@ -99,6 +95,7 @@ struct console *console__open(struct vm *vm, const char *spec,
 			      console_rx_fn rx, void *opaque)
 {
 	struct console *con;
+	const char *why = NULL;
 	int ret = 0;
 
 	con = calloc(1, sizeof(*con));
@@ -117,12 +114,12 @@ struct console *console__open(struct vm *vm, const char *spec,
 		if (con->out_fd < 0)
 			ret = -errno;
 	} else if (!strncmp(spec, "unix:", 5)) {
-		ret = open_unix(con, spec + 5);
+		ret = open_unix(con, spec + 5, &why);
 	} else {
 		ret = -EINVAL;
 	}
 	if (ret) {
-		pr_err("console %s: %s", spec, strerror(-ret));
+		pr_err("console %s: %s", spec, why ? why : strerror(-ret));
 		console__close(vm, con);
 		errno = -ret;
 		return NULL;

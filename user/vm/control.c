@@ -22,6 +22,7 @@
 
 #include "lib/json_line.h"
 #include "lib/log.h"
+#include "lib/unix_listen.h"
 #include "vm/control.h"
 #include "vm/init.h"
 #include "vm/ioloop.h"
@@ -180,33 +181,22 @@ void control__event(struct vm *vm, const char *name, struct json_object *data)
 
 static int control__init(struct vm *vm)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control *ctl;
+	const char *why;
 	int ret;
 
 	if (!vm->cfg.control)
 		return 0;
-	if (strlen(vm->cfg.control) >= sizeof(sa.sun_path)) {
-		pr_err("--control %s: path too long", vm->cfg.control);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, vm->cfg.control);
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl)
 		return -ENOMEM;
 	ctl->vm = vm;
 	pthread_mutex_init(&ctl->lock, NULL);
-	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ctl->listen_fd = unix_listen(vm->cfg.control, MAX_CLIENTS, &why);
 	if (ctl->listen_fd < 0) {
-		ret = -errno;
+		ret = ctl->listen_fd;
+		pr_err("--control %s: %s", vm->cfg.control, why);
 		goto err_free;
-	}
-	unlink(sa.sun_path);
-	if (bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(ctl->listen_fd, MAX_CLIENTS) < 0) {
-		ret = -errno;
-		pr_err("--control %s: %s", vm->cfg.control, strerror(errno));
-		goto err_close;
 	}
 	ctl->path = strdup(vm->cfg.control);
 	ret = ctl->path ? ioloop__add(vm, ctl->listen_fd, EPOLLIN, on_accept, ctl) : -ENOMEM;
@@ -217,8 +207,7 @@ static int control__init(struct vm *vm)
 
 err_unlink:
 	free(ctl->path);
-	unlink(sa.sun_path);
-err_close:
+	unlink(vm->cfg.control);
 	close(ctl->listen_fd);
 err_free:
 	pthread_mutex_destroy(&ctl->lock);
