@@ -40,19 +40,26 @@ guest_log_clean() {
 show_console() { echo "# ---- $1 (tail)"; tail -n "${2:-25}" "$1" | sed 's/^/#   /'; }
 
 # last counter value printed on console FILE
-last_counter() { grep -o 'tern-counter [0-9]*' "$1" | tail -n1 | cut -d' ' -f2; }
+# last_counter LOG: the guest's last counter, from complete lines only (a
+# line still being written could read 31 for 312).
+last_counter() {
+	if [ -n "$(tail -c1 "$1")" ]; then sed '$d' "$1"; else cat "$1"; fi |
+		grep -o 'tern-counter [0-9]*' | tail -n1 | cut -d' ' -f2
+}
 
 # counter_passes LOG N SECONDS: wait until the guest's counter in LOG is
 # above N; prints the last value seen.  A guest that keeps running gets
 # there however slow a loaded host makes it; a stopped one never does.
 counter_passes() {
-	local _i _c
-	for ((_i = 0; _i < $3 * 4; _i++)); do
+	_i=0
+	_c=
+	while [ $_i -lt $(($3 * 4)) ]; do
 		_c=$(last_counter "$1")
 		[ -n "$_c" ] && [ "$_c" -gt "$2" ] && break
 		sleep 0.25
+		_i=$((_i + 1))
 	done
-	echo "${_c:-}"
+	echo "$_c"
 }
 
 # now: seconds with fractions
