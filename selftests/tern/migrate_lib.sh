@@ -68,12 +68,20 @@ memcheck_ok() {
 	! grep -q 'memcheck: FAIL' "$1" || { grep 'memcheck: FAIL' "$1" | head -n3 | sed 's/^/# /'; return 1; }
 }
 
-# moves FILE SECONDS: memcheck's pass count grows within SECONDS.
+# moves FILE SECONDS: memcheck's pass count grows within 5 x SECONDS.
+# Polled, so a running guest passes as soon as it completes a pass; the
+# slack is for a guest just resumed after a cancel, whose every page
+# faults once more (re-armed by the harvest) on a loaded TCG host.
 moves() {
 	_a=$(last_pass "$1")
-	sleep "$2"
-	_b=$(last_pass "$1")
-	[ -n "$_b" ] && [ "${_b}" -gt "${_a:--1}" ]
+	_i=0
+	while [ $_i -lt $(($2 * 20)) ]; do
+		sleep 0.25
+		_b=$(last_pass "$1")
+		[ -n "$_b" ] && [ "$_b" -gt "${_a:--1}" ] && return 0
+		_i=$((_i + 1))
+	done
+	return 1
 }
 
 # figures NAME JSON: the query-migrate figures as a TAP comment.
