@@ -34,7 +34,7 @@ TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNVM_TEST" ] && [ -x "$TERNCTL" ] && [ -x "$PROXY" ] &&
 	[ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternvm-test/ternctl/proxy/guest"
-echo "1..27"
+echo "1..26"
 
 T=$(mktemp -d)
 src_start "$T" a "run:memcheck:$MC"; A=$PID
