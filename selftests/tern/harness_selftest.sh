@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The harness can fail: a module that WARNs at load, a test that reports a
-# failure, a test that crashes without TAP, and a hung VM each make
+# failure, a test that crashes without TAP, a test that overruns its
+# timeout, a guest that stops making output, and a hung VM each make
 # scripts/harness fail with the right exit status and the guest's console
 # shown.  (Its passing runs are every other harness test.)
 set -uo pipefail
@@ -15,12 +16,12 @@ mkdir -p "$TMP"
 n=0 failed=0
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 # expect NAME WANT_RC PATTERN OUTPUT RC
 expect() {
 	n=$((n + 1))
 	if [[ $5 == "$2" ]] && grep -q -- "$3" <<<"$4" &&
-	   grep -q -- "last 60 lines of the guest console" <<<"$4"; then
+	   grep -q -- "last [0-9]* lines of the guest console" <<<"$4"; then
 		echo "ok $n $1"
 	else
 		echo "not ok $n $1: exit $5 (want $2), output:"
@@ -52,4 +53,26 @@ expect "a test killed by a signal fails the run" 1 "exited with status 139" "$ou
 
 out=$(scripts/harness --quiet --timeout 40 --out "$TMP/r4" "$TMP/hangs" 2>&1)
 expect "a hung run times out and fails" 2 "timed out after 40s" "$out" $?
+# A test past its timeout is killed, after sysrq put the blocked tasks and
+# every CPU's backtrace on the console; the run goes on to the next test.
+scripts/harness --quiet --ko none --test-timeout 20 --out "$TMP/r5" \
+	"$TMP/hangs" "$TMP/reports_failure" >"$TMP/r5.out" 2>&1
+rc=$? n=$((n + 1))
+if ((rc == 1)) && grep -q '^# timed out after 20s' "$TMP/r5/tap.log" &&
+   grep -q '^### end reports_failure' "$TMP/r5/tap.log" &&
+   grep -q 'Show Blocked State' "$TMP/r5/console.log" &&
+   grep -q 'NMI backtrace for cpu' "$TMP/r5/console.log"; then
+	echo "ok $n a test past its timeout is killed with the stacks shown"
+else
+	echo "not ok $n a test past its timeout is killed with the stacks shown: exit $rc"
+	sed 's/^/# /' "$TMP/r5/tap.log" | tail -n 20
+	failed=1
+fi
+
+# A guest that stops making output is stopped early, with every vCPU's
+# place and backtrace shown, instead of waiting out --timeout.
+out=$(scripts/harness --quiet --ko none --test-timeout 1000 --stall 30 \
+	--timeout 600 --out "$TMP/r6" "$TMP/hangs" 2>&1)
+expect "a wedged guest is stopped with its CPUs' backtraces" 2 \
+	"the guest wedged (CPU#0 RIP [0-9a-f]* CPL 0" "$out" $?
 exit $failed
