@@ -5,15 +5,10 @@
 # the way bash runs it (COMP_WORDS, COMP_CWORD, the completion function):
 # commands and options come out exactly as the programs' --help lists
 # them, a command's own options after it, files where a file is wanted.
-BIN=$(cd "$(dirname "$0")/../.." && pwd)
-ROOT=$BIN
-while [[ ! -f $ROOT/VERSION && $ROOT != / ]]; do ROOT=$(dirname "$ROOT"); done
+. "$(dirname "$0")/host_lib.sh"
 # shellcheck source=/dev/null
 . "$ROOT/dist/tern-completion.bash" || { echo "Bail out! cannot source the completion"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 touch "$T/state.bin" "$T/stuff"
-n=0 rc=0
 
 # comp FUNC WORD...: the completions of the last WORD, sorted, on one line.
 comp() {

@@ -12,19 +12,9 @@
 # harness has no dpkg, and installing on the build host would change it:
 # the packages are unpacked, not installed, and the maintainer scripts
 # are checked by reading them.)
-BIN=$(cd "$(dirname "$0")/../.." && pwd)
-ROOT=$BIN
-while [[ ! -f $ROOT/VERSION && $ROOT != / ]]; do ROOT=$(dirname "$ROOT"); done
-unset MAKEFLAGS MFLAGS MAKELEVEL
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-fail() { n=$((n + 1)); echo "not ok $n $1"; rc=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+. "$(dirname "$0")/host_lib.sh"
 
 V=$(cat "$ROOT/VERSION")
-KVER=$(make -C "$ROOT" --no-print-directory -s -f Makefile -f - print-kver <<<'print-kver: ; @echo $(KVER)' 2>/dev/null)
 echo "1..11"
 
 check "debian/changelog's version is VERSION ($V)" \

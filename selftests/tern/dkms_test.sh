@@ -8,18 +8,9 @@
 # too); the module is for KVER; the source has every file of kmod/.
 # Under make check-full the module also boots in the harness VM and passes
 # module_test.
-BIN=$(cd "$(dirname "$0")/../.." && pwd)
-ROOT=$BIN
-while [[ ! -f $ROOT/VERSION && $ROOT != / ]]; do ROOT=$(dirname "$ROOT"); done
-unset MAKEFLAGS MFLAGS MAKELEVEL
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-fail() { n=$((n + 1)); echo "not ok $n $1"; rc=1; }
+. "$(dirname "$0")/host_lib.sh"
 
 V=$(cat "$ROOT/VERSION")
-KVER=$(make -C "$ROOT" --no-print-directory -s -f Makefile -f - print-kver <<<'print-kver: ; @echo $(KVER)' 2>/dev/null)
 dkms() {
 	mok_signing_key=$T/mok.key mok_certificate=$T/mok.pub command dkms "$@" \
 		--dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/inst" >>"$T/dkms.log" 2>&1

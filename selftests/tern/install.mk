@@ -1,6 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Installing Tern (issue 19): versions, and the host tests that check them.
+# Each sources host_lib.sh, copied beside it.
+$(BUILD)/selftests/tern/host_lib.sh: selftests/tern/host_lib.sh
+	@mkdir -p $(@D)
+	cp $< $@
 $(BUILD)/selftests/tern/version_test.sh: selftests/tern/version_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
 	@mkdir -p $(@D)
 	cp $< $@
@@ -8,6 +13,7 @@ HOST_TESTS += $(BUILD)/selftests/tern/version_test.sh
 
 # The man pages against the programs' --help (and groff's warnings).
 $(BUILD)/selftests/tern/man_test.sh: selftests/tern/man_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
 	@mkdir -p $(@D)
 	cp $< $@
@@ -15,6 +21,7 @@ HOST_TESTS += $(BUILD)/selftests/tern/man_test.sh
 
 # make install / uninstall into a staging tree.
 $(BUILD)/selftests/tern/install_test.sh: selftests/tern/install_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
 	@mkdir -p $(@D)
 	cp $< $@
@@ -22,6 +29,7 @@ HOST_TESTS += $(BUILD)/selftests/tern/install_test.sh
 
 # DKMS (and, under check-full, its module in the harness: module_test).
 $(BUILD)/selftests/tern/dkms_test.sh: selftests/tern/dkms_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh \
 		$(BUILD)/selftests/tern/module_test
 	@mkdir -p $(@D)
 	cp $< $@
@@ -29,6 +37,7 @@ HOST_TESTS += $(BUILD)/selftests/tern/dkms_test.sh
 
 # The Debian packages: built, linted, unpacked and used (check-full only).
 $(BUILD)/selftests/tern/deb_test.sh: selftests/tern/deb_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh \
 		$(BUILD)/selftests/tern/vm_migrate_test.sh
 	@mkdir -p $(@D)
 	cp $< $@
@@ -38,6 +47,7 @@ endif
 
 # Bash completion, run as bash runs it against the built programs.
 $(BUILD)/selftests/tern/completion_test.sh: selftests/tern/completion_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh \
 		$(BUILD)/ternvm $(BUILD)/ternctl
 	@mkdir -p $(@D)
 	cp $< $@

@@ -6,22 +6,11 @@
 # rule in udev's own directory): every file lands where it belongs with
 # its mode, the installed programs run, tern.ko is built for KVER, and
 # uninstall leaves no file behind.  Uses this build's binaries.
-BIN=$(cd "$(dirname "$0")/../.." && pwd)
-ROOT=$BIN
-while [[ ! -f $ROOT/VERSION && $ROOT != / ]]; do ROOT=$(dirname "$ROOT"); done
+. "$(dirname "$0")/host_lib.sh"
 [[ $BIN == */san ]] && SAN=1 || SAN=0
-# A test run by make check must not talk to the outer make's jobserver.
-unset MAKEFLAGS MFLAGS MAKELEVEL
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-fail() { n=$((n + 1)); echo "not ok $n $1"; rc=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
 mk() { make -C "$ROOT" --no-print-directory SANITIZE=$SAN "$@" >>"$T/make.log" 2>&1; }
 mode() { [[ -f $1 && $(stat -c %a "$1") == "$2" ]]; }
 
-KVER=$(make -C "$ROOT" --no-print-directory -s -f Makefile -f - print-kver <<<'print-kver: ; @echo $(KVER)' 2>/dev/null)
 echo "1..16"
 D=$T/a
 check "make install DESTDIR=... (PREFIX=/usr/local)" mk install DESTDIR="$D"

@@ -6,13 +6,8 @@
 # those its man page documents (OPTIONS, and ternctl's COMMANDS with their
 # options), ternctl's commands likewise; and tern(4) names every ioctl and
 # netlink command of include/uapi/linux/tern.h.
-BIN=$(cd "$(dirname "$0")/../.." && pwd)
-ROOT=$BIN
-while [[ ! -f $ROOT/VERSION && $ROOT != / ]]; do ROOT=$(dirname "$ROOT"); done
+. "$(dirname "$0")/host_lib.sh"
 MAN=$ROOT/Documentation/man
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-fail() { n=$((n + 1)); echo "not ok $n $1"; rc=1; }
 
 # man_section PAGE NAME...: the roff source of those .SH sections.
 man_section() {

@@ -6,14 +6,9 @@
 # and it begins with the release in the tree's VERSION file.  (That
 # ternvm's query-status and the migration hello carry it too is checked by
 # vm_control_test and migration_test.)
-BIN=$(cd "$(dirname "$0")/../.." && pwd)
-ROOT=$BIN
-while [[ ! -f $ROOT/VERSION && $ROOT != / ]]; do ROOT=$(dirname "$ROOT"); done
+. "$(dirname "$0")/host_lib.sh"
 release=$(cat "$ROOT/VERSION")
 built=$(sed -n 's/^#define TERN_VERSION "\(.*\)"$/\1/p' "$BIN/gen/tern_version.h")
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-fail() { n=$((n + 1)); echo "not ok $n $1"; rc=1; }
 
 echo "1..4"
 if [[ $built == "$release" || $built == "$release"-* ]]; then
