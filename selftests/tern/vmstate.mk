@@ -19,3 +19,18 @@ $(BUILD)/fuzz/vmstate_decode_fuzz: $(call fuzz-objs,$(VMSTATE_FUZZ_SRCS))
 	@mkdir -p $(@D)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 FUZZERS += $(BUILD)/fuzz/vmstate_decode_fuzz
+
+# Every device table against the committed snapshot and the releases'
+# (Documentation/vmstate-format.rst, "Compatibility").
+$(BUILD)/selftests/tern/vmstate_devices_test.sh: selftests/tern/vmstate_devices_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh $(BUILD)/tern-device-tables scripts/vmstate-tables.awk releases \
+		Documentation/vmstate-devices.txt
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/vmstate_devices_test.sh
+
+# After a deliberate table change (a version bump or a new subsection):
+# regenerate the snapshot and commit it with the change.
+vmstate-devices: $(BUILD)/tern-device-tables
+	$(BUILD)/tern-device-tables >Documentation/vmstate-devices.txt
+.PHONY: vmstate-devices

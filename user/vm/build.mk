@@ -50,3 +50,13 @@ TERNVM_TEST_OBJS := $(foreach s,$(VM_SRCS),$(if $(filter $(s),$(VM_HOOKED_SRCS))
 $(BUILD)/ternvm-test: $(call objs,user/vm/main.c) $(TERNVM_TEST_OBJS) \
 		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# tern-device-tables: the devices' state tables, printed without a VM
+# (the snapshot Documentation/vmstate-devices.txt).  A build tool, not
+# installed; the whole VM archive, since the tables are declared by the
+# devices' constructors.
+$(BUILD)/tern-device-tables: $(call objs,user/vm/device_tables.c) $(BUILD)/libtern-vm.a \
+		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a $(BUILD)/libtern-lib.a
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(BUILD)/libtern-vm.a \
+		-Wl,--no-whole-archive $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
+		$(BUILD)/libtern-lib.a $(LDLIBS)

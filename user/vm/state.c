@@ -37,8 +37,15 @@ struct machine_state {
 int vm__register_state(struct vm *vm, const struct vmsd *vmsd, void *opaque,
 		       const char *path)
 {
-	int ret = vmstate__register(vm->vmstate, vmsd, opaque, path);
+	int ret;
 
+	/* Undeclared, it would escape the snapshot check of make check. */
+	if (!vmstate__catalog_has(vmsd)) {
+		pr_err("state of %s: table %s is not declared with VMSTATE_DEVICE_TABLE",
+		       path, vmsd->name);
+		return -EINVAL;
+	}
+	ret = vmstate__register(vm->vmstate, vmsd, opaque, path);
 	if (ret)
 		pr_err("state of %s: %s", path, strerror(-ret));
 	return ret;
@@ -150,6 +157,7 @@ static const struct vmsd machine_vmsd = {
 	.post_load = machine_post_load,
 	.post_commit = machine_post_commit,
 };
+VMSTATE_DEVICE_TABLE(machine_vmsd);
 
 static int state__init(struct vm *vm)
 {

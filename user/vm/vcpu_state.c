@@ -224,6 +224,7 @@ static const struct vmsd vcpu_vmsd = {
 	.post_load = vcpu_post_load,
 	.post_commit = vcpu_post_commit,
 };
+VMSTATE_DEVICE_TABLE(vcpu_vmsd);
 
 int vcpu_state__register(struct vm *vm, struct vcpu *v)
 {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Element types; the values are the stream's type codes. */
 enum vmstate_type {
@@ -334,5 +335,34 @@ struct vmstate_filter {
 /* Filters run in registration order before dispatch; f is copied. */
 int vmstate__filter_register(struct vmstate_registry *reg,
 			     const struct vmstate_filter *f);
+
+/* ---- the catalogue of device tables -------------------------------- */
+
+/*
+ * Every table a machine registers as an instance is declared once, next to
+ * it, with VMSTATE_DEVICE_TABLE(its_vmsd): the build can then print all of
+ * them without a VM, and make check compares that with the committed
+ * snapshot (Documentation/vmstate-format.rst, "Compatibility").
+ */
+struct vmstate_catalog_entry {
+	const struct vmsd *vmsd;
+	struct vmstate_catalog_entry *next;
+};
+
+void vmstate__catalog_add(struct vmstate_catalog_entry *e);
+/* vmsd was declared with VMSTATE_DEVICE_TABLE. */
+bool vmstate__catalog_has(const struct vmsd *vmsd);
+/* Every declared table, sorted by name, in the snapshot's text form. */
+int vmstate__catalog_dump(FILE *f);
+
+#define VMSTATE_DEVICE_TABLE(_vmsd)					\
+	static struct vmstate_catalog_entry vmstate_catalog_##_vmsd = {	\
+		.vmsd = &(_vmsd) };					\
+	static void __attribute__((constructor))			\
+	vmstate_catalog_add_##_vmsd(void)				\
+	{								\
+		vmstate__catalog_add(&vmstate_catalog_##_vmsd);		\
+	}								\
+	struct vmstate_catalog_entry
 
 #endif /* TERN_VMSTATE_VMSTATE_H */

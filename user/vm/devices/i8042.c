@@ -147,6 +147,7 @@ static const struct vmsd i8042_vmsd = {
 	.size = sizeof(struct i8042),
 	.fields = i8042_fields,
 };
+VMSTATE_DEVICE_TABLE(i8042_vmsd);
 
 static int i8042__init(struct vm *vm)
 {

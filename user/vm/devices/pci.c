@@ -240,6 +240,7 @@ static const struct vmsd pci_bus_vmsd = {
 	.size = sizeof(struct pci_bus),
 	.fields = pci_bus_fields,
 };
+VMSTATE_DEVICE_TABLE(pci_bus_vmsd);
 
 static void pci_bus_reset(struct device_header *dev)
 {

@@ -176,6 +176,7 @@ static const struct vmsd rtc_vmsd = {
 	.fields = rtc_fields,
 	.post_load = rtc_post_load,
 };
+VMSTATE_DEVICE_TABLE(rtc_vmsd);
 
 static int rtc__init(struct vm *vm)
 {

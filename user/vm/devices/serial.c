@@ -274,6 +274,7 @@ static const struct vmsd serial_vmsd = {
 	.post_load = serial_post_load,
 	.post_commit = serial_post_commit,
 };
+VMSTATE_DEVICE_TABLE(serial_vmsd);
 
 /* Registers as at power-on (irq_level tracks the line, not a register). */
 static void serial_power_on(struct serial *s)

@@ -583,6 +583,7 @@ static const struct vmsd virtio_vmsd = {
 	.post_load = virtio_post_load,
 	.post_commit = virtio_post_commit,
 };
+VMSTATE_DEVICE_TABLE(virtio_vmsd);
 
 int virtio__register(struct vm *vm, struct virtio_dev *vdev,
 		     const struct virtio_ops *ops, void *priv,
