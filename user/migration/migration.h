@@ -185,13 +185,13 @@ void mig__query(struct mig *mig, struct mig_stats *st);
 /* query-migrate as a json-c object (caller puts it), or NULL. */
 struct json_object *mig__stats_json(const struct mig_stats *st);
 /*
- * Set a parameter by its control-socket name: downtime-limit (ms),
- * max-bandwidth (bytes/s, 0 = unlimited), max-rounds, auto-converge (0/1),
- * throttle-initial, throttle-step (%), timeout (ms).  -EINVAL for an
- * unknown name or a value out of range.  A running migration takes the
- * new value at its next round.
+ * Set a parameter by its name in mig_param_table (migration/params.h).
+ * -EINVAL for an unknown name or a value out of its range.  A running
+ * migration takes the new value at its next round.
  */
 int mig__set_param(struct mig *mig, const char *name, uint64_t value);
+/* query-migrate-parameters: every table parameter's value (caller puts). */
+struct json_object *mig__params_json(struct mig *mig);
 const char *mig__state_name(enum mig_state s);
 
 #endif /* TERN_MIGRATION_MIGRATION_H */

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "migration/internal.h"
+#include "migration/params.h"
 
 static const char *tracker_name(enum mig_tracker t)
 {
@@ -56,35 +57,37 @@ struct json_object *mig__stats_json(const struct mig_stats *st)
 	return o;
 }
 
-/* Name -> field; every value is an unsigned integer (booleans 0/1). */
+/* By the table's name and range (migration/params.c). */
 int mig__set_param(struct mig *mig, const char *name, uint64_t v)
 {
-	struct mig_params *p = &mig->p;
-	int ret = 0;
+	const struct mig_param *d = mig_param_find(name);
+	int ret;
 
+	if (!d)
+		return -EINVAL;
 	pthread_mutex_lock(&mig->lock);
-	if (!strcmp(name, "downtime-limit") && v)
-		p->downtime_limit_ms = v;
-	else if (!strcmp(name, "max-bandwidth")) {
-		p->max_bandwidth = v;
-		/* The sender's pacing follows at once, mid-round too. */
-		if (mig->is_source && atomic_load(&mig->busy))
-			atomic_store(&mig->conn.max_bw, v);
-	}
-	else if (!strcmp(name, "max-rounds") && v && v <= 100000)
-		p->max_rounds = v;
-	else if (!strcmp(name, "auto-converge") && v <= 1)
-		p->auto_converge = v;
-	else if (!strcmp(name, "throttle-initial") && v && v < 100)
-		p->throttle_initial = v;
-	else if (!strcmp(name, "throttle-step") && v && v < 100)
-		p->throttle_step = v;
-	else if (!strcmp(name, "timeout") && v && v <= 3600000)
-		p->timeout_ms = v;
-	else
-		ret = -EINVAL;
+	ret = mig_param_put(&mig->p, d, v) ? -EINVAL : 0;
+	/* The sender's pacing follows at once, mid-round too. */
+	if (!ret && !strcmp(name, "max-bandwidth") && mig->is_source &&
+	    atomic_load(&mig->busy))
+		atomic_store(&mig->conn.max_bw, v);
 	pthread_mutex_unlock(&mig->lock);
 	return ret;
+}
+
+struct json_object *mig__params_json(struct mig *mig)
+{
+	struct json_object *o = json_object_new_object();
+	const struct mig_param *d;
+	struct mig_params p;
+
+	if (!o)
+		return NULL;
+	mig_params_snapshot(mig, &p);
+	for (d = mig_param_table; d->name; d++)
+		json_object_object_add(o, d->name,
+				       json_object_new_uint64(mig_param_get(&p, d)));
+	return o;
 }
 
 void mig_params_snapshot(struct mig *mig, struct mig_params *out)

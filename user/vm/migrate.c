@@ -21,6 +21,7 @@
 
 #include "lib/log.h"
 #include "migration/migration.h"
+#include "migration/params.h"
 #include "vm/control.h"
 #include "vm/device.h"
 #include "vm/init.h"
@@ -366,19 +367,14 @@ static int start_thread(struct vm_mig *m, const char *uri, bool incoming,
 	return ret;
 }
 
-/* Parameters that migrate may carry; set before the migration starts. */
-static const char *const migrate_params[] = {
-	"downtime-limit", "max-bandwidth", "max-rounds", "auto-converge",
-	"timeout", NULL,
-};
-
 static int do_migrate(struct vm *vm, struct json_object *args,
 		      struct json_object **ret, char *err, size_t errlen)
 {
+	const struct mig_param *d;
 	struct json_object *uri, *v;
 	struct vm_mig *m = the_mig(vm);
 	struct mig_stats st;
-	int i, r;
+	int r;
 
 	json_object_object_get_ex(args, "uri", &uri);
 	if (strncmp(json_object_get_string(uri), "tcp:", 4) &&
@@ -396,14 +392,16 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 		snprintf(err, errlen, "migrate: this VM is an incoming migration");
 		return -EBUSY;
 	}
-	for (i = 0; migrate_params[i]; i++) {
-		if (!json_object_object_get_ex(args, migrate_params[i], &v))
+	/* Optional parameters, set before the migration starts. */
+	for (d = mig_param_table; d->name; d++) {
+		if (!json_object_object_get_ex(args, d->name, &v))
 			continue;
 		r = json_object_get_int64(v) < 0 ? -EINVAL :
-		    mig__set_param(m->mig, migrate_params[i], json_object_get_int64(v));
+		    mig__set_param(m->mig, d->name, json_object_get_int64(v));
 		if (r) {
-			snprintf(err, errlen, "migrate: %s = %lld refused",
-				 migrate_params[i], (long long)json_object_get_int64(v));
+			snprintf(err, errlen, "migrate: %s = %lld refused (%llu..%llu)",
+				 d->name, (long long)json_object_get_int64(v),
+				 (unsigned long long)d->min, (unsigned long long)d->max);
 			return r;
 		}
 	}
@@ -443,6 +441,7 @@ static int do_set_param(struct vm *vm, struct json_object *args,
 			struct json_object **ret, char *err, size_t errlen)
 {
 	struct json_object *name, *value;
+	const struct mig_param *d;
 	int64_t v;
 	int r;
 
@@ -463,22 +462,42 @@ static int do_set_param(struct vm *vm, struct json_object *args,
 		return 0;
 	}
 	r = mig__set_param(the_mig(vm)->mig, json_object_get_string(name), v);
-	if (r)
-		snprintf(err, errlen, "migrate-set-parameters: %s = %lld refused",
-			 json_object_get_string(name), (long long)v);
+	d = mig_param_find(json_object_get_string(name));
+	if (r && d)
+		snprintf(err, errlen, "migrate-set-parameters: %s = %lld out of range %llu..%llu",
+			 d->name, (long long)v, (unsigned long long)d->min,
+			 (unsigned long long)d->max);
+	else if (r)
+		snprintf(err, errlen, "migrate-set-parameters: no parameter '%.64s'",
+			 json_object_get_string(name));
 	return r;
 }
 
-static const struct control_arg uri_arg[] = {
+static int do_query_params(struct vm *vm, struct json_object *args,
+			   struct json_object **ret, char *err, size_t errlen)
+{
+	*ret = mig__params_json(the_mig(vm)->mig);
+	if (!*ret)
+		return -ENOMEM;
+	json_object_object_add(*ret, "paused",
+			       json_object_new_uint64(atomic_load(&the_mig(vm)->start_paused)));
+	return 0;
+}
+
+/* uri, exit, and every parameter of mig_param_table (filled at start). */
+static struct control_arg uri_arg[3 + MIG_PARAM_MAX] = {
 	{ .name = "uri", .type = json_type_string, .required = true },
-	{ .name = "downtime-limit", .type = json_type_int },
-	{ .name = "max-bandwidth", .type = json_type_int },
-	{ .name = "max-rounds", .type = json_type_int },
-	{ .name = "auto-converge", .type = json_type_int },
-	{ .name = "timeout", .type = json_type_int },
 	{ .name = "exit", .type = json_type_boolean },
-	{ .name = NULL },
 };
+
+static void __attribute__((constructor)) uri_arg_fill(void)
+{
+	const struct mig_param *d;
+	size_t i = 2;
+
+	for (d = mig_param_table; d->name && i < MIG_PARAM_MAX + 2; d++, i++)
+		uri_arg[i] = (struct control_arg){ .name = d->name, .type = json_type_int };
+}
 
 static const struct control_arg param_args[] = {
 	{ .name = "name", .type = json_type_string, .required = true },
@@ -489,8 +508,7 @@ static const struct control_arg param_args[] = {
 static struct control_cmd cmd_migrate = {
 	.name = "migrate",
 	.help = "live-migrate to uri (tcp:HOST:PORT or unix:PATH), optionally with "
-		"downtime-limit, max-bandwidth, max-rounds, auto-converge, timeout "
-		"(ms each side waits for the peer) and exit "
+		"any migration parameter (see query-migrate-parameters) and exit "
 		"(quit once the destination runs; else stay paused); event MIGRATION "
 		"on each state change",
 	.args = uri_arg,
@@ -516,7 +534,13 @@ static struct control_cmd cmd_set_param = {
 control_cmd(cmd_migrate);
 control_cmd(cmd_migrate_cancel);
 control_cmd(cmd_query_migrate);
+static struct control_cmd cmd_query_params = {
+	.name = "query-migrate-parameters",
+	.help = "every migration parameter's value, and paused",
+	.fn = do_query_params,
+};
 control_cmd(cmd_set_param);
+control_cmd(cmd_query_params);
 
 /*
  * Tests only: TERN_MIG_TEST_DEVICE=PATH:MIN:MAX makes this side claim
