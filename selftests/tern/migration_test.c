@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "mig_run.h"
+#include "migration/params.h"
 #include "test_util.h"
 
 #define MiB	(1ull << 20)
@@ -673,6 +674,37 @@ TEST(abort_fails_with_the_reason)
  * take 8 s; lifting the cap once pre-copy runs finishes it at once.  The
  * final statistics read back as query-migrate JSON.
  */
+/* Every parameter of the table: its range holds, and query reports it. */
+TEST(param_table_ranges_and_query)
+{
+	const struct mig_param *d;
+	struct json_object *o, *v;
+	struct mig_params sp;
+	struct mig *m;
+	int n = 0;
+
+	mig__default_params(&sp);
+	m = mig__new(&fakevm_ops, NULL, &sp);
+	ASSERT_NE(NULL, m);
+	for (d = mig_param_table; d->name; d++, n++) {
+		ASSERT_EQ(0, mig__set_param(m, d->name, d->min)) TH_LOG("%s", d->name);
+		ASSERT_EQ(0, mig__set_param(m, d->name, d->max)) TH_LOG("%s", d->name);
+		if (d->min)
+			ASSERT_EQ(-EINVAL, mig__set_param(m, d->name, d->min - 1))
+				TH_LOG("%s", d->name);
+		if (d->max != UINT64_MAX)
+			ASSERT_EQ(-EINVAL, mig__set_param(m, d->name, d->max + 1))
+				TH_LOG("%s", d->name);
+		o = mig__params_json(m);
+		ASSERT_TRUE(json_object_object_get_ex(o, d->name, &v)) TH_LOG("%s", d->name);
+		ASSERT_EQ(d->max, json_object_get_uint64(v)) TH_LOG("%s", d->name);
+		json_object_put(o);
+	}
+	ASSERT_LE(n, MIG_PARAM_MAX);
+	ASSERT_EQ(-EINVAL, mig__set_param(m, "no-such-param", 1));
+	mig__free(m);
+}
+
 TEST(params_by_name_and_query_json)
 {
 	struct json_object *o, *v;
@@ -696,6 +728,10 @@ TEST(params_by_name_and_query_json)
 		usleep(1000);
 	} while (st.state < MIG_S_ACTIVE || (st.state == MIG_S_ACTIVE && st.bytes < (1 << 20)));
 	ASSERT_EQ(MIG_S_ACTIVE, st.state);
+	/* Round 1 has not ended (2 MiB/s), yet its pages and rate show. */
+	ASSERT_EQ(0, st.rounds);
+	ASSERT_LT(0, st.pages);
+	ASSERT_LT(0, st.bandwidth);
 	o = mig__stats_json(&st);
 	ASSERT_NE(NULL, o);
 	ASSERT_TRUE(json_object_object_get_ex(o, "status", &v));

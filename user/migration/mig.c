@@ -121,6 +121,9 @@ void mig__query(struct mig *mig, struct mig_stats *st)
 	if (mig->start_ns && st->state != MIG_S_NONE &&
 	    st->state < MIG_S_COMPLETED)
 		st->elapsed_ms = (mig_now_ns() - mig->start_ns) / 1000000;
+	/* Before the first round ends, the rate so far (setup included). */
+	if (!st->bandwidth && st->elapsed_ms && st->state < MIG_S_COMPLETED)
+		st->bandwidth = mig_muldiv(st->bytes, 1000, st->elapsed_ms);
 	pthread_mutex_unlock(&mig->lock);
 }
 

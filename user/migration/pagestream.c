@@ -148,7 +148,7 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 	const struct mig_ram_block *b = &mig->blocks[block];
 	struct mig_chunk_hdr ch = { .block = htole32(block) };
 	struct mig_hdr h = { .type = htole32(MIG_MSG_CHUNK) };
-	struct tern_stream_status st0, st;
+	struct tern_stream_status st0, st, seen;
 	int sfd = -1, pfd[2] = { -1, -1 }, ret;
 	bool counted;
 	ssize_t n;
@@ -158,7 +158,7 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 		return mig_fail(mig, ret, "page stream of block '%s' '%s'",
 				b->path, b->name);
 	counted = kstream_status(sfd, &st0);
-	st = st0;
+	st = seen = st0;
 	if (pipe2(pfd, O_CLOEXEC)) {
 		ret = mig_fail(mig, -errno, "pipe for block '%s' '%s'",
 			       b->path, b->name);
@@ -191,16 +191,21 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 		}
 		mig->round_bytes += n;
 		mig_stat_add(mig, sizeof(h) + sizeof(ch) + n, 0, 0);
+		if (!counted || !kstream_status(sfd, &st))
+			continue;
+		/* query-migrate counts pages as they go, in round 1 too. */
+		mig_stat_add(mig, 0, st.read_pages - seen.read_pages,
+			     st.read_zero - seen.read_zero);
+		seen = st;
 		/* A read never crosses the end record: stop right after it. */
-		if (counted && kstream_status(sfd, &st) &&
-		    st.read_rounds > st0.read_rounds)
+		if (st.read_rounds > st0.read_rounds)
 			break;
 	}
 	if (counted) {
 		mig->round_pages += st.read_pages - st0.read_pages;
 		mig->round_zero += st.read_zero - st0.read_zero;
-		mig_stat_add(mig, 0, st.read_pages - st0.read_pages,
-			     st.read_zero - st0.read_zero);
+		mig_stat_add(mig, 0, st.read_pages - seen.read_pages,
+			     st.read_zero - seen.read_zero);
 	} else {
 		mig->round_uncounted = true;
 	}
