@@ -46,6 +46,8 @@ struct json_object *control__execute(struct vm *vm, const char *line, size_t len
 struct json_object *control__error(const char *cls, const char *desc);
 /* The greeting sent to each new client. */
 struct json_object *control__greeting(void);
+/* query-commands' list: [{name, help, arguments: [{name, type, required}]}]. */
+struct json_object *control__commands(void);
 
 /* Send an event to every client; takes ownership of data (may be NULL). */
 void control__event(struct vm *vm, const char *name, struct json_object *data);

@@ -168,6 +168,16 @@ struct json_object *control__execute(struct vm *vm, const char *line, size_t len
 
 /* ---- built-in commands ---- */
 
+static int by_name(const void *a, const void *b)
+{
+	struct json_object *const *x = a, *const *y = b;
+	struct json_object *nx, *ny;
+
+	json_object_object_get_ex(*x, "name", &nx);
+	json_object_object_get_ex(*y, "name", &ny);
+	return strcmp(json_object_get_string(nx), json_object_get_string(ny));
+}
+
 static const char *status_name(struct vm *vm)
 {
 	if (__atomic_load_n(&vm->exit_reason, __ATOMIC_ACQUIRE) != VM_EXIT_NONE)
@@ -178,6 +188,43 @@ static const char *status_name(struct vm *vm)
 static int do_capabilities(struct vm *vm, struct json_object *args,
 			   struct json_object **ret, char *err, size_t errlen)
 {
+	return 0;
+}
+
+/* Every command with its help and argument schema, sorted by name. */
+struct json_object *control__commands(void)
+{
+	struct json_object *list = json_object_new_array();
+	const struct control_arg *a;
+	struct control_cmd *c;
+
+	for (c = cmds; c; c = c->next) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *args = json_object_new_array();
+
+		for (a = c->args; a && a->name; a++) {
+			struct json_object *ao = json_object_new_object();
+
+			json_object_object_add(ao, "name", json_object_new_string(a->name));
+			json_object_object_add(ao, "type",
+					       json_object_new_string(json_type_to_name(a->type)));
+			json_object_object_add(ao, "required", json_object_new_boolean(a->required));
+			json_object_array_add(args, ao);
+		}
+		json_object_object_add(o, "name", json_object_new_string(c->name));
+		json_object_object_add(o, "help", json_object_new_string(c->help));
+		json_object_object_add(o, "arguments", args);
+		json_object_array_add(list, o);
+	}
+	json_object_array_sort(list, by_name);
+	return list;
+}
+
+static int do_query_commands(struct vm *vm, struct json_object *args,
+			     struct json_object **ret, char *err, size_t errlen)
+{
+	*ret = json_object_new_object();
+	json_object_object_add(*ret, "commands", control__commands());
 	return 0;
 }
 
@@ -292,7 +339,13 @@ static struct control_cmd cmd_quit = {
 	.args = NULL,
 	.fn = do_quit,
 };
+static struct control_cmd cmd_query_commands = {
+	.name = "query-commands",
+	.help = "every command: name, help and arguments (name, type, required)",
+	.fn = do_query_commands,
+};
 control_cmd(cmd_capabilities);
+control_cmd(cmd_query_commands);
 control_cmd(cmd_query_status);
 control_cmd(cmd_stop);
 control_cmd(cmd_cont);

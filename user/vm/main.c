@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "vm/boot.h"
+#include "vm/control.h"
 #include "vm/vm.h"
 
 static struct vm *signal_vm;	/* for the SIGINT/SIGTERM handler only */
@@ -46,11 +47,21 @@ static void usage(FILE *f)
 "                      stay paused until cont (the source may still revert)\n"
 "  --no-reboot         a guest reboot ends ternvm (status 2) instead of\n"
 "                      resetting the machine in place\n"
+"  --list-commands     print the control socket's commands (query-commands)\n"
+"                      as JSON and exit\n"
 "  --help              this text\n"
 "  --version           print ternvm's version\n"
 "exit status: 0 guest powered off or quit, 2 guest reset with --no-reboot,\n"
 "1 error\n",
 		VM_MAX_CPUS);
+}
+
+static void list_commands(void)
+{
+	struct json_object *list = control__commands();
+
+	puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY));
+	json_object_put(list);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -80,7 +91,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_MEMPATH,
-	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_NO_REBOOT, OPT_HELP, OPT_VERSION };
+	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_NO_REBOOT, OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -98,6 +109,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
@@ -155,6 +167,9 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_PAUSED: cfg->paused = true; break;
 		case OPT_NO_REBOOT: cfg->no_reboot = true; break;
+		case OPT_LIST_COMMANDS:
+			list_commands();
+			exit(0);
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
