@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # bash completion for ternctl and ternvm, installed under both names.
-# Options and commands come from the programs' own --help (ternctl's is
-# made from its subcommand table), so the completion never lags behind a
-# new option; man_test.sh keeps --help and the man pages equal.
+# Options and commands come from the programs themselves: ternctl's
+# --help and `ternctl help COMMAND` are made from its command table (the
+# migration parameters from the table the migration code uses), ternvm's
+# from its option table; so the completion never lags behind a new option,
+# and man_test.sh keeps both equal to the man pages.
 
 # _tern_opts TEXT: the long options in TEXT, one a line.
 _tern_opts()
@@ -49,8 +51,11 @@ _ternctl()
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "$(_tern_opts "$(sed -n '/^commands:/,$p' <<<"$help" |
-			awk -v c="$cmd" '$1 == c')")" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "$(_tern_opts "$("${COMP_WORDS[0]}" help "$cmd" 2>/dev/null |
+			sed 1d)")" -- "$cur")
+	elif [[ $cmd == help && $prev == help ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(sed -n '/^commands:/,$p' <<<"$help" |
+			awk 'NR > 1 { print $1 }')" -- "$cur")
 	elif [[ $cmd == migrate && $prev == migrate ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "tcp: unix:" -- "$cur")
 		compopt -o nospace 2>/dev/null

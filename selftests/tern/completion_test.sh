@@ -36,13 +36,18 @@ expect() {
 ctl=$BIN/ternctl vm=$BIN/ternvm
 cmds=$("$ctl" --help | sed -n '/^commands:/,$p' | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ' | sed 's/ $//')
 vmopts=$("$vm" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u | tr '\n' ' ' | sed 's/ $//')
-echo "1..12"
+echo "1..15"
 expect "ternctl: every command of --help" "$cmds" _ternctl "$ctl" ""
-expect "ternctl mig" "migrate migrate-cancel migrate-status" _ternctl "$ctl" mig
+expect "ternctl mig" "migrate migrate-cancel migrate-set-parameters migrate-status" _ternctl "$ctl" mig
 expect "ternctl --: the global options" "--help --json --socket --version" _ternctl "$ctl" --
 expect "after --socket PATH, commands again" "status stop" _ternctl "$ctl" --socket /tmp/x.sock st
 expect "ternctl --socket: a file" "$T/state.bin $T/stuff" _ternctl "$ctl" --socket "$T/"
 expect "migrate's own options" "--detach --downtime-limit" _ternctl "$ctl" migrate tcp:h:1 --d
+expect "migrate's parameter options, from the migration's table" "--throttle-initial --throttle-step --timeout" \
+	_ternctl "$ctl" migrate --t
+expect "migrate-set-parameters: the table's, and paused" "--paused" _ternctl "$ctl" migrate-set-parameters --p
+expect "help COMMAND: the commands" "query-commands query-migrate query-migrate-parameters" \
+	_ternctl "$ctl" help query
 expect "migrate URI: the schemes" "tcp: unix:" _ternctl "$ctl" migrate ""
 expect "save-state FILE" "$T/state.bin" _ternctl "$ctl" save-state "$T/sta"
 expect "ternvm --: every option of --help" "$vmopts" _ternvm "$vm" --

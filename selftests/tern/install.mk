@@ -52,3 +52,10 @@ $(BUILD)/selftests/tern/completion_test.sh: selftests/tern/completion_test.sh \
 	@mkdir -p $(@D)
 	cp $< $@
 HOST_TESTS += $(BUILD)/selftests/tern/completion_test.sh
+
+# ternctl's command line (getopt_long over its command table).
+$(BUILD)/selftests/tern/ctl_args_test.sh: selftests/tern/ctl_args_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh $(BUILD)/ternctl
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/ctl_args_test.sh

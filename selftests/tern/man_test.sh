@@ -32,7 +32,7 @@ compare() {
 }
 
 pages=(ternvm.1 ternctl.8 tern-state-dump.1 tern.4)
-echo "1..$((${#pages[@]} + 5))"
+echo "1..$((${#pages[@]} + 6))"
 for p in "${pages[@]}"; do
 	w=$(man --warnings -l "$MAN/$p" 2>&1 >/dev/null)
 	if [[ -f $MAN/$p && -z $w ]]; then
@@ -46,7 +46,12 @@ compare "ternvm options" "--help" "$("$BIN/ternvm" --help | text_opts)" \
 	ternvm.1 "$(man_section "$MAN/ternvm.1" OPTIONS | roff_opts)"
 compare "tern-state-dump options" "--help" "$("$BIN/tern-state-dump" --help | text_opts)" \
 	tern-state-dump.1 "$(man_section "$MAN/tern-state-dump.1" OPTIONS | roff_opts)"
-compare "ternctl options" "--help" "$("$BIN/ternctl" --help | text_opts)" \
+# ternctl's options: the global ones, and each command's (ternctl help CMD).
+ctl_opts=$({ "$BIN/ternctl" --help
+	     for c in $("$BIN/ternctl" --help | sed -n '/^commands:/,$p' | awk 'NR > 1 { print $1 }'); do
+		     "$BIN/ternctl" help "$c"
+	     done; } | text_opts)
+compare "ternctl options" "--help and help CMD" "$ctl_opts" \
 	ternctl.8 "$(man_section "$MAN/ternctl.8" OPTIONS COMMANDS | roff_opts)"
 # A command is the first word of each .TP item in COMMANDS, both of a
 # ".BR a , b" pair; the options nested under migrate are not commands.
@@ -55,6 +60,18 @@ man_cmds=$(man_section "$MAN/ternctl.8" COMMANDS | awk 'prev == ".TP" { print } 
 	sed 's/\\f[BIRP]//g; s/^\.B[IR]* //; s/", "/ /g; s/"//g' | tr ' ' '\n' |
 	grep -x '[a-z][a-z\\-]*' | sed 's/\\-/-/g' | sort -u)
 compare "ternctl commands" "--help" "$help_cmds" ternctl.8 "$man_cmds"
+
+# Every control-socket command (query-commands' list) is named in ternvm.1.
+# (printed pretty: a command's name is indented 4, its arguments' more).
+sock_cmds=$("$BIN/ternvm" --list-commands | sed -n 's/^    "name": *"\([a-z_-]*\)".*/\1/p' | sort -u)
+man_sock=$(man_section "$MAN/ternvm.1" "CONTROL" | grep -oE '[a-z_]+(\\-[a-z_]+)*' |
+	   sed 's/\\-/-/g' | sort -u)
+missing=$(comm -23 <(echo "$sock_cmds") <(echo "$man_sock") | tr '\n' ' ')
+if [[ -n $sock_cmds && -z $missing ]]; then
+	ok "ternvm.1 names all $(echo "$sock_cmds" | wc -l) control-socket commands of query-commands"
+else
+	fail "ternvm.1's CONTROL SOCKET lacks: ${missing:-(query-commands listed none)}"
+fi
 
 uapi=$ROOT/include/uapi/linux/tern.h
 names=$( { grep -o '^#define TERN_[A-Z_]*[[:space:]]*_IO[RW]*(' "$uapi" | awk '{ print $2 }'

@@ -13,7 +13,7 @@ LIB=$(dirname "$0")/vm_lib.sh
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$BZIMAGE" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..30"
+echo "1..32"
 T=$(mktemp -d)
 S=$T/ctl.sock
 VMARGS="--kernel $BZIMAGE --initrd $INITRD --memory 256M"
@@ -120,6 +120,20 @@ check "clients coming and going while events fly leave the VM whole" sh -c \
 out=$("$TERNCTL" --socket "$S" send '{"execute": "query-status", "id": "abc"}')
 check "id is echoed: $out" sh -c "echo '$out' | grep -q '\"id\":\"abc\"'"
 c1=$(last_counter "$T/con.log")
+# The command table, from the socket, is what ternvm --list-commands says.
+"$TERNCTL" --socket "$S" --json query-commands >"$T/cmds"
+check "query-commands lists $("$TERNVM" --list-commands | grep -c '^    "name"') commands, as --list-commands" \
+	sh -c "[ \$(grep -o '\"help\"' '$T/cmds' | wc -l) = \$('$TERNVM' --list-commands | grep -c '^    \"name\"') ] &&
+	       grep -q '\"name\":\"query-migrate-parameters\"' '$T/cmds'"
+# Parameters by the shared table: set through ternctl, read back.
+"$TERNCTL" --socket "$S" migrate-set-parameters --downtime-limit 123 --throttle-step 7 \
+	--paused 1 >/dev/null 2>&1
+"$TERNCTL" --socket "$S" query-migrate-parameters >"$T/params" 2>&1
+check "migrate-set-parameters, then query-migrate-parameters: $(tr -s ' \n' ' ' <"$T/params")" \
+	sh -c "grep -q '^downtime-limit *123\$' '$T/params' && grep -q '^throttle-step *7\$' '$T/params' &&
+	       grep -q '^paused *1\$' '$T/params' && grep -q '^max-rounds *30\$' '$T/params'"
+"$TERNCTL" --socket "$S" migrate-set-parameters --paused 0 >/dev/null 2>&1
+
 "$TERNCTL" --socket "$S" status >"$T/status"
 check "VM still answers and runs: $(cat "$T/status")" grep -q "^running" "$T/status"
 # The release, the same the binary reports, in both forms of status.

@@ -12,18 +12,15 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-int cont_main(int argc, char **argv)
+int cont_main(const struct ctl_call *c)
 {
 	struct json_object *args = NULL;
 
-	if (argc == 2 && !strcmp(argv[1], "--revert")) {
+	if (ctl__opt(c, "revert")) {
 		args = json_object_new_object();
 		if (!args)
 			return 1;
 		json_object_object_add(args, "revert", json_object_new_boolean(1));
-	} else if (argc != 1) {
-		pr_err("usage: ternctl cont [--revert]");
-		return 1;
 	}
 	return ctl__simple("cont", args, "running");
 }

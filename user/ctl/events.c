@@ -4,6 +4,8 @@
  * a line ("STOP", or the JSON object with --json); ends after N events,
  * after S seconds without one, or at SHUTDOWN.  Exit 1 if none arrived.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +14,20 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-int events_main(int argc, char **argv)
+int events_main(const struct ctl_call *c)
 {
 	struct json_object *ev, *name;
-	long count = -1, timeout = -1;
+	uint64_t count = UINT64_MAX, timeout = UINT64_MAX;
 	struct ipc *ipc;
-	int i, seen = 0;
+	uint64_t seen = 0;
 	bool shutdown = false;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--count") && i + 1 < argc) {
-			count = strtol(argv[++i], NULL, 10);
-		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			timeout = strtol(argv[++i], NULL, 10);
-		} else {
-			pr_err("usage: ternctl events [--count N] [--timeout SECONDS]");
-			return 1;
-		}
+	if (ctl__opt_u64(c, "count", &count) < 0 ||
+	    ctl__opt_u64(c, "timeout", &timeout) < 0)
+		return 1;
+	if (timeout != UINT64_MAX && timeout > INT_MAX / 1000) {
+		pr_err("events: --timeout %llu is too long", (unsigned long long)timeout);
+		return 1;
 	}
 	ipc = ctl__connect();
 	if (!ipc)
@@ -36,8 +35,8 @@ int events_main(int argc, char **argv)
 	if (!ctl_json)
 		printf("connected\n");
 	fflush(stdout);
-	while (!shutdown && (count < 0 || seen < count)) {
-		ev = ipc__next_event(ipc, timeout < 0 ? -1 : (int)timeout * 1000);
+	while (!shutdown && seen < count) {
+		ev = ipc__next_event(ipc, timeout == UINT64_MAX ? -1 : (int)timeout * 1000);
 		if (!ev)
 			break;
 		json_object_object_get_ex(ev, "event", &name);

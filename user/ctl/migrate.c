@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ternctl migrate URI [options]: start a live migration to URI and wait
+ * ternctl migrate [options] URI: start a live migration to URI and wait
  * for its final MIGRATION event (state and statistics); exit 0 only if it
- * completed.  --progress redraws a line of figures twice a second.
+ * completed.  --progress redraws a line of figures twice a second.  The
+ * migration parameters' options come from mig_param_table.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +13,7 @@
 #include "ctl/ipc.h"
 #include "ctl/subcommands.h"
 #include "lib/log.h"
-
-static const char usage_text[] =
-	"usage: ternctl migrate URI [--detach] [--progress] [--exit]\n"
-	"       [--downtime-limit MS] [--max-bandwidth BYTES/S] [--max-rounds N]\n"
-	"       [--auto-converge 0|1] [--timeout MS]";
-
-static const char *const int_opts[] = {
-	"downtime-limit", "max-bandwidth", "max-rounds", "auto-converge",
-	"timeout", NULL,
-};
+#include "migration/params.h"
 
 static bool terminal(const char *state)
 {
@@ -41,6 +33,29 @@ static const char *str(struct json_object *o, const char *key)
 	struct json_object *v;
 
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "?";
+}
+
+/* migrate's options: its own, then one per migration parameter. */
+struct ctl_opt ctl_migrate_opts[CTL_MAX_OPTS + 1] = {
+	{ "detach", NULL, "return once the migration started" },
+	{ "progress", NULL, "redraw a line of figures twice a second" },
+	{ "exit", NULL, "quit the source once the destination runs (else it stays paused)" },
+};
+
+/* migrate-set-parameters: every parameter, and ternvm's own paused. */
+struct ctl_opt ctl_set_param_opts[CTL_MAX_OPTS + 1] = {
+	{ "paused", "0|1", "1: an incoming guest stays paused after commit until cont" },
+};
+
+static void __attribute__((constructor)) opts_from_table(void)
+{
+	const struct mig_param *d;
+	size_t m = 3, s = 1;
+
+	for (d = mig_param_table; d->name && m < CTL_MAX_OPTS; d++) {
+		ctl_migrate_opts[m++] = (struct ctl_opt){ d->name, d->arg, d->help };
+		ctl_set_param_opts[s++] = (struct ctl_opt){ d->name, d->arg, d->help };
+	}
 }
 
 static void progress_line(struct json_object *q, bool final)
@@ -105,47 +120,52 @@ static int wait_end(struct ipc *ipc, bool progress)
 	}
 }
 
-int migrate_main(int argc, char **argv)
+/* Set the table's parameters given as options into args; 0 or 1. */
+int ctl_params_to_json(const struct ctl_call *c, struct json_object *args)
 {
-	bool detach = false, progress = false;
+	const struct mig_param *d;
+	uint64_t v;
+	int r;
+
+	for (d = mig_param_table; d->name; d++) {
+		r = ctl__opt_u64(c, d->name, &v);
+		if (r < 0)
+			return 1;
+		if (r)
+			continue;
+		if (v < d->min || v > d->max) {
+			pr_err("%s: --%s %llu is out of range %llu..%llu", c->cmd->name,
+			       d->name, (unsigned long long)v, (unsigned long long)d->min,
+			       (unsigned long long)d->max);
+			return 1;
+		}
+		json_object_object_add(args, d->name, json_object_new_uint64(v));
+	}
+	return 0;
+}
+
+int migrate_main(const struct ctl_call *c)
+{
 	struct json_object *args, *ret;
-	const char *uri = NULL, *err;
+	const char *err;
 	struct ipc *ipc;
-	int i, j, r;
-	char *end;
-	long long v;
+	int r;
 
 	args = json_object_new_object();
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--detach")) {
-			detach = true;
-		} else if (!strcmp(argv[i], "--progress")) {
-			progress = true;
-		} else if (!strcmp(argv[i], "--exit")) {
-			json_object_object_add(args, "exit", json_object_new_boolean(1));
-		} else if (!strncmp(argv[i], "--", 2)) {
-			for (j = 0; int_opts[j] && strcmp(argv[i] + 2, int_opts[j]); j++)
-				;
-			if (!int_opts[j] || i + 1 == argc)
-				goto usage;
-			v = strtoll(argv[++i], &end, 0);
-			if (*end || end == argv[i] || v < 0)
-				goto usage;
-			json_object_object_add(args, int_opts[j], json_object_new_int64(v));
-		} else if (!uri) {
-			uri = argv[i];
-		} else {
-			goto usage;
-		}
+	if (!args)
+		return 1;
+	if (ctl_params_to_json(c, args)) {
+		json_object_put(args);
+		return 1;
 	}
-	if (!uri)
-		goto usage;
+	if (ctl__opt(c, "exit"))
+		json_object_object_add(args, "exit", json_object_new_boolean(1));
 	ipc = ctl__connect();
 	if (!ipc) {
 		json_object_put(args);
 		return 1;
 	}
-	json_object_object_add(args, "uri", json_object_new_string(uri));
+	json_object_object_add(args, "uri", json_object_new_string(c->operands[0]));
 	r = ipc__command(ipc, "migrate", args, &ret, &err);
 	json_object_put(ret);
 	if (r) {
@@ -153,11 +173,7 @@ int migrate_main(int argc, char **argv)
 		ipc__close(ipc);
 		return 1;
 	}
-	r = detach ? 0 : wait_end(ipc, progress);
+	r = ctl__opt(c, "detach") ? 0 : wait_end(ipc, ctl__opt(c, "progress"));
 	ipc__close(ipc);
 	return r;
-usage:
-	json_object_put(args);
-	pr_err("%s", usage_text);
-	return 1;
 }

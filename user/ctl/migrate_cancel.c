@@ -5,11 +5,7 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-int migrate_cancel_main(int argc, char **argv)
+int migrate_cancel_main(const struct ctl_call *c)
 {
-	if (argc != 1) {
-		pr_err("usage: ternctl migrate-cancel");
-		return 1;
-	}
 	return ctl__simple("migrate-cancel", NULL, "cancelling");
 }

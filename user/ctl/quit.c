@@ -5,11 +5,7 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-int quit_main(int argc, char **argv)
+int quit_main(const struct ctl_call *c)
 {
-	if (argc != 1) {
-		pr_err("usage: ternctl quit");
-		return 1;
-	}
 	return ctl__simple("quit", NULL, "quitting");
 }

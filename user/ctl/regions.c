@@ -40,7 +40,7 @@ static unsigned long long u64_of(struct json_object *o, const char *k)
 	return json_object_get_uint64(v);
 }
 
-int regions_main(int argc, char **argv)
+int regions_main(const struct ctl_call *call)
 {
 	struct json_object *list = json_object_new_array(), *out, *o, *name;
 	struct ternnl_stats st;
@@ -48,11 +48,6 @@ int regions_main(int argc, char **argv)
 	size_t i;
 	int r;
 
-	if (argc != 1) {
-		pr_err("usage: ternctl regions");
-		json_object_put(list);
-		return 1;
-	}
 	nl = ternnl__open();
 	if (!nl) {
 		pr_err("tern netlink family: %s (is tern.ko loaded?)", strerror(errno));

@@ -10,20 +10,16 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-int send_main(int argc, char **argv)
+int send_main(const struct ctl_call *c)
 {
 	struct json_object *reply;
 	struct ipc *ipc;
 	int r;
 
-	if (argc != 2) {
-		pr_err("usage: ternctl send JSON-LINE");
-		return 1;
-	}
 	ipc = ctl__connect();
 	if (!ipc)
 		return 1;
-	r = ipc__raw(ipc, argv[1], &reply);
+	r = ipc__raw(ipc, c->operands[0], &reply);
 	if (r) {
 		pr_err("send: no reply");
 		ipc__close(ipc);

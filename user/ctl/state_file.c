@@ -12,31 +12,27 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-static int state_file(const char *cmd, int argc, char **argv)
+static int state_file(const char *cmd, const char *file)
 {
 	struct json_object *args;
 	char path[PATH_MAX];
 
-	if (argc != 2) {
-		pr_err("usage: ternctl %s FILE", cmd);
-		return 1;
-	}
 	/* ternvm resolves relative paths from its own directory: send ours. */
-	if (argv[1][0] != '/' && realpath(".", path))
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", argv[1]);
+	if (file[0] != '/' && realpath(".", path))
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", file);
 	else
-		snprintf(path, sizeof(path), "%s", argv[1]);
+		snprintf(path, sizeof(path), "%s", file);
 	args = json_object_new_object();
 	json_object_object_add(args, "path", json_object_new_string(path));
 	return ctl__simple(cmd, args, NULL);
 }
 
-int save_state_main(int argc, char **argv)
+int save_state_main(const struct ctl_call *c)
 {
-	return state_file("save-state", argc, argv);
+	return state_file("save-state", c->operands[0]);
 }
 
-int load_state_main(int argc, char **argv)
+int load_state_main(const struct ctl_call *c)
 {
-	return state_file("load-state", argc, argv);
+	return state_file("load-state", c->operands[0]);
 }

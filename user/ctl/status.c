@@ -6,17 +6,13 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-int status_main(int argc, char **argv)
+int status_main(const struct ctl_call *call)
 {
 	struct json_object *ret, *s, *c, *m, *v;
 	struct ipc *ipc;
 	const char *err;
 	int r;
 
-	if (argc != 1) {
-		pr_err("usage: ternctl status");
-		return 1;
-	}
 	ipc = ctl__connect();
 	if (!ipc)
 		return 1;

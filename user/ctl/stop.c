@@ -5,11 +5,7 @@
 #include "ctl/subcommands.h"
 #include "lib/log.h"
 
-int stop_main(int argc, char **argv)
+int stop_main(const struct ctl_call *c)
 {
-	if (argc != 1) {
-		pr_err("usage: ternctl stop");
-		return 1;
-	}
 	return ctl__simple("stop", NULL, "paused");
 }
