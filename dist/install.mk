@@ -18,7 +18,7 @@ DKMSSRCDIR	?= /usr/src/tern-$(TERN_RELEASE)
 
 INSTALL_PROGS	:= ternvm ternctl tern-state-dump
 # What DKMS builds tern.ko from: kbuild files, module sources, uapi header.
-DKMS_FILES	:= dkms.conf Kbuild kmod/Kbuild $(wildcard kmod/*.[ch] kmod/selftest/*.[ch]) \
+DKMS_FILES	:= dkms.conf VERSION Kbuild kmod/Kbuild $(wildcard kmod/*.[ch] kmod/selftest/*.[ch]) \
 		   include/uapi/linux/tern.h
 MANPAGES	:= $(wildcard Documentation/man/*.[1-8])
 

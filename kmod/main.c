@@ -58,5 +58,6 @@ static void __exit tern_mod_exit(void)
 module_init(tern_mod_init);
 module_exit(tern_mod_exit);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(TERN_RELEASE);
 MODULE_DESCRIPTION("Tern: dirty-tracked guest memory regions and page streams for live migration");
 MODULE_AUTHOR("The Tern developers");
