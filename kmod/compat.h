@@ -35,4 +35,19 @@ static inline void tern_vma_set_flags(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * Zap the ptes of [start, start + size) inside one vma, under its mm's
+ * mmap_read_lock: the per-mapping re-arm.  6.1 exports zap_page_range();
+ * 6.3 replaced it with zap_page_range_single() for a range in one vma.
+ */
+static inline void tern_zap_vma_range(struct vm_area_struct *vma,
+				      unsigned long start, unsigned long size)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	zap_page_range(vma, start, size);
+#else
+	zap_page_range_single(vma, start, size, NULL);
+#endif
+}
+
 #endif /* _TERN_COMPAT_H */

@@ -3,6 +3,8 @@
  * Regions: a shmem file behind an anonymous region fd.  mmap hands the vma
  * to the shmem file and adds page_mkwrite, so the first write to a clean
  * page in any mapping (a thread, another process, KVM's GUP) faults here.
+ * A KVM view fd maps the same pages with no write-notify, for a memslot
+ * whose writes KVM's own dirty log tracks.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -28,20 +30,26 @@ static u32 tern_regions_gen;
 static u32 tern_regions_next_id = 1;
 static u32 tern_regions_nr;
 
-/* shmem's vm_ops plus ours, filled from the first shmem mapping. */
+/*
+ * shmem's vm_ops plus ours, filled from the first shmem mapping: the
+ * tracked view's (page_mkwrite, and open/close that list the vma) and the
+ * KVM view's (open/close that only hold the region).
+ */
 static struct vm_operations_struct region_vm_ops;
+static struct vm_operations_struct region_kvm_vm_ops;
 static const struct vm_operations_struct *region_shmem_vm_ops;
 static DEFINE_MUTEX(region_vm_ops_lock);
 
 static const struct file_operations region_fops;
 static const struct file_operations region_map_fops;
+static const struct file_operations region_kvm_fops;
 
 struct address_space *tern_region_mapping(struct tern_region *r)
 {
 	return r->shmem->f_mapping;
 }
 
-/* The region of an owner fd: NULL for anything else, a map-only fd too. */
+/* The region of an owner fd: NULL for anything else, map-only fds too. */
 struct tern_region *tern_region_from_file(struct file *file)
 {
 	if (!file || file->f_op != &region_fops)
@@ -49,9 +57,11 @@ struct tern_region *tern_region_from_file(struct file *file)
 	return file->private_data;
 }
 
+/* A map-only fd or a KVM view fd: it maps the region, nothing else. */
 bool tern_region_file_is_map_only(struct file *file)
 {
-	return file && file->f_op == &region_map_fops;
+	return file && (file->f_op == &region_map_fops ||
+			file->f_op == &region_kvm_fops);
 }
 
 /*
@@ -77,15 +87,35 @@ static vm_fault_t region_page_mkwrite(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
-/* Each vma holds the region file, so the region outlives its mappings. */
+/*
+ * Each vma holds the region file, so the region outlives its mappings; a
+ * tracked vma is listed too, from its mmap or open (fork, split, mremap)
+ * to its close, so that a harvest finds it.
+ */
 static void region_vm_open(struct vm_area_struct *vma)
+{
+	struct tern_region *r = vma->vm_private_data;
+
+	get_file(r->file);
+	tern_view_add(&r->views, vma);
+}
+
+static void region_vm_close(struct vm_area_struct *vma)
+{
+	struct tern_region *r = vma->vm_private_data;
+
+	tern_view_del(&r->views, vma);
+	fput(r->file);
+}
+
+static void region_kvm_vm_open(struct vm_area_struct *vma)
 {
 	struct tern_region *r = vma->vm_private_data;
 
 	get_file(r->file);
 }
 
-static void region_vm_close(struct vm_area_struct *vma)
+static void region_kvm_vm_close(struct vm_area_struct *vma)
 {
 	struct tern_region *r = vma->vm_private_data;
 
@@ -107,6 +137,9 @@ static int region_vm_ops_setup(const struct vm_operations_struct *shmem_ops)
 		region_vm_ops.open = region_vm_open;
 		region_vm_ops.close = region_vm_close;
 		region_vm_ops.page_mkwrite = region_page_mkwrite;
+		region_kvm_vm_ops = *shmem_ops;
+		region_kvm_vm_ops.open = region_kvm_vm_open;
+		region_kvm_vm_ops.close = region_kvm_vm_close;
 		region_shmem_vm_ops = shmem_ops;
 	} else if (region_shmem_vm_ops != shmem_ops) {
 		ret = -EOPNOTSUPP;
@@ -116,7 +149,14 @@ out:
 	return ret;
 }
 
-static int region_mmap(struct file *file, struct vm_area_struct *vma)
+/*
+ * A tracked view starts read-only, so the first write to each page faults
+ * into page_mkwrite.  A KVM view has no page_mkwrite: the core then finds
+ * no reason to write-notify a shared shmem mapping and maps pages
+ * writable at their first write fault, and no harvest ever zaps it.
+ */
+static int region_mmap_view(struct file *file, struct vm_area_struct *vma,
+			    bool tracked)
 {
 	struct tern_region *r = file->private_data;
 	int ret;
@@ -135,12 +175,27 @@ static int region_mmap(struct file *file, struct vm_area_struct *vma)
 	ret = region_vm_ops_setup(vma->vm_ops);
 	if (ret)
 		return ret;
-	vma->vm_ops = &region_vm_ops;
 	vma->vm_private_data = r;
+	get_file(r->file);
+	if (!tracked) {
+		vma->vm_ops = &region_kvm_vm_ops;
+		return 0;
+	}
+	vma->vm_ops = &region_vm_ops;
 	/* Write-notify from the first write: ptes start read-only. */
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags & ~VM_SHARED);
-	get_file(r->file);
+	tern_view_add(&r->views, vma);
 	return 0;
+}
+
+static int region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return region_mmap_view(file, vma, true);
+}
+
+static int region_kvm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return region_mmap_view(file, vma, false);
 }
 
 static long region_ioctl_info(struct tern_region *r, void __user *arg)
@@ -189,11 +244,13 @@ out:
 /*
  * A map-only fd for a helper (a device process, vhost's owner): it maps
  * and writes the region, and its writes are tracked, but it cannot track,
- * harvest or stream, so it cannot steal a round from the migration.  It
- * holds the owner's file, so the region outlives the owner fd while it
- * is open.
+ * harvest or stream, so it cannot steal a round from the migration.  A
+ * KVM view fd is the same but maps KVM views, whose writes the module
+ * does not see: only the owner makes one, for its memslot.  Either holds
+ * the owner's file, so the region outlives the owner fd while it is open.
  */
-static int region_map_fd(struct tern_region *r)
+static int region_derived_fd(struct tern_region *r, const char *name,
+			     const struct file_operations *fops)
 {
 	struct file *file;
 	int fd;
@@ -201,8 +258,7 @@ static int region_map_fd(struct tern_region *r)
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	file = anon_inode_getfile("[tern-region-map]", &region_map_fops, r,
-				  O_RDWR);
+	file = anon_inode_getfile(name, fops, r, O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		return PTR_ERR(file);
@@ -243,7 +299,11 @@ static long region_ioctl(struct file *file, unsigned int cmd,
 	case TERN_STREAM_OPEN:
 		return arg ? -EINVAL : tern_stream_open(r);
 	case TERN_REGION_MAP_FD:
-		return arg ? -EINVAL : region_map_fd(r);
+		return arg ? -EINVAL : region_derived_fd(r, "[tern-region-map]",
+							 &region_map_fops);
+	case TERN_REGION_KVM_FD:
+		return arg ? -EINVAL : region_derived_fd(r, "[tern-region-kvm]",
+							 &region_kvm_fops);
 	case TERN_TRACK_MARK:
 		return region_ioctl_mark(r, (void __user *)arg);
 	default:
@@ -265,6 +325,7 @@ static long region_map_ioctl(struct file *file, unsigned int cmd,
 	case TERN_TRACK_STATS:
 	case TERN_STREAM_OPEN:
 	case TERN_REGION_MAP_FD:
+	case TERN_REGION_KVM_FD:
 	case TERN_TRACK_MARK:
 		return -EPERM;
 	default:
@@ -283,6 +344,7 @@ static int region_map_release(struct inode *inode, struct file *file)
 static void region_free(struct tern_region *r)
 {
 	tern_track_free(&r->track);
+	tern_views_destroy(&r->views);
 	if (r->shmem)
 		fput(r->shmem);
 	if (r->net)
@@ -322,6 +384,16 @@ static const struct file_operations region_map_fops = {
 	.llseek		= noop_llseek,
 };
 
+/* As a map-only fd, but its mappings are KVM views. */
+static const struct file_operations region_kvm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= region_map_release,
+	.mmap		= region_kvm_mmap,
+	.unlocked_ioctl	= region_map_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
 static int region_check(const struct tern_region_create *req)
 {
 	size_t len = strnlen(req->name, TERN_REGION_NAME_MAX);
@@ -356,6 +428,7 @@ int tern_region_create(const struct tern_region_create *req)
 	r->npages = req->size >> PAGE_SHIFT;
 	r->owner = current_euid();
 	atomic_set(&r->streams, 0);
+	tern_views_init(&r->views);
 
 	ret = tern_track_alloc(&r->track, r->npages);
 	if (ret)

@@ -12,6 +12,7 @@
 #include <linux/tern.h>
 
 #include "track.h"
+#include "view.h"
 
 struct net;
 
@@ -28,6 +29,7 @@ struct tern_region {
 	atomic_t streams;
 	atomic64_t pages_held;		/* by its streams, for GET_STATS */
 	struct tern_track track;
+	struct tern_views views;	/* tracked vmas, for the re-arm */
 };
 
 int tern_region_create(const struct tern_region_create *req);

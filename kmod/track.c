@@ -1,12 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Dirty tracking.  The invariant, kept by tern_track_harvest(): a write to
- * a region is either in the data read for a round or in the next round.
- * A harvest clears the round's bits, then re-arms each page (waits for any
- * fault in flight on it, then zaps its ptes in every mapping, KVM's through
- * the MMU notifier) before the caller reads a byte of it.  A write that
+ * a region through a tracked view is either in the data read for a round
+ * or in the next round.  A harvest clears the round's bits, then re-arms
+ * each page (waits for any fault in flight on it, then zaps its ptes in
+ * every tracked view) before the caller reads a byte of it.  A write that
  * reached the page before the zap is seen by the read after it; a write
- * after it faults, and page_mkwrite sets the bit for the next round.
+ * after it faults, and page_mkwrite sets the bit for the next round.  KVM
+ * views are never zapped, so KVM keeps its sptes; its dirty log covers
+ * them (the VMM hands it in with TERN_TRACK_MARK).
+ *
+ * Locking.  A write fault holds its mm's mmap_lock (read) and then waits
+ * for the folio lock, which page_mkwrite keeps until the writable pte is
+ * in.  So the re-arm never takes an mmap_lock while it holds folio locks:
+ * per tracked vma it takes that mm's mmap_read_lock (the vma cannot be
+ * split, moved or detached meanwhile; tern_views_for_each finds it again
+ * under the lock), then per batch locks the folios (waiting out a fault
+ * that set its bit before our xchg but has not installed its pte), zaps
+ * the batch in that vma, unlocks the folios; then unlocks the mm.  The
+ * views' mutex nests inside mmap_lock, as vm_ops open/close take it.  The
+ * fallback (a view that cannot be reached) zaps through the file with
+ * unmap_mapping_range under the folio locks and no mmap_lock, as before.
  */
 #include <linux/bitmap.h>
 #include <linux/ktime.h>
@@ -17,9 +31,11 @@
 #include <linux/uaccess.h>
 #include <linux/tern.h>
 
+#include "compat.h"
 #include "netlink.h"
 #include "region.h"
 #include "track.h"
+#include "view.h"
 
 /*
  * Pages re-armed per zap: each zap is an MMU-notifier invalidation and a
@@ -85,12 +101,6 @@ bool tern_track_next_run(const unsigned long *map, unsigned long size,
 	return true;
 }
 
-/*
- * Re-arm pages [start, start + n): lock each present folio first, which
- * waits out a fault that set the bit before our clear but has not yet
- * installed its writable pte (the core holds the folio lock across that),
- * then zap, so no writable pte of these pages survives the harvest.
- */
 static void keep_dirty(struct tern_region *r, struct folio *folio)
 {
 	pgoff_t end = min_t(pgoff_t, folio->index + folio_nr_pages(folio),
@@ -100,7 +110,14 @@ static void keep_dirty(struct tern_region *r, struct folio *folio)
 		bitmap_set(r->track.dirty, folio->index, end - folio->index);
 }
 
-static void rearm_batch(struct tern_region *r, pgoff_t start, pgoff_t n)
+/*
+ * Lock each present folio holding a page of [start, start + n), which
+ * waits out a fault that set the bit before our clear but has not yet
+ * installed its writable pte (the core holds the folio lock across that).
+ * Distinct folios, each holding a page of the n: at most n of them.
+ */
+static unsigned int lock_batch(struct tern_region *r, pgoff_t start,
+			       pgoff_t n)
 {
 	struct address_space *mapping = tern_region_mapping(r);
 	struct folio **folios = r->track.rearm;
@@ -108,7 +125,6 @@ static void rearm_batch(struct tern_region *r, pgoff_t start, pgoff_t n)
 	pgoff_t idx = start;
 	unsigned int nr = 0, i;
 
-	/* Distinct folios, each holding a page of the n: at most n of them. */
 	folio_batch_init(&fbatch);
 	while (filemap_get_folios(mapping, &idx, start + n - 1, &fbatch)) {
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
@@ -117,14 +133,22 @@ static void rearm_batch(struct tern_region *r, pgoff_t start, pgoff_t n)
 		}
 		folio_batch_init(&fbatch);
 	}
-	unmap_mapping_range(mapping, (loff_t)start << PAGE_SHIFT,
-			    (loff_t)n << PAGE_SHIFT, 0);
+	return nr;
+}
+
+/*
+ * A page pinned for DMA (FOLL_PIN) can be written without a fault: it
+ * stays dirty, in every round, until unpinned.
+ */
+static void unlock_batch(struct tern_region *r, unsigned int nr,
+			 bool check_pins)
+{
+	struct address_space *mapping = tern_region_mapping(r);
+	struct folio **folios = r->track.rearm;
+	unsigned int i;
+
 	for (i = 0; i < nr; i++) {
-		/*
-		 * A page pinned for DMA (FOLL_PIN) can be written without a
-		 * fault: it stays dirty, in every round, until unpinned.
-		 */
-		if (folio_maybe_dma_pinned(folios[i]) &&
+		if (check_pins && folio_maybe_dma_pinned(folios[i]) &&
 		    folios[i]->mapping == mapping)
 			keep_dirty(r, folios[i]);
 		folio_unlock(folios[i]);
@@ -132,7 +156,17 @@ static void rearm_batch(struct tern_region *r, pgoff_t start, pgoff_t n)
 	}
 }
 
-static void rearm(struct tern_region *r, const unsigned long *map)
+/* The fallback: zap [start, start + n) in every mapping, KVM views too. */
+static void rearm_batch_all(struct tern_region *r, pgoff_t start, pgoff_t n)
+{
+	unsigned int nr = lock_batch(r, start, n);
+
+	unmap_mapping_range(tern_region_mapping(r), (loff_t)start << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 0);
+	unlock_batch(r, nr, true);
+}
+
+static void rearm_all(struct tern_region *r, const unsigned long *map)
 {
 	unsigned long start, end, from = 0;
 	pgoff_t n;
@@ -140,10 +174,80 @@ static void rearm(struct tern_region *r, const unsigned long *map)
 	while (tern_track_next_run(map, r->npages, from, &start, &end)) {
 		for (from = start; from < end; from += n) {
 			n = min_t(pgoff_t, end - from, REARM_BATCH);
-			rearm_batch(r, from, n);
+			rearm_batch_all(r, from, n);
 		}
 		cond_resched();
 	}
+}
+
+struct rearm_arg {
+	struct tern_region *r;
+	const unsigned long *map;
+};
+
+/*
+ * Re-arm the round's pages that @vma maps, with its mm's mmap_read_lock
+ * held (by tern_views_for_each): per batch, lock the folios, zap the
+ * batch's ptes in this vma only, unlock.
+ */
+static int rearm_view(struct vm_area_struct *vma, void *data)
+{
+	struct rearm_arg *a = data;
+	struct tern_region *r = a->r;
+	pgoff_t first = vma->vm_pgoff;
+	pgoff_t last = min_t(pgoff_t, first + vma_pages(vma), r->npages);
+	unsigned long start, end, from = first;
+	unsigned int nr;
+	pgoff_t n;
+
+	while (tern_track_next_run(a->map, last, from, &start, &end)) {
+		for (from = start; from < end; from += n) {
+			n = min_t(pgoff_t, end - from, REARM_BATCH);
+			nr = lock_batch(r, from, n);
+			tern_zap_vma_range(vma, vma->vm_start +
+					   ((from - first) << PAGE_SHIFT),
+					   n << PAGE_SHIFT);
+			unlock_batch(r, nr, false);
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* The pins, looked up without the views (a view may map none of them). */
+static void keep_pinned(struct tern_region *r, const unsigned long *map)
+{
+	struct address_space *mapping = tern_region_mapping(r);
+	unsigned long start, end, from = 0;
+	struct folio_batch fbatch;
+	unsigned int i;
+	pgoff_t idx;
+
+	folio_batch_init(&fbatch);
+	while (tern_track_next_run(map, r->npages, from, &start, &end)) {
+		idx = start;
+		while (filemap_get_folios(mapping, &idx, end - 1, &fbatch)) {
+			for (i = 0; i < folio_batch_count(&fbatch); i++)
+				if (folio_maybe_dma_pinned(fbatch.folios[i]) &&
+				    READ_ONCE(fbatch.folios[i]->mapping) ==
+				    mapping)
+					keep_dirty(r, fbatch.folios[i]);
+			folio_batch_release(&fbatch);
+		}
+		from = end;
+		cond_resched();
+	}
+}
+
+static void rearm(struct tern_region *r, const unsigned long *map)
+{
+	struct rearm_arg a = { .r = r, .map = map };
+
+	/* A view being unmapped, or no memory: zap through the file. */
+	if (tern_views_for_each(&r->views, rearm_view, &a))
+		rearm_all(r, map);
+	else
+		keep_pinned(r, map);
 }
 
 int tern_track_start(struct tern_region *r)

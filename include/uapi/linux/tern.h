@@ -51,6 +51,16 @@
  *     ioctl is -EPERM, and netlink refuses it (-EPERM), so only the owner
  *     fd (the one TERN_CREATE_REGION returned) tracks, harvests and
  *     streams.  It keeps the region alive as the owner fd does.
+ *   TERN_REGION_KVM_FD: arg 0 (else -EINVAL).  Returns a new KVM view fd
+ *     of the region (O_RDWR | O_CLOEXEC), owner fd only (a map-only or
+ *     KVM view fd gets -EPERM).  Its mmap(MAP_SHARED) is a *KVM view*:
+ *     the same pages with no write-notify (ptes writable from the first
+ *     write fault), never re-armed by a harvest, and writes through it
+ *     are NOT tracked.  It is for a KVM memslot whose writes KVM's dirty
+ *     log tracks: the VMM hands that log to TERN_TRACK_MARK each round
+ *     and keeps the view's address to itself (device models, vhost and
+ *     helpers use tracked mappings).  Otherwise it is a map-only fd:
+ *     TERN_REGION_INFO works, other ioctls and netlink are -EPERM.
  *
  * A region's pages cannot be punched out: madvise(MADV_REMOVE) on a
  * mapping (and fallocate(PUNCH_HOLE) on its shmem file) is -EPERM, since
@@ -61,7 +71,8 @@
  * re-arms the page (its next write faults and sets the bit again) before
  * anyone reads the page for that round; a write that lands before the
  * re-arm is in the data read after it, a write after it is in the next
- * round.  Writes through the stream fd (the destination path) set bits too.
+ * round.  This holds for the mappings of the owner and map-only fds (the
+ * tracked views); KVM views are neither tracked nor re-armed.  Writes through the stream fd (the destination path) set bits too.
  * A page pinned for DMA (FOLL_PIN) stays dirty while pinned.  A write
  * fault on a large folio (2 MiB, MADV_HUGEPAGE) marks the whole folio.
  *
@@ -260,6 +271,7 @@ struct tern_stream_status {
 #define TERN_STREAM_OPEN	_IO(TERN_IOCTL_TYPE, 0x15)
 #define TERN_REGION_MAP_FD	_IO(TERN_IOCTL_TYPE, 0x16)
 #define TERN_TRACK_MARK		_IOW(TERN_IOCTL_TYPE, 0x17, struct tern_track_mark)
+#define TERN_REGION_KVM_FD	_IO(TERN_IOCTL_TYPE, 0x18)
 #define TERN_STREAM_STATUS	_IOR(TERN_IOCTL_TYPE, 0x20, struct tern_stream_status)
 
 /* Page stream: one round = stream header, records, end record.  Little-endian. */
