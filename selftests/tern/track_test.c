@@ -2,9 +2,12 @@
 /*
  * Dirty tracking misses no writer.  Deterministic cases pin the ioctl
  * contract; the stamp campaign (the oracle of the kernel's KVM
- * dirty_log_test) runs two writer threads, a forked process mapping the fd
- * and a kernel writer (read(2) from a pipe into the mapping) while rounds
- * are harvested, and proves: a page reported dirty holds this or the last
+ * dirty_log_test) runs two writer threads, a forked process mapping the fd,
+ * a kernel writer (read(2) from a pipe into the mapping), a thread writing
+ * through a map-only fd's mapping and one writing through a KVM view (the
+ * module does not see it: it logs its pages as KVM's dirty log would, and
+ * the harvester hands them in with TERN_TRACK_MARK) while rounds are
+ * harvested, and proves: a page reported dirty holds this or the last
  * round's stamp (a tracker that reports everything fails), a page whose
  * value changed is reported in this round or the next, and a copy that
  * applies each round's pages equals the region at the end.  (A page may be
@@ -17,6 +20,7 @@
 #include <sys/prctl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,7 +92,8 @@ TEST(contract)
 
 /* ---- the stamp campaign ---- */
 
-enum { W_THREAD0, W_THREAD1, W_CHILD, W_KERNEL, NR_WRITERS };
+enum { W_THREAD0, W_THREAD1, W_CHILD, W_KERNEL, W_MAPONLY, W_KVMVIEW,
+       NR_WRITERS };
 
 struct shared {				/* MAP_SHARED anon: seen by the child */
 	_Atomic uint64_t iter;
@@ -102,18 +107,36 @@ struct camp {
 	uint64_t *mem;			/* the region, as u64 words */
 	size_t npages;
 	int fd;
+	_Atomic uint64_t *kvm_log;	/* pages written through the KVM view */
 };
+
+/*
+ * The VMM's step before each harvest: take the KVM view's log, as
+ * KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG would, and hand it to the module.
+ */
+static void hand_in_kvm_log(struct camp *c, uint64_t *buf)
+{
+	size_t i, words = bitmap_bytes(c->npages) / 8;
+	struct tern_track_mark m = {
+		.bitmap = (uintptr_t)buf,
+		.bitmap_size = words * 8,
+	};
+
+	for (i = 0; i < words; i++)
+		buf[i] = atomic_exchange(&c->kvm_log[i], 0);
+	TEST_ASSERT(!ioctl(c->fd, TERN_TRACK_MARK, &m), "TERN_TRACK_MARK");
+}
 
 /* Writes per writer per iteration: keeps rounds sparse, so a tracker that
  * over-reports is caught by the stamp check. */
 #define QUOTA	24
 
-static void writer_step(struct camp *c, int w, uint64_t *seed, int pipefd[2],
-			unsigned int *done)
+static void writer_step(struct camp *c, uint64_t *mem, int w, uint64_t *seed,
+			int pipefd[2], unsigned int *done)
 {
 	uint64_t v = atomic_load(&c->sh->iter);
 	size_t p = xorshift64(seed) % c->npages;
-	uint64_t *dst = c->mem + p * (PAGE / 8);
+	uint64_t *dst = mem + p * (PAGE / 8);
 
 	if (atomic_load(&c->sh->ack[w]) != v) {
 		atomic_store(&c->sh->ack[w], v);
@@ -134,11 +157,19 @@ static void writer_step(struct camp *c, int w, uint64_t *seed, int pipefd[2],
 		atomic_store_explicit((_Atomic uint64_t *)dst, v,
 				      memory_order_relaxed);
 	}
+	/*
+	 * As KVM's dirty log, seen from the page's reader: the page is
+	 * logged no earlier than written, so a log taken before the write
+	 * leaves it for the next.
+	 */
+	if (w == W_KVMVIEW)
+		atomic_fetch_or(&c->kvm_log[p / 64], 1ULL << (p % 64));
 	atomic_fetch_add_explicit(&c->sh->writes, 1, memory_order_relaxed);
 }
 
 struct writer_arg {
 	struct camp *c;
+	uint64_t *mem;			/* the mapping it writes through */
 	int w;
 };
 
@@ -152,7 +183,7 @@ static void *writer_thread(void *arg)
 	if (a->w == W_KERNEL)
 		TEST_ASSERT(!pipe(pipefd), "pipe");
 	while (!atomic_load(&a->c->sh->stop))
-		writer_step(a->c, a->w, &seed, pipefd, &done);
+		writer_step(a->c, a->mem, a->w, &seed, pipefd, &done);
 	return NULL;
 }
 
@@ -172,7 +203,7 @@ static void child_writer(struct camp *c)
 	if (mine.mem == MAP_FAILED)
 		_exit(2);
 	while (!atomic_load(&c->sh->stop))
-		writer_step(&mine, W_CHILD, &seed, NULL, &done);
+		writer_step(&mine, mine.mem, W_CHILD, &seed, NULL, &done);
 	_exit(0);
 }
 
@@ -203,6 +234,12 @@ FIXTURE_VARIANT_ADD(campaign, second_process) {
 FIXTURE_VARIANT_ADD(campaign, kernel_writer) {
 	.writers = 1 << W_KERNEL,
 };
+FIXTURE_VARIANT_ADD(campaign, map_only_fd) {
+	.writers = 1 << W_MAPONLY,
+};
+FIXTURE_VARIANT_ADD(campaign, kvm_view_and_tracked) {
+	.writers = 1 << W_KVMVIEW | 1 << W_THREAD0,
+};
 FIXTURE_VARIANT_ADD(campaign, all_writers) {
 	.writers = (1 << NR_WRITERS) - 1,
 	.always_full = true,
@@ -215,7 +252,9 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	const bool full = check_full() || variant->always_full;
 	size_t npages = full ? (64 << 20) / PAGE : (8 << 20) / PAGE;
 	unsigned int rounds = full ? 200 : 40;
-	uint64_t *map, *shadow, *copy, *pending, *suspect, v, k, writes0;
+	uint64_t *map, *shadow, *copy, *pending, *suspect, *logbuf, v, k;
+	uint64_t *views[NR_WRITERS] = { NULL }, writes0;
+	int map_fd, kvm_fd;
 	size_t least = QUOTA < nw * QUOTA / 2 ? QUOTA : nw * QUOTA / 2;
 	size_t i, words, missed = 0, spurious = 0, reported = 0;
 	struct writer_arg wa[NR_WRITERS];
@@ -237,7 +276,19 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	suspect = calloc(words, 8);	/* old stamp, dirty: a write in flight? */
 	shadow = calloc(npages, 8);	/* stamps read after the last harvest */
 	copy = calloc(npages, 8);	/* the "destination" */
+	c.kvm_log = calloc(words, 8);
+	logbuf = calloc(words, 8);
 	ASSERT_TRUE(map && pending && suspect && shadow && copy);
+	ASSERT_TRUE(c.kvm_log && logbuf);
+	for (i = 0; i < NR_WRITERS; i++)
+		views[i] = c.mem;
+	/* A helper's map-only fd, and the memslot's KVM view. */
+	map_fd = ioctl(c.fd, TERN_REGION_MAP_FD, 0);
+	kvm_fd = ioctl(c.fd, TERN_REGION_KVM_FD, 0);
+	ASSERT_LE(0, map_fd);
+	ASSERT_LE(0, kvm_fd);
+	views[W_MAPONLY] = region_map(map_fd, npages * PAGE);
+	views[W_KVMVIEW] = region_map(kvm_fd, npages * PAGE);
 
 	track_start(c.fd);
 	atomic_store(&c.sh->iter, 1);
@@ -252,6 +303,7 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 		if (i == W_CHILD || !(mask & 1U << i))
 			continue;
 		wa[i].c = &c;
+		wa[i].mem = views[i];
 		wa[i].w = i;
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, writer_thread, &wa[i]));
 	}
@@ -263,6 +315,7 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 		/* harvest while the writers are still writing this iteration */
 		while (atomic_load(&c.sh->writes) - writes0 < least)
 			sched_yield();
+		hand_in_kvm_log(&c, logbuf);
 		track_harvest(c.fd, map, npages, NULL);
 		for (i = 0; i < npages; i++) {
 			bool dirty = bit_test(map, i);
@@ -309,6 +362,7 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	}
 
 	/* The final round with every writer stopped: the copy is exact. */
+	hand_in_kvm_log(&c, logbuf);
 	track_harvest(c.fd, map, npages, NULL);
 	for (i = 0; i < npages; i++) {
 		v = c.mem[i * (PAGE / 8)];
@@ -333,7 +387,13 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	ASSERT_GT(npages + rounds * nw * QUOTA, reported);
 
 	munmap(c.mem, npages * PAGE);
+	munmap(views[W_MAPONLY], npages * PAGE);
+	munmap(views[W_KVMVIEW], npages * PAGE);
+	close(map_fd);
+	close(kvm_fd);
 	close(c.fd);
+	free(c.kvm_log);
+	free(logbuf);
 	free(map);
 	free(pending);
 	free(suspect);
