@@ -13,7 +13,7 @@ LIB=$(dirname "$0")/vm_lib.sh
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$BZIMAGE" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..32"
+echo "1..48"
 T=$(mktemp -d)
 S=$T/ctl.sock
 VMARGS="--kernel $BZIMAGE --initrd $INITRD --memory 256M"
@@ -89,7 +89,10 @@ bad "unknown command" "CommandNotFound" '{"execute": "format-disk"}'
 bad "arguments is an array" "must be an object" '{"execute": "stop", "arguments": []}'
 bad "unexpected argument" "unexpected argument" '{"execute": "stop", "arguments": {"force": true}}'
 bad "argument of the wrong type" "must be a string" '{"execute": "save-state", "arguments": {"path": 5}}'
-bad "missing argument" "missing argument" '{"execute": "save-state", "arguments": {}}'
+bad "missing argument" "missing argument 'uri'" '{"execute": "migrate", "arguments": {}}'
+bad "save-state with no file" "no file" '{"execute": "save-state", "arguments": {}}'
+bad "save-state to a path, no --state-dir" "needs ternvm --state-dir" \
+	'{"execute": "save-state", "arguments": {"path": "/tmp/x"}}'
 bad "unexpected member" "unexpected member" '{"execute": "stop", "verbose": 1}'
 bad "nested too deeply" "deep" "$(awk 'BEGIN { for (i = 0; i < 200; i++) printf "["; for (i = 0; i < 200; i++) printf "]" }')"
 bad "huge line (100 KiB)" "line too long" "$(awk 'BEGIN { printf "{\"execute\": \""; for (i = 0; i < 100000; i++) printf "a"; printf "\"}" }')"
@@ -133,6 +136,67 @@ check "migrate-set-parameters, then query-migrate-parameters: $(tr -s ' \n' ' ' 
 	sh -c "grep -q '^downtime-limit *123\$' '$T/params' && grep -q '^throttle-step *7\$' '$T/params' &&
 	       grep -q '^paused *1\$' '$T/params' && grep -q '^max-rounds *30\$' '$T/params'"
 "$TERNCTL" --socket "$S" migrate-set-parameters --paused 0 >/dev/null 2>&1
+
+# ---- Who may drive a VM, and what a client may make ternvm open.
+# A second VM (its guest boots meanwhile; only its socket matters) with
+# --state-dir and --control-group nobody's group.  nobody is made here.
+grep -q '^nobody:' /etc/passwd 2>/dev/null || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >>/etc/group
+chmod 755 "$T"
+mkdir -p "$T/states" "$T/nobody"
+chown 65534:65534 "$T/nobody"
+"$TERNVM" --kernel "$BZIMAGE" --initrd "$INITRD" --memory 128M --append "console=ttyS0" \
+	--console "file:$T/c.log" --control "$T/c.sock" --state-dir "$T/states" \
+	--control-group 65534 >"$T/c.out" 2>&1 &
+C=$!
+guard $C 300
+i=0
+while [ ! -S "$T/c.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+as_nobody() { su -s /bin/sh nobody -c "$*" 2>&1; }
+check "--control-group: the socket is 0660, group 65534 ($(stat -c '%a %g' "$T/c.sock"))" \
+	test "$(stat -c '%a %g' "$T/c.sock")" = "660 65534"
+out=$(as_nobody "'$TERNCTL' --socket '$T/c.sock' status")
+check "a member of --control-group drives the VM: $out" sh -c "echo '$out' | grep -q '^running'"
+# A socket opened wider than ternvm made it: the peer's uid still decides.
+chmod 666 "$S"
+as_nobody "'$TERNCTL' --socket '$S' stop" >"$T/refused"
+check "uid 65534 on the owner's socket is refused: $(head -n1 "$T/refused")" \
+	grep -q 'refused the connection: uid 65534 gid 65534 may not use' "$T/refused"
+chmod 600 "$S"
+check "and the VM was not stopped" sh -c "'$TERNCTL' --socket '$S' status | grep -q ^running"
+# ternctl opens the state file with its user's rights and passes it.
+out=$(as_nobody "'$TERNCTL' --socket '$T/c.sock' save-state '$T/nobody/s'")
+check "save-state through a passed file, owned by its user ($(stat -c '%u %s' "$T/nobody/s" 2>&1))" \
+	sh -c "[ \$(stat -c %u '$T/nobody/s') = 65534 ] && [ -s '$T/nobody/s' ]"
+out=$(as_nobody "'$TERNCTL' --socket '$T/c.sock' save-state '$T/states/s0'")
+check "where its user may not write, nothing is written: $out" sh -c \
+	"echo '$out' | grep -q 'Permission denied' && [ ! -e '$T/states/s0' ]"
+sendc() { "$TERNCTL" --socket "$T/c.sock" send "$1" 2>&1; }
+out=$(sendc '{"execute": "save-state", "arguments": {"path": "'"$T/states/s1"'"}}')
+check "a path in --state-dir: $out" sh -c "echo '$out' | grep -q return && [ -s '$T/states/s1' ]"
+ln -s /etc/passwd "$T/states/link"
+cp /etc/passwd "$T/passwd.before"
+for p in "$T/s2" "$T/states/../s3" "$T/states/sub/../../s4" "$T/states/link" "$T/states"; do
+	out=$(sendc '{"execute": "save-state", "arguments": {"path": "'"$p"'"}}')
+	check "refused, a path that is not a file in --state-dir: $p" sh -c \
+		"echo '$out' | grep -q error && [ ! -e '$T/s2' ] && [ ! -e '$T/s3' ] && [ ! -e '$T/s4' ]"
+done
+check "the symlink's target is untouched" cmp -s /etc/passwd "$T/passwd.before"
+# A refused second migrate changes nothing of the running one.
+sleep 300 | nc -l -p 4790 >/dev/null 2>&1 &
+NC=$!
+sleep 0.5
+"$TERNCTL" --socket "$T/c.sock" migrate --detach --timeout 60000 --downtime-limit 300 \
+	tcp:127.0.0.1:4790 >/dev/null 2>&1
+out=$("$TERNCTL" --socket "$T/c.sock" migrate --detach --downtime-limit 777 --exit tcp:127.0.0.1:4790 2>&1)
+"$TERNCTL" --socket "$T/c.sock" query-migrate-parameters >"$T/cparams" 2>&1
+check "a second migrate is refused and changes nothing: $out; $(grep downtime "$T/cparams")" \
+	sh -c "echo '$out' | grep -q 'already running' && grep -q '^downtime-limit *300\$' '$T/cparams'"
+"$TERNCTL" --socket "$T/c.sock" migrate-cancel >/dev/null 2>&1
+"$TERNCTL" --socket "$T/c.sock" quit >/dev/null 2>&1
+wait $C
+kill $NC 2>/dev/null
+pkill -f "nc -l -p 4790" 2>/dev/null
 
 "$TERNCTL" --socket "$S" status >"$T/status"
 check "VM still answers and runs: $(cat "$T/status")" grep -q "^running" "$T/status"

@@ -94,6 +94,7 @@ static int wait_reply(struct ipc *ipc, struct json_object **reply)
 struct ipc *ipc__connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct json_object *e, *desc;
 	struct ipc *ipc;
 	int r;
 
@@ -109,6 +110,14 @@ struct ipc *ipc__connect(const char *path)
 	if (ipc->fd < 0 || connect(ipc->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto err;
 	r = wait_reply(ipc, &ipc->greeting);
+	if (!r && json_object_object_get_ex(ipc->greeting, "error", &e) &&
+	    json_object_object_get_ex(e, "desc", &desc)) {
+		/* Refused at the door (not allowed, too many clients): say why. */
+		pr_err("%s: ternvm refused the connection: %s", path,
+		       json_object_get_string(desc));
+		errno = EACCES;
+		goto err;
+	}
 	if (r || !json_object_object_get_ex(ipc->greeting, "tern", NULL)) {
 		errno = r ? -r : EPROTO;
 		goto err;
@@ -139,8 +148,59 @@ struct json_object *ipc__greeting(struct ipc *ipc)
 	return ipc->greeting;
 }
 
+/* s (len bytes), then a newline. */
+static int write_line(int fd, const char *s, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off <= len) {
+		n = off < len ? write(fd, s + off, len - off) : write(fd, "\n", 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += off < len ? (size_t)n : 1;
+	}
+	return 0;
+}
+
+/* The fd rides on the line's first byte (SCM_RIGHTS); the rest follows. */
+static int send_fd_then_line(int sock, struct json_object *req, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	struct iovec iov = { .iov_base = (void *)s, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	ssize_t n;
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return n < 0 ? -errno : -EPIPE;
+	return write_line(sock, s + 1, strlen(s + 1));
+}
+
 int ipc__command(struct ipc *ipc, const char *name, struct json_object *args,
 		 struct json_object **ret, const char **err)
+{
+	return ipc__command_fd(ipc, name, args, -1, ret, err);
+}
+
+int ipc__command_fd(struct ipc *ipc, const char *name, struct json_object *args,
+		    int fd, struct json_object **ret, const char **err)
 {
 	struct json_object *req = json_object_new_object(), *reply, *v, *e;
 	int id = ++ipc->next_id, r;
@@ -151,7 +211,7 @@ int ipc__command(struct ipc *ipc, const char *name, struct json_object *args,
 	if (args)
 		json_object_object_add(req, "arguments", args);
 	json_object_object_add(req, "id", json_object_new_int(id));
-	r = json_line__write(ipc->fd, req, 0);
+	r = fd < 0 ? json_line__write(ipc->fd, req, 0) : send_fd_then_line(ipc->fd, req, fd);
 	json_object_put(req);
 	if (r)
 		return r;
@@ -174,16 +234,9 @@ int ipc__command(struct ipc *ipc, const char *name, struct json_object *args,
 
 int ipc__raw(struct ipc *ipc, const char *line, struct json_object **reply)
 {
-	size_t len = strlen(line), off = 0;
-	ssize_t n;
+	int r = write_line(ipc->fd, line, strlen(line));
 
-	while (off <= len) {
-		n = off < len ? write(ipc->fd, line + off, len - off) : write(ipc->fd, "\n", 1);
-		if (n < 0)
-			return -errno;
-		off += off < len ? (size_t)n : 1;
-	}
-	return wait_reply(ipc, reply);
+	return r ? r : wait_reply(ipc, reply);
 }
 
 struct json_object *ipc__next_event(struct ipc *ipc, int timeout_ms)

@@ -22,6 +22,9 @@ struct json_object *ipc__greeting(struct ipc *ipc);
  */
 int ipc__command(struct ipc *ipc, const char *name, struct json_object *args,
 		 struct json_object **ret, const char **err);
+/* The same, passing fd (ours stays open) with the request, SCM_RIGHTS. */
+int ipc__command_fd(struct ipc *ipc, const char *name, struct json_object *args,
+		    int fd, struct json_object **ret, const char **err);
 /* Send one raw line; the next non-event object is the reply. */
 int ipc__raw(struct ipc *ipc, const char *line, struct json_object **reply);
 /* Next event, waiting up to timeout_ms (-1: forever); NULL on timeout/EOF. */

@@ -60,6 +60,8 @@ struct ipc *ctl__connect(void);
  * `human` (if non-NULL) on success.  Returns the process exit status.
  */
 int ctl__simple(const char *cmd, struct json_object *args, const char *human);
+/* The same, passing fd with the request (save-state, load-state). */
+int ctl__simple_fd(const char *cmd, struct json_object *args, int fd, const char *human);
 /* Run a command and print its return object: JSON, or "key value" lines. */
 int ctl__print_query(const char *cmd);
 

@@ -215,6 +215,11 @@ struct ipc *ctl__connect(void)
 
 int ctl__simple(const char *cmd, struct json_object *args, const char *human)
 {
+	return ctl__simple_fd(cmd, args, -1, human);
+}
+
+int ctl__simple_fd(const char *cmd, struct json_object *args, int fd, const char *human)
+{
 	struct json_object *ret;
 	struct ipc *ipc = ctl__connect();
 	const char *err;
@@ -224,7 +229,7 @@ int ctl__simple(const char *cmd, struct json_object *args, const char *human)
 		json_object_put(args);
 		return 1;
 	}
-	r = ipc__command(ipc, cmd, args, &ret, &err);
+	r = ipc__command_fd(ipc, cmd, args, fd, &ret, &err);
 	if (r) {
 		pr_err("%s: %s", cmd, err ?: strerror(-r));
 	} else if (ctl_json) {

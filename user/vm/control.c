@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@
 struct client {
 	struct control *ctl;
 	int fd;
+	int passed_fd;			/* SCM_RIGHTS, for the next request; or -1 */
 	struct json_line_buf lb;
 	bool gone;			/* a write failed: drop at next input */
 	struct client *next;
@@ -60,6 +62,8 @@ static void drop_client(struct control *ctl, struct client *c)
 	}
 	ioloop__del(ctl->vm, c->fd);
 	close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
 	json_line__release(&c->lb);
 	free(c);
 	ctl->nr_clients--;
@@ -93,12 +97,52 @@ static void on_line(const char *line, size_t len, void *opaque)
 	else if (!len)
 		return;				/* blank lines are allowed */
 	else
-		reply = control__execute(ctl->vm, line, len);
+		reply = control__execute(ctl->vm, line, len, &lc->c->passed_fd);
+	/* A passed file is for the request it came with, taken or not. */
+	if (lc->c->passed_fd >= 0) {
+		close(lc->c->passed_fd);
+		lc->c->passed_fd = -1;
+	}
 	pthread_mutex_lock(&ctl->lock);
 	if (!write_to(lc->c, reply))
 		lc->dropped = true;
 	pthread_mutex_unlock(&ctl->lock);
 	json_object_put(reply);
+}
+
+/*
+ * read(), also taking a file passed with SCM_RIGHTS (ternctl's save-state
+ * and load-state): it replaces one not yet used; any extra is closed.
+ */
+static ssize_t recv_with_fd(int fd, char *buf, size_t len, int *passed)
+{
+	union {
+		char b[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.b, .msg_controllen = sizeof(u.b),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+	size_t i, nfd;
+	int f;
+
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	for (cm = n < 0 ? NULL : CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*passed >= 0)
+				close(*passed);
+			*passed = f;
+		}
+	}
+	return n;
 }
 
 static void client_input(int fd, uint32_t events, void *opaque)
@@ -109,7 +153,7 @@ static void client_input(int fd, uint32_t events, void *opaque)
 	char buf[4096];
 	ssize_t n;
 
-	n = read(fd, buf, sizeof(buf));
+	n = recv_with_fd(fd, buf, sizeof(buf), &c->passed_fd);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n > 0 && !c->gone &&
@@ -118,6 +162,33 @@ static void client_input(int fd, uint32_t events, void *opaque)
 	pthread_mutex_lock(&ctl->lock);
 	drop_client(ctl, c);
 	pthread_mutex_unlock(&ctl->lock);
+}
+
+/*
+ * The socket's mode already keeps others out; the peer's credentials are
+ * checked too, as the socket's directory or a --control-group may let
+ * more processes reach it than should drive the VM: root, ternvm's own
+ * user, or a member (by effective gid) of --control-group.
+ */
+static bool peer_allowed(struct control *ctl, int cfd)
+{
+	struct json_object *e;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	char why[128];
+
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return false;
+	if (cr.uid == 0 || cr.uid == geteuid() ||
+	    (ctl->vm->cfg.control_gid >= 0 && cr.gid == (gid_t)ctl->vm->cfg.control_gid))
+		return true;
+	snprintf(why, sizeof(why), "uid %u gid %u may not use this VM's control socket",
+		 cr.uid, cr.gid);
+	pr_warn("control: refused pid %d: %s", cr.pid, why);
+	e = control__error("PermissionDenied", why);
+	json_line__write(cfd, e, MSG_DONTWAIT);
+	json_object_put(e);
+	return false;
 }
 
 static void on_accept(int fd, uint32_t events, void *opaque)
@@ -130,6 +201,10 @@ static void on_accept(int fd, uint32_t events, void *opaque)
 	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
+	if (!peer_allowed(ctl, cfd)) {
+		close(cfd);
+		return;
+	}
 	pthread_mutex_lock(&ctl->lock);
 	if (ctl->nr_clients >= MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
 		pthread_mutex_unlock(&ctl->lock);
@@ -141,6 +216,7 @@ static void on_accept(int fd, uint32_t events, void *opaque)
 	}
 	c->ctl = ctl;
 	c->fd = cfd;
+	c->passed_fd = -1;
 	c->next = ctl->clients;
 	ctl->clients = c;
 	ctl->nr_clients++;
@@ -196,6 +272,15 @@ static int control__init(struct vm *vm)
 	if (ctl->listen_fd < 0) {
 		ret = ctl->listen_fd;
 		pr_err("--control %s: %s", vm->cfg.control, why);
+		goto err_free;
+	}
+	if (vm->cfg.control_gid >= 0 &&
+	    (chown(vm->cfg.control, -1, vm->cfg.control_gid) ||
+	     chmod(vm->cfg.control, 0660))) {
+		ret = -errno;
+		pr_err("--control-group: %s: %s", vm->cfg.control, strerror(errno));
+		close(ctl->listen_fd);
+		unlink(vm->cfg.control);
 		goto err_free;
 	}
 	ctl->path = strdup(vm->cfg.control);

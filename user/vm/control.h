@@ -41,7 +41,13 @@ void control__add_cmd(struct control_cmd *cmd);
 	{ control__add_cmd(&c); }
 
 /* One request line in, one reply object out (never NULL; caller puts). */
-struct json_object *control__execute(struct vm *vm, const char *line, size_t len);
+/*
+ * passed_fd: a file the client passed with this request (SCM_RIGHTS), or
+ * NULL; a command takes it with control__take_fd() (-1 if none).
+ */
+struct json_object *control__execute(struct vm *vm, const char *line, size_t len,
+				     int *passed_fd);
+int control__take_fd(void);
 /* The error reply for an overlong line. */
 struct json_object *control__error(const char *cls, const char *desc);
 /* The greeting sent to each new client. */

@@ -147,7 +147,23 @@ static struct json_object *dispatch(struct vm *vm, struct json_object *req)
 	return reply;
 }
 
-struct json_object *control__execute(struct vm *vm, const char *line, size_t len)
+/*
+ * The file passed with the request being executed (only the I/O thread
+ * executes requests): a command that takes it owns it.
+ */
+static int *request_fd;
+
+int control__take_fd(void)
+{
+	int fd = request_fd ? *request_fd : -1;
+
+	if (request_fd)
+		*request_fd = -1;
+	return fd;
+}
+
+struct json_object *control__execute(struct vm *vm, const char *line, size_t len,
+				     int *passed_fd)
 {
 	struct json_object *req, *reply, *id;
 	const char *perr = NULL;
@@ -158,7 +174,9 @@ struct json_object *control__execute(struct vm *vm, const char *line, size_t len
 		snprintf(err, sizeof(err), "malformed JSON: %s", perr);
 		return control__error("GenericError", err);
 	}
+	request_fd = passed_fd;
 	reply = dispatch(vm, req);
+	request_fd = NULL;
 	if (json_object_is_type(req, json_type_object) &&
 	    json_object_object_get_ex(req, "id", &id))
 		json_object_object_add(reply, "id", json_object_get(id));

@@ -7,10 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <urcu.h>
 
@@ -37,7 +40,11 @@ static void usage(FILE *f)
 "  --rng               virtio-rng fed from /dev/urandom\n"
 "  --vconsole FILE     virtio-console, output to FILE\n"
 "  --console SPEC      serial console: stdio (default), file:PATH, unix:PATH\n"
-"  --control PATH      JSON-lines control socket\n"
+"  --control PATH      JSON-lines control socket (mode 0600: root and this\n"
+"                      user may use it)\n"
+"  --control-group GROUP  also members of GROUP (socket mode 0660)\n"
+"  --state-dir DIR     save-state/load-state may name files in DIR (else\n"
+"                      the client passes the open file, as ternctl does)\n"
 "  --mem-path FILE     back RAM with FILE (shared: a new ternvm can resume on it)\n"
 "  --incoming FILE     load a saved state (save-state) instead of booting\n"
 "  --incoming URI      wait paused for a live migration on URI (tcp:HOST:PORT\n"
@@ -87,10 +94,33 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A group name or number; -1 if neither. */
+static int parse_group(const char *s)
+{
+	struct group *g = getgrnam(s);
+	char *end;
+	long n;
+
+	if (g)
+		return g->gr_gid;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	return errno || *end || end == s || n < 0 || n > INT_MAX ? -1 : (int)n;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
 static void parse_args(struct vm_config *cfg, int argc, char **argv)
 {
+	static char state_dir[PATH_MAX];
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
-	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_MEMPATH,
+	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_CONTROL_GROUP,
+	       OPT_STATE_DIR, OPT_MEMPATH,
 	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_NO_REBOOT, OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -104,6 +134,8 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "vconsole", required_argument, NULL, OPT_VCONSOLE },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "mem-path", required_argument, NULL, OPT_MEMPATH },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
@@ -118,7 +150,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	long n;
 	int c;
 
-	*cfg = (struct vm_config){ .ram_size = 512ULL << 20, .nr_cpus = 1 };
+	*cfg = (struct vm_config){ .ram_size = 512ULL << 20, .nr_cpus = 1, .control_gid = -1 };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -145,6 +177,16 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			cfg->net_tap = optarg + 4;
 			break;
 		case OPT_RNG: cfg->rng = true; break;
+		case OPT_CONTROL_GROUP:
+			cfg->control_gid = parse_group(optarg);
+			if (cfg->control_gid < 0)
+				die("--control-group %s: no such group", optarg);
+			break;
+		case OPT_STATE_DIR:
+			if (!realpath(optarg, state_dir) || !is_dir(state_dir))
+				die("--state-dir %s: not a directory", optarg);
+			cfg->state_dir = state_dir;
+			break;
 		case OPT_VCONSOLE: cfg->vconsole = optarg; break;
 		case OPT_CONSOLE:
 			if (strcmp(optarg, "stdio") && strncmp(optarg, "file:", 5) &&

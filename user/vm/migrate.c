@@ -339,9 +339,16 @@ static void *mig_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * args: a migrate command's (checked) optional arguments, applied only
+ * once it is sure this migration starts: a refused migrate changes
+ * nothing of the one running.
+ */
 static int start_thread(struct vm_mig *m, const char *uri, bool incoming,
-			char *err, size_t errlen)
+			struct json_object *args, char *err, size_t errlen)
 {
+	const struct mig_param *d;
+	struct json_object *v;
 	int ret;
 
 	pthread_mutex_lock(&m->lock);
@@ -350,6 +357,12 @@ static int start_thread(struct vm_mig *m, const char *uri, bool incoming,
 		snprintf(err, errlen, "a migration is already running");
 		return -EBUSY;
 	}
+	for (d = mig_param_table; args && d->name; d++)
+		if (json_object_object_get_ex(args, d->name, &v))
+			mig__set_param(m->mig, d->name, json_object_get_int64(v));
+	if (args)
+		m->exit_after = json_object_object_get_ex(args, "exit", &v) &&
+				json_object_get_boolean(v);
 	if (m->thread_live)
 		pthread_join(m->thread, NULL);
 	m->thread_live = false;
@@ -374,7 +387,7 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 	struct json_object *uri, *v;
 	struct vm_mig *m = the_mig(vm);
 	struct mig_stats st;
-	int r;
+	int64_t x;
 
 	json_object_object_get_ex(args, "uri", &uri);
 	if (strncmp(json_object_get_string(uri), "tcp:", 4) &&
@@ -392,22 +405,19 @@ static int do_migrate(struct vm *vm, struct json_object *args,
 		snprintf(err, errlen, "migrate: this VM is an incoming migration");
 		return -EBUSY;
 	}
-	/* Optional parameters, set before the migration starts. */
+	/* Optional parameters: all checked here, set as the migration starts. */
 	for (d = mig_param_table; d->name; d++) {
 		if (!json_object_object_get_ex(args, d->name, &v))
 			continue;
-		r = json_object_get_int64(v) < 0 ? -EINVAL :
-		    mig__set_param(m->mig, d->name, json_object_get_int64(v));
-		if (r) {
+		x = json_object_get_int64(v);
+		if (x < 0 || (uint64_t)x < d->min || (uint64_t)x > d->max) {
 			snprintf(err, errlen, "migrate: %s = %lld refused (%llu..%llu)",
-				 d->name, (long long)json_object_get_int64(v),
-				 (unsigned long long)d->min, (unsigned long long)d->max);
-			return r;
+				 d->name, (long long)x, (unsigned long long)d->min,
+				 (unsigned long long)d->max);
+			return -EINVAL;
 		}
 	}
-	m->exit_after = json_object_object_get_ex(args, "exit", &v) &&
-			json_object_get_boolean(v);
-	return start_thread(m, json_object_get_string(uri), false, err, errlen);
+	return start_thread(m, json_object_get_string(uri), false, args, err, errlen);
 }
 
 /*
@@ -649,7 +659,7 @@ static int migration__init(struct vm *vm)
 			return ret;
 		}
 		vm__pause(vm);		/* undone by op_start after commit */
-		ret = start_thread(m, vm->cfg.incoming_uri, true, err, sizeof(err));
+		ret = start_thread(m, vm->cfg.incoming_uri, true, NULL, err, sizeof(err));
 		if (ret) {
 			close(m->lfd);
 			m->lfd = -1;

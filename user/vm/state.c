@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,25 +281,89 @@ static int incoming__init(struct vm *vm)
 }
 late_init(incoming__init);
 
-/* save-state/load-state: the machine state (no RAM) to/from a file. */
+/*
+ * A path from a client is opened only under --state-dir: ternvm may run
+ * as root, and a client must not make it read or write any file.  The
+ * directory part is resolved (symlinks and ".." included) and must be
+ * the state directory itself; the file is opened with O_NOFOLLOW.
+ */
+static int open_in_state_dir(struct vm *vm, const char *path, bool save,
+			     char *err, size_t errlen)
+{
+	char dir[PATH_MAX], want[PATH_MAX], *slash;
+	const char *name;
+	int dfd, fd;
+
+	if (!vm->cfg.state_dir) {
+		snprintf(err, errlen, "%s: a path needs ternvm --state-dir; "
+			 "or pass the open file (ternctl does)",
+			 save ? "save-state" : "load-state");
+		return -EPERM;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	name = slash ? slash + 1 : dir;
+	if (slash)
+		*slash = '\0';
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    !realpath(slash ? (dir[0] ? dir : "/") : ".", want) ||
+	    !realpath(vm->cfg.state_dir, dir) || strcmp(want, dir)) {
+		snprintf(err, errlen, "%s: %s is not a file in --state-dir %s",
+			 save ? "save-state" : "load-state", path, vm->cfg.state_dir);
+		return -EPERM;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		fd = -1;
+	else
+		fd = openat(dfd, name, save ? O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC
+					   : O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fd = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return fd;
+}
+
+/*
+ * save-state/load-state: the machine state (no RAM) to/from the file the
+ * client passed with the request, or a path under --state-dir.
+ */
 static int state_file(struct vm *vm, struct json_object *args, bool save,
 		      char *err, size_t errlen)
 {
+	const char *cmd = save ? "save-state" : "load-state";
+	const char *path = NULL;
 	struct json_object *p;
-	const char *path;
 	int fd, r;
 
-	json_object_object_get_ex(args, "path", &p);
-	path = json_object_get_string(p);
+	if (json_object_object_get_ex(args, "path", &p))
+		path = json_object_get_string(p);
 	if (!save && !atomic_load(&vm->user_stopped)) {
 		snprintf(err, errlen, "load-state: stop the VM first");
 		return -EBUSY;
 	}
-	fd = save ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
-		  : open(path, O_RDONLY | O_CLOEXEC);
+	fd = control__take_fd();
+	if (fd >= 0 && path) {
+		close(fd);
+		snprintf(err, errlen, "%s: a path and a passed file: give one", cmd);
+		return -EINVAL;
+	}
+	if (fd < 0 && !path) {
+		snprintf(err, errlen, "%s: no file: pass the open file (ternctl %s FILE) "
+			 "or give a path under --state-dir", cmd, cmd);
+		return -EINVAL;
+	}
 	if (fd < 0) {
+		fd = open_in_state_dir(vm, path, save, err, errlen);
+		if (fd < 0)
+			return fd;
+	} else if (save && ftruncate(fd, 0) && errno != EINVAL) {
 		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "save-state: the passed file: %s", strerror(errno));
+		close(fd);
 		return r;
 	}
 	r = vm__pause(vm);
@@ -306,12 +371,11 @@ static int state_file(struct vm *vm, struct json_object *args, bool save,
 		r = save ? vm__save_state(vm, fd) : vm__load_state(vm, fd, NULL, 0);
 		vm__resume(vm);
 	}
-	if (!r && save && fsync(fd) < 0)
+	if (!r && save && fsync(fd) < 0 && errno != EINVAL)
 		r = -errno;
 	close(fd);
-	if (r)
-		snprintf(err, errlen, "%s %s: %s", save ? "save-state" : "load-state",
-			 path, strerror(-r));
+	if (r && !err[0])
+		snprintf(err, errlen, "%s %s: %s", cmd, path ?: "(passed file)", strerror(-r));
 	return r;
 }
 
@@ -328,19 +392,21 @@ static int do_load_state(struct vm *vm, struct json_object *args,
 }
 
 static const struct control_arg path_arg[] = {
-	{ "path", json_type_string, true },
+	{ "path", json_type_string, false },
 	{ .name = NULL },
 };
 
 static struct control_cmd cmd_save_state = {
 	.name = "save-state",
-	.help = "write vCPU, irqchip and device state to path",
+	.help = "write vCPU, irqchip and device state to the file passed with "
+		"the request (SCM_RIGHTS), or to path under --state-dir",
 	.args = path_arg,
 	.fn = do_save_state,
 };
 static struct control_cmd cmd_load_state = {
 	.name = "load-state",
-	.help = "load a saved state from path (VM stopped)",
+	.help = "load a saved state (VM stopped) from the passed file, or from "
+		"path under --state-dir",
 	.args = path_arg,
 	.fn = do_load_state,
 };

@@ -35,6 +35,8 @@ struct vm_config {
 	const char *disk;
 	const char *net_tap;
 	const char *control;
+	int control_gid;	/* --control-group: also these peers; -1 none */
+	const char *state_dir;	/* save/load-state paths allowed under it */
 	const char *console;	/* stdio | file:PATH | unix:PATH */
 	const char *mem_path;	/* share RAM through this file */
 	const char *vconsole;	/* virtio-console output file */

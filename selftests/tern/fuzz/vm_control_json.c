@@ -31,7 +31,7 @@ static void on_line(const char *line, size_t len, void *opaque)
 	struct json_object *reply;
 	int has_ret, has_err;
 
-	reply = line ? control__execute(&fuzz_vm, line, len)
+	reply = line ? control__execute(&fuzz_vm, line, len, NULL)
 		     : control__error("GenericError", "line too long");
 	has_ret = json_object_object_get_ex(reply, "return", NULL);
 	has_err = json_object_object_get_ex(reply, "error", NULL);
