@@ -25,12 +25,6 @@
 #include "test_util.h"
 
 /* A test that unloaded the module and failed must not skip the rest. */
-#define REQUIRE_TERN()							\
-	do {								\
-		if (getuid() == 0 && !tern_module_loaded())		\
-			__tern_module_load();				\
-		TEST_REQUIRE(access(TERN_DEV_PATH, F_OK) == 0);		\
-	} while (0)
 #define NP	8
 
 enum { O_REGION, O_MAP, O_STREAM, O_PIPE, NR_OBJ };

@@ -28,7 +28,6 @@
 #include "tern_util.h"
 #include "test_util.h"
 
-#define REQUIRE_TERN() TEST_REQUIRE(access(TERN_DEV_PATH, F_OK) == 0)
 
 static uint64_t now_ms(void)
 {

@@ -25,7 +25,6 @@
 #include "tern_util.h"
 #include "test_util.h"
 
-#define REQUIRE_TERN() TEST_REQUIRE(access(TERN_DEV_PATH, F_OK) == 0)
 #define NPAGES	48
 #define SIZE	(NPAGES * PAGE)
 #define HDR	sizeof(struct tern_stream_hdr)

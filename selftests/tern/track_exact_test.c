@@ -17,7 +17,6 @@
 #include "tern_util.h"
 #include "test_util.h"
 
-#define REQUIRE_TERN() TEST_REQUIRE(access(TERN_DEV_PATH, F_OK) == 0)
 #define HPAGE		(2UL << 20)
 #define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 

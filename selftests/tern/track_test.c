@@ -30,7 +30,6 @@
 #include "tern_util.h"
 #include "test_util.h"
 
-#define REQUIRE_TERN() TEST_REQUIRE(access(TERN_DEV_PATH, F_OK) == 0)
 
 TEST(contract)
 {

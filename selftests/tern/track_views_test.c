@@ -21,7 +21,6 @@
 #include "tern_util.h"
 #include "test_util.h"
 
-#define REQUIRE_TERN() TEST_REQUIRE(access(TERN_DEV_PATH, F_OK) == 0)
 #define PM_PRESENT	(1ULL << 63)
 
 static int kvm_view_fd(int fd)

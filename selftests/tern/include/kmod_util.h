@@ -7,9 +7,26 @@
 #ifndef TERN_SELFTEST_KMOD_UTIL_H
 #define TERN_SELFTEST_KMOD_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
 
 #define TERN_DEV_PATH	"/dev/tern"
+
+/*
+ * In a kselftest TEST: tern.ko is there, loaded here if a test before
+ * unloaded it, or the test fails.  Never a skip: the harness loads the
+ * module at boot, so a missing /dev/tern is a bug to see, not to pass.
+ */
+#define REQUIRE_TERN()							\
+	do {								\
+		if (getuid() == 0 && !tern_module_loaded())		\
+			__tern_module_load();				\
+		ASSERT_EQ(0, access(TERN_DEV_PATH, F_OK))		\
+			TH_LOG("%s: %s (is tern.ko loaded?)",		\
+			       TERN_DEV_PATH, strerror(errno));		\
+	} while (0)
 
 bool tern_module_loaded(void);
 int __tern_module_load(void);

@@ -14,7 +14,10 @@
 void test_assert(bool cond, const char *file, int line, const char *expr,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Fails the whole process with the condition, file:line and errno. */
+/*
+ * Fails the whole process with the condition, file:line, pid, tid and
+ * errno; fmt should name the call that failed ("KVM_RUN", "harvest").
+ */
 #define TEST_ASSERT(cond, fmt, ...)					\
 	test_assert(!!(cond), __FILE__, __LINE__, #cond, fmt, ##__VA_ARGS__)
 

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TEST_ASSERT: report the failed condition with file:line and errno, exit. */
+/*
+ * TEST_ASSERT: report the failed condition with file:line, the process and
+ * thread it failed in (writers are threads and forked children), and
+ * errno; then exit.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "test_util.h"
 
@@ -16,6 +21,7 @@ void test_assert(bool cond, const char *file, int line, const char *expr,
 		return;
 	fprintf(stderr, "# ==== Test assertion failure ====\n");
 	fprintf(stderr, "#   %s:%d: %s\n", file, line, expr);
+	fprintf(stderr, "#   pid=%d tid=%d\n", (int)getpid(), (int)gettid());
 	fprintf(stderr, "#   errno=%d (%s)\n#   ", err, strerror(err));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
