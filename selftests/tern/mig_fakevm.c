@@ -113,15 +113,18 @@ struct fakevm *fakevm_new(const struct fakevm_cfg *cfg)
 	    add_block(vm, "/machine", "bios.rom", cfg->rom_size,
 		      MIG_BLK_F_NOMIGRATE, -1))
 		goto err;
-	vm->devices[n++] = (struct mig_device){ "/machine/cpu0", 3, 1 };
+	vm->devices[n++] = (struct mig_device){ "/machine/cpu0", 3, 1,
+		cfg->no_types ? NULL : "cpu" };
 	vm->devices[n++] = (struct mig_device){
-		"/machine/pci0/00:03.0/virtio-blk",
+		cfg->blk_path ? cfg->blk_path : "/machine/pci0/00:03.0/virtio-blk",
 		cfg->blk_version ? cfg->blk_version : 2,
 		cfg->blk_min_version ? cfg->blk_min_version : 1,
+		cfg->no_types ? NULL : cfg->blk_type ? cfg->blk_type : "virtio-blk",
 	};
 	if (cfg->extra_device)
 		vm->devices[n++] = (struct mig_device){
-			"/machine/pci0/00:05.0/virtio-rng", 1, 1 };
+			"/machine/pci0/00:05.0/virtio-rng", 1, 1,
+			cfg->no_types ? NULL : "virtio-rng" };
 	vm->cpuid[0] = 0x5f;
 	vm->cpuid[1] = 0x21 | cfg->cpuid_extra;
 	vm->state_len = cfg->state_size ? cfg->state_size : 9000;
@@ -352,6 +355,8 @@ static int op_machine(void *opaque, struct mig_machine *m)
 	m->cpuid_len = sizeof(vm->cpuid);
 	m->devices = vm->devices;
 	m->nr_devices = vm->cfg.extra_device ? 3 : 2;
+	m->admit = vm->cfg.admit;
+	m->admit_arg = vm->cfg.admit_arg;
 	return 0;
 }
 

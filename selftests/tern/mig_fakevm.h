@@ -24,6 +24,13 @@ struct fakevm_cfg {
 	uint32_t blk_version;		/* virtio-blk vmstate version, default 2 */
 	uint32_t blk_min_version;	/* default 1 */
 	bool extra_device;		/* add "/machine/pci0/00:05.0/virtio-rng" */
+	const char *blk_path;		/* default "/machine/pci0/00:03.0/virtio-blk" */
+	const char *blk_type;		/* its table, default "virtio-blk" */
+	bool no_types;			/* no device types sent (release 0.1.0) */
+	/* The destination's mig_machine.admit (a vmstate registry's filters). */
+	int (*admit)(void *arg, const struct mig_device *src, unsigned int nr,
+		     char *why, size_t len);
+	void *admit_arg;
 	unsigned int write_rate;	/* writer: page writes per ms, 0: none */
 	uint32_t seed;
 	unsigned int state_size;	/* device-state blob bytes, default 9000 */

@@ -38,7 +38,9 @@ static int put_devices(struct nl_msg *msg, const struct mig_machine *m)
 		    nla_put_string(msg, MIG_A_DEV_PATH, m->devices[i].path) ||
 		    nla_put_u32(msg, MIG_A_DEV_VERSION, m->devices[i].version) ||
 		    nla_put_u32(msg, MIG_A_DEV_MIN_VERSION,
-				m->devices[i].min_version))
+				m->devices[i].min_version) ||
+		    (m->devices[i].type &&
+		     nla_put_string(msg, MIG_A_DEV_TYPE, m->devices[i].type)))
 			return -EMSGSIZE;
 		nla_nest_end(msg, dev);
 	}
@@ -92,16 +94,54 @@ static const struct mig_device *find_dev(const struct mig_machine *m,
 	return NULL;
 }
 
+/* Without a filter: the same devices on both sides, versions in range. */
+static int admit_identity(struct mig *mig, const struct mig_device *src,
+			  unsigned int n, const struct mig_machine *m)
+{
+	const struct mig_device *mine;
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++) {
+		mine = find_dev(m, src[i].path);
+		if (!mine)
+			return mig_fail(mig, -ENODEV,
+					"device '%s' of the source does not exist here",
+					src[i].path);
+		if (src[i].version < mine->min_version ||
+		    src[i].version > mine->version)
+			return mig_fail(mig, -EPROTONOSUPPORT,
+					"device '%s': source saves version %u, this side loads %u..%u",
+					src[i].path, src[i].version,
+					mine->min_version, mine->version);
+	}
+	for (i = 0; i < m->nr_devices; i++) {
+		for (j = 0; j < n; j++)
+			if (!strcmp(src[j].path, m->devices[i].path))
+				break;
+		if (j == n)
+			return mig_fail(mig, -ENODEV,
+					"device '%s' exists here but not on the source",
+					m->devices[i].path);
+	}
+	return 0;
+}
+
+/*
+ * The source's device list against what this side loads: by identity,
+ * or through m->admit (the filters of its vmstate registry), so that a
+ * device renamed or split since the source's release is admitted, and
+ * one that nothing here converts is refused before any page moves.
+ */
 static int check_devices(struct mig *mig, struct nlattr *list,
 			 const struct mig_machine *m)
 {
+	struct mig_device src[MIG_MAX_DEVICES];
 	struct nlattr *tb[MIG_A_MAX + 1], *dev;
-	const char *seen[MIG_MAX_DEVICES];
-	const struct mig_device *mine;
+	char why[MIG_STR_MAX];
 	unsigned int n = 0, i;
 	uint32_t ver, min;
 	const char *path;
-	int rem;
+	int rem, ret;
 
 	if (!list || mig_parse_nested(list, tb))
 		return mig_fail(mig, -EBADMSG, "hello: malformed device list");
@@ -112,36 +152,26 @@ static int check_devices(struct mig *mig, struct nlattr *list,
 					"hello: malformed device %u", n);
 		path = mig_attr_str(tb, MIG_A_DEV_PATH);
 		if (!path || mig_attr_u32(tb, MIG_A_DEV_VERSION, &ver) ||
-		    mig_attr_u32(tb, MIG_A_DEV_MIN_VERSION, &min))
+		    mig_attr_u32(tb, MIG_A_DEV_MIN_VERSION, &min) ||
+		    (tb[MIG_A_DEV_TYPE] && !mig_attr_str(tb, MIG_A_DEV_TYPE)))
 			return mig_fail(mig, -EBADMSG,
 					"hello: device %u lacks path or versions", n);
 		for (i = 0; i < n; i++)
-			if (!strcmp(seen[i], path))
+			if (!strcmp(src[i].path, path))
 				return mig_fail(mig, -EBADMSG,
 						"hello: device '%s' listed twice", path);
-		seen[n++] = path;
-		mine = find_dev(m, path);
-		if (!mine)
-			return mig_fail(mig, -ENODEV,
-					"device '%s' of the source does not exist here",
-					path);
-		if (ver < mine->min_version || ver > mine->version)
-			return mig_fail(mig, -EPROTONOSUPPORT,
-					"device '%s': source saves version %u, this side loads %u..%u",
-					path, ver, mine->min_version,
-					mine->version);
+		src[n++] = (struct mig_device){
+			.path = path, .version = ver, .min_version = min,
+			.type = mig_attr_str(tb, MIG_A_DEV_TYPE),
+		};
 	}
-	for (i = 0; i < m->nr_devices; i++) {
-		unsigned int j;
-
-		for (j = 0; j < n; j++)
-			if (!strcmp(seen[j], m->devices[i].path))
-				break;
-		if (j == n)
-			return mig_fail(mig, -ENODEV,
-					"device '%s' exists here but not on the source",
-					m->devices[i].path);
-	}
+	if (!m->admit)
+		return admit_identity(mig, src, n, m);
+	why[0] = '\0';
+	ret = m->admit(m->admit_arg, src, n, why, sizeof(why));
+	if (ret)
+		return mig_fail(mig, ret < 0 ? ret : -EPROTONOSUPPORT, "%s",
+				why[0] ? why : "the source's devices are not loadable here");
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct mig_device {
 	const char *path;	/* canonical device path */
 	uint32_t version;	/* vmstate version it saves */
 	uint32_t min_version;	/* oldest version it loads */
+	const char *type;	/* its table ("virtio-pci"); NULL: not sent */
 };
 
 /* What the handshake compares; filled by ops->machine. */
@@ -45,6 +46,17 @@ struct mig_machine {
 	size_t cpuid_len;		/* bytes, <= 1024 */
 	const struct mig_device *devices;
 	unsigned int nr_devices;
+	/*
+	 * Optional, used by a destination: can this side load the state of
+	 * the source's devices `src` (min_version unused), through its
+	 * compatibility filters (a renamed or split device)?  0, or -errno
+	 * with `why` naming the device.  NULL: each device of the source
+	 * must be one of `devices` (same path, version in its range) and
+	 * each of `devices` one of the source's.
+	 */
+	int (*admit)(void *arg, const struct mig_device *src, unsigned int nr,
+		     char *why, size_t len);
+	void *admit_arg;
 };
 
 enum mig_tracker {

@@ -57,6 +57,7 @@ struct nla_policy mig_policy[MIG_A_MAX + 1] = {
 	[MIG_A_ERR_ERRNO]	= U32(),
 	[MIG_A_ERR_MSG]		= STR,
 	[MIG_A_RELEASE]		= STR,
+	[MIG_A_DEV_TYPE]	= STR,
 };
 
 static const char *const msg_names[__MIG_MSG_NR] = {

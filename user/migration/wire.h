@@ -97,6 +97,7 @@ enum mig_attr {
 	MIG_A_ERR_ERRNO,	/* u32 */
 	MIG_A_ERR_MSG,		/* string */
 	MIG_A_RELEASE,		/* string: sender's release (optional) */
+	MIG_A_DEV_TYPE,		/* string: the device's table (optional) */
 	__MIG_A_MAX,
 };
 #define MIG_A_MAX	(__MIG_A_MAX - 1)

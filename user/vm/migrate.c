@@ -95,6 +95,27 @@ static int op_ram_blocks(void *opaque, const struct mig_ram_block **blocks,
 	return 0;
 }
 
+/* The source's devices against this registry's tables and filters. */
+static int admit_devices(void *arg, const struct mig_device *src,
+			 unsigned int nr, char *why, size_t len)
+{
+	struct vm_mig *m = arg;
+	struct vmstate_dev_desc d[MAX_DEVICES];
+	unsigned int i;
+
+	if (nr > MAX_DEVICES) {
+		snprintf(why, len, "%u devices on the source, at most %d here",
+			 nr, MAX_DEVICES);
+		return -E2BIG;
+	}
+	for (i = 0; i < nr; i++)
+		d[i] = (struct vmstate_dev_desc){
+			.path = src[i].path, .type = src[i].type,
+			.version = src[i].version,
+		};
+	return vmstate__admit(m->vm->vmstate, d, nr, why, len);
+}
+
 static int op_machine(void *opaque, struct mig_machine *m)
 {
 	struct vm_mig *vm_mig = mig_of(opaque);
@@ -104,6 +125,11 @@ static int op_machine(void *opaque, struct mig_machine *m)
 	m->cpuid_len = sizeof(vm_mig->cpuid);
 	m->devices = vm_mig->devices;
 	m->nr_devices = vm_mig->nr_devices;
+	/* The test hook's skew is a claim the registry cannot back. */
+	if (!getenv("TERN_MIG_TEST_DEVICE")) {
+		m->admit = admit_devices;
+		m->admit_arg = vm_mig;
+	}
 	return 0;
 }
 
@@ -586,6 +612,7 @@ static void describe_machine(struct vm *vm, struct vm_mig *m)
 			.path = reg->inst[i].path,
 			.version = reg->inst[i].vmsd->version_id,
 			.min_version = reg->inst[i].vmsd->minimum_version_id,
+			.type = reg->inst[i].vmsd->name,
 		};
 		test_device_skew(d);
 	}

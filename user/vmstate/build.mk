@@ -5,7 +5,7 @@ VMSTATE_SRCS := user/vmstate/buf.c user/vmstate/crc32c.c user/vmstate/tree.c
 VMSTATE_SRCS += user/vmstate/decode.c user/vmstate/encode.c
 VMSTATE_SRCS += user/vmstate/save.c user/vmstate/load.c
 VMSTATE_SRCS += user/vmstate/registry.c user/vmstate/filter.c
-VMSTATE_SRCS += user/vmstate/json.c user/vmstate/catalog.c
+VMSTATE_SRCS += user/vmstate/json.c user/vmstate/catalog.c user/vmstate/admit.c
 
 $(BUILD)/libtern-vmstate.a: $(call objs,$(VMSTATE_SRCS))
 	@rm -f $@

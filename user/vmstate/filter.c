@@ -262,12 +262,15 @@ static int run_one(const struct vmstate_filter *f, struct vmstate_tree *tree,
 }
 
 int vmstate__filters_run(struct vmstate_registry *reg,
-			 struct vmstate_tree *tree, struct vmstate_err *err)
+			 struct vmstate_tree *tree, bool names_only,
+			 struct vmstate_err *err)
 {
 	uint32_t i;
 	int ret;
 
 	for (i = 0; i < reg->nr_filters; i++) {
+		if (names_only && reg->filters[i].kind == VMSTATE_FILTER_CUSTOM)
+			continue;
 		ret = run_one(&reg->filters[i], tree, err);
 		if (ret)
 			return ret;

@@ -36,8 +36,8 @@ void vmstate__registry_free(struct vmstate_registry *reg)
 	free(reg);
 }
 
-static struct vmstate_inst *find_inst(struct vmstate_registry *reg,
-				      const char *path)
+struct vmstate_inst *vmstate__find_inst(struct vmstate_registry *reg,
+					const char *path)
 {
 	uint32_t i;
 
@@ -65,7 +65,7 @@ int vmstate__register(struct vmstate_registry *reg, const struct vmsd *vmsd,
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&reg->lock);
-	if (find_inst(reg, instance_path)) {
+	if (vmstate__find_inst(reg, instance_path)) {
 		pr_err("vmstate: %s registered twice", instance_path);
 		ret = -EEXIST;
 		goto out_unlock;
@@ -97,7 +97,7 @@ int vmstate__unregister(struct vmstate_registry *reg,
 	int ret = -ENOENT;
 
 	pthread_mutex_lock(&reg->lock);
-	inst = find_inst(reg, instance_path);
+	inst = vmstate__find_inst(reg, instance_path);
 	if (inst) {
 		free(inst->path);
 		memmove(inst, inst + 1,
@@ -162,7 +162,7 @@ static int dispatch(struct vmstate_registry *reg, struct vmstate_tree *tree,
 
 	for (i = 0; i < tree->nr_sections; i++) {
 		s = &tree->sections[i];
-		inst = find_inst(reg, s->path);
+		inst = vmstate__find_inst(reg, s->path);
 		if (!inst)
 			return vmstate__fail(err, -ENOENT, s->off, s->path, NULL,
 					     "no such device here");
@@ -222,7 +222,7 @@ static int load_locked(struct vmstate_registry *reg, const void *data,
 	ret = vmstate__decode(data, len, limits, flags, &tree, err);
 	if (ret)
 		return ret;
-	ret = vmstate__filters_run(reg, tree, err);
+	ret = vmstate__filters_run(reg, tree, false, err);
 	if (ret)
 		goto out_tree;
 	staging = calloc(reg->nr_inst ? reg->nr_inst : 1, sizeof(*staging));

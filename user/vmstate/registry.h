@@ -52,7 +52,15 @@ int vmstate__load_table(struct vmstate_load_ctx *ctx, const struct vmsd *vmsd,
 void vmstate__commit_table(const struct vmsd *vmsd, void *live,
 			   const void *staging);
 
+/*
+ * names_only: leave out the CUSTOM filters (the handshake's dry run over
+ * tables without fields: only renames and splits change what it sees).
+ */
 int vmstate__filters_run(struct vmstate_registry *reg,
-			 struct vmstate_tree *tree, struct vmstate_err *err);
+			 struct vmstate_tree *tree, bool names_only,
+			 struct vmstate_err *err);
+/* The instance registered at path, or NULL; reg->lock held. */
+struct vmstate_inst *vmstate__find_inst(struct vmstate_registry *reg,
+					const char *path);
 
 #endif /* TERN_VMSTATE_REGISTRY_H */

@@ -336,6 +336,27 @@ struct vmstate_filter {
 int vmstate__filter_register(struct vmstate_registry *reg,
 			     const struct vmstate_filter *f);
 
+/* A device of another build, as a migration's handshake describes it. */
+struct vmstate_dev_desc {
+	const char *path;	/* its instance path */
+	const char *type;	/* its table; NULL: not known (release 0.1.0) */
+	uint32_t version;	/* the version it saves */
+};
+
+/*
+ * Would a stream of these sections (tables without their fields) load
+ * here?  Each goes through this registry's renames and splits (CUSTOM
+ * filters are left out: they must not change paths or table names) and
+ * must land on registered instances of the same table, at a version each
+ * loads, every instance getting exactly one.  A device whose type is
+ * not known is tried as the table registered at its path, then as each
+ * table a rename or split filter names.  0, or -ENODEV / -EPROTONOSUPPORT
+ * / -EBADMSG with `why` naming the device and what this side loads.
+ */
+int vmstate__admit(struct vmstate_registry *reg,
+		   const struct vmstate_dev_desc *src, unsigned int nr,
+		   char *why, size_t len);
+
 /* ---- the catalogue of device tables -------------------------------- */
 
 /*
