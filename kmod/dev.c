@@ -11,6 +11,7 @@
 #include <linux/tern.h>
 
 #include "dev.h"
+#include "ioctl.h"
 #include "region.h"
 
 /*
@@ -24,13 +25,17 @@ MODULE_PARM_DESC(mode, "/dev/tern's mode at load (default 0660)");
 
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	static const struct tern_ioc iocs[] = {
+		{ TERN_CREATE_REGION, TERN_REGION_CREATE_SIZE_VER0 },
+	};
 	struct tern_region_create req;
+	size_t usize;
+	int ret;
 
-	switch (cmd) {
+	switch (tern_ioc_canon(cmd, iocs, ARRAY_SIZE(iocs), &usize)) {
 	case TERN_CREATE_REGION:
-		if (copy_from_user(&req, (void __user *)arg, sizeof(req)))
-			return -EFAULT;
-		return tern_region_create(&req);
+		ret = tern_ioc_in(&req, sizeof(req), (void __user *)arg, usize);
+		return ret ? ret : tern_region_create(&req);
 	default:
 		return -ENOTTY;
 	}

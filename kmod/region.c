@@ -20,6 +20,7 @@
 #include <net/net_namespace.h>
 
 #include "compat.h"
+#include "ioctl.h"
 #include "netlink.h"
 #include "region.h"
 #include "stream.h"
@@ -198,7 +199,8 @@ static int region_kvm_mmap(struct file *file, struct vm_area_struct *vma)
 	return region_mmap_view(file, vma, false);
 }
 
-static long region_ioctl_info(struct tern_region *r, void __user *arg)
+static long region_ioctl_info(struct tern_region *r, void __user *arg,
+			      size_t usize)
 {
 	struct tern_region_info info = {
 		.size = r->size,
@@ -211,18 +213,20 @@ static long region_ioctl_info(struct tern_region *r, void __user *arg)
 	if (tern_track_is_on(r))
 		info.flags |= TERN_REGION_F_TRACKING;
 	memcpy(info.name, r->name, sizeof(info.name));
-	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+	return tern_ioc_out(arg, usize, &info, sizeof(info));
 }
 
-static long region_ioctl_harvest(struct tern_region *r, void __user *arg)
+static long region_ioctl_harvest(struct tern_region *r, void __user *arg,
+				 size_t usize)
 {
 	size_t need = BITS_TO_LONGS(r->npages) * sizeof(unsigned long);
 	struct tern_harvest h;
 	unsigned long *map;
 	long ret;
 
-	if (copy_from_user(&h, arg, sizeof(h)))
-		return -EFAULT;
+	ret = tern_ioc_in(&h, sizeof(h), arg, usize);
+	if (ret)
+		return ret;
 	if (h.bitmap_size < need)
 		return -EINVAL;
 	map = kvzalloc(need, GFP_KERNEL_ACCOUNT);
@@ -232,7 +236,7 @@ static long region_ioctl_harvest(struct tern_region *r, void __user *arg)
 	if (ret)
 		goto out;
 	if (copy_to_user(u64_to_user_ptr(h.bitmap), map, need) ||
-	    copy_to_user(arg, &h, sizeof(h))) {
+	    tern_ioc_out(arg, usize, &h, sizeof(h))) {
 		tern_track_unharvest(r, map);
 		ret = -EFAULT;
 	}
@@ -268,34 +272,47 @@ static int region_derived_fd(struct tern_region *r, const char *name,
 	return fd;
 }
 
-static long region_ioctl_mark(struct tern_region *r, void __user *arg)
+static long region_ioctl_mark(struct tern_region *r, void __user *arg,
+			      size_t usize)
 {
 	struct tern_track_mark m;
+	int ret = tern_ioc_in(&m, sizeof(m), arg, usize);
 
-	if (copy_from_user(&m, arg, sizeof(m)))
-		return -EFAULT;
-	return tern_track_mark_user(r, &m);
+	return ret ? ret : tern_track_mark_user(r, &m);
 }
+
+static_assert(sizeof(struct tern_region_info) >= TERN_REGION_INFO_SIZE_VER0);
+static_assert(sizeof(struct tern_harvest) >= TERN_HARVEST_SIZE_VER0);
+static_assert(sizeof(struct tern_track_stats) >= TERN_TRACK_STATS_SIZE_VER0);
+static_assert(sizeof(struct tern_track_mark) >= TERN_TRACK_MARK_SIZE_VER0);
+
+static const struct tern_ioc region_iocs[] = {
+	{ TERN_REGION_INFO, TERN_REGION_INFO_SIZE_VER0 },
+	{ TERN_TRACK_HARVEST, TERN_HARVEST_SIZE_VER0 },
+	{ TERN_TRACK_STATS, TERN_TRACK_STATS_SIZE_VER0 },
+	{ TERN_TRACK_MARK, TERN_TRACK_MARK_SIZE_VER0 },
+};
 
 static long region_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct tern_region *r = file->private_data;
+	void __user *uarg = (void __user *)arg;
 	struct tern_track_stats st;
+	size_t usize;
 
-	switch (cmd) {
+	switch (tern_ioc_canon(cmd, region_iocs, ARRAY_SIZE(region_iocs), &usize)) {
 	case TERN_REGION_INFO:
-		return region_ioctl_info(r, (void __user *)arg);
+		return region_ioctl_info(r, uarg, usize);
 	case TERN_TRACK_START:
 		return arg ? -EINVAL : tern_track_start(r);
 	case TERN_TRACK_STOP:
 		return arg ? -EINVAL : tern_track_stop(r);
 	case TERN_TRACK_HARVEST:
-		return region_ioctl_harvest(r, (void __user *)arg);
+		return region_ioctl_harvest(r, uarg, usize);
 	case TERN_TRACK_STATS:
 		tern_track_get_stats(r, &st);
-		return copy_to_user((void __user *)arg, &st, sizeof(st)) ?
-			-EFAULT : 0;
+		return tern_ioc_out(uarg, usize, &st, sizeof(st));
 	case TERN_STREAM_OPEN:
 		return arg ? -EINVAL : tern_stream_open(r);
 	case TERN_REGION_MAP_FD:
@@ -305,7 +322,7 @@ static long region_ioctl(struct file *file, unsigned int cmd,
 		return arg ? -EINVAL : region_derived_fd(r, "[tern-region-kvm]",
 							 &region_kvm_fops);
 	case TERN_TRACK_MARK:
-		return region_ioctl_mark(r, (void __user *)arg);
+		return region_ioctl_mark(r, uarg, usize);
 	default:
 		return -ENOTTY;
 	}
@@ -315,10 +332,11 @@ static long region_map_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
 	struct tern_region *r = file->private_data;
+	size_t usize;
 
-	switch (cmd) {
+	switch (tern_ioc_canon(cmd, region_iocs, ARRAY_SIZE(region_iocs), &usize)) {
 	case TERN_REGION_INFO:
-		return region_ioctl_info(r, (void __user *)arg);
+		return region_ioctl_info(r, (void __user *)arg, usize);
 	case TERN_TRACK_START:
 	case TERN_TRACK_STOP:
 	case TERN_TRACK_HARVEST:

@@ -19,6 +19,7 @@
 #include <linux/uio.h>
 
 #include "compat.h"
+#include "ioctl.h"
 #include "region.h"
 #include "stream.h"
 
@@ -535,14 +536,15 @@ out:
 static long stream_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
+	static const struct tern_ioc iocs[] = {
+		{ TERN_STREAM_STATUS, TERN_STREAM_STATUS_SIZE_VER0 },
+	};
 	struct tern_stream *s = file->private_data;
 	struct tern_stream_status st = {};
-	size_t usize = _IOC_SIZE(cmd);
+	size_t usize;
 
 	/* Any size from VER0 on: older callers get the fields they know. */
-	if (_IOC_TYPE(cmd) != TERN_IOCTL_TYPE ||
-	    _IOC_NR(cmd) != _IOC_NR(TERN_STREAM_STATUS) ||
-	    _IOC_DIR(cmd) != _IOC_READ || usize < TERN_STREAM_STATUS_SIZE_VER0)
+	if (tern_ioc_canon(cmd, iocs, ARRAY_SIZE(iocs), &usize) != TERN_STREAM_STATUS)
 		return -ENOTTY;
 	mutex_lock(&s->lock);
 	st.consumed = s->consumed;
@@ -555,11 +557,7 @@ static long stream_ioctl(struct file *file, unsigned int cmd,
 	st.read_pages = s->read_pages;
 	st.read_zero = s->read_zero;
 	mutex_unlock(&s->lock);
-	if (usize > sizeof(st) &&
-	    clear_user((void __user *)arg + sizeof(st), usize - sizeof(st)))
-		return -EFAULT;
-	return copy_to_user((void __user *)arg, &st, min(usize, sizeof(st))) ?
-	       -EFAULT : 0;
+	return tern_ioc_out((void __user *)arg, usize, &st, sizeof(st));
 }
 
 static int stream_release(struct inode *inode, struct file *file)

@@ -2,7 +2,7 @@
 # tern.ko's tests (issue 4): one program per feature, run in the harness VM.
 $(BUILD)/libtern-selftest.a: $(call objs,selftests/tern/lib/tern_util.c)
 
-KMOD_TESTS := region track track_kvm track_exact track_views stream netlink shared_host lifetime
+KMOD_TESTS := region track track_kvm track_exact track_views stream netlink shared_host lifetime uapi_size
 HARNESS_TESTS += $(patsubst %,$(BUILD)/selftests/tern/%_test,$(KMOD_TESTS))
 
 # The module again, built with DEBUG in its own tree, so that lifetime_test
@@ -10,7 +10,7 @@ HARNESS_TESTS += $(patsubst %,$(BUILD)/selftests/tern/%_test,$(KMOD_TESTS))
 # in every `make check`.  Sources only are copied: no stale objects.
 KMOD_DEBUG	:= build/kmod-debug
 KMOD_DEBUG_SRCS	:= $(wildcard kmod/*.[ch] kmod/selftest/*.[ch]) kmod/Kbuild \
-		   include/uapi/linux/tern.h
+		   include/uapi/linux/tern.h VERSION
 ifneq ($(wildcard $(KDIR)/Makefile),)
 $(KMOD_DEBUG)/kmod/tern.ko: $(filter-out %.mod.c,$(KMOD_DEBUG_SRCS))
 	@rm -rf $(KMOD_DEBUG)

@@ -180,7 +180,11 @@
 
 #define TERN_DEV_NAME	"tern"
 
-/* ioctl type byte; shared by every /dev/tern and region ioctl. */
+/*
+ * ioctl type byte; shared by every /dev/tern and region ioctl.  0xE7 is
+ * free in Documentation/userspace-api/ioctl/ioctl-number.rst (6.1: 0xE5
+ * fuse, 0xEC cros_ec); numbers 0x01-0x20 are ours.
+ */
 #define TERN_IOCTL_TYPE	0xE7
 
 #define TERN_PAGE_SIZE		4096
@@ -261,6 +265,18 @@ struct tern_stream_status {
  */
 #define TERN_STREAM_STATUS_SIZE_VER0	40
 #define TERN_STREAM_STATUS_SIZE_VER1	56
+
+/*
+ * Every ioctl struct may grow at its end; the module takes any size from
+ * its first release's, given here (release 0.1.0), in the command number.
+ * A larger struct's unknown tail must be zero (-E2BIG); output beyond
+ * what the module knows is zeroed.  Build with the header you have.
+ */
+#define TERN_REGION_CREATE_SIZE_VER0	48
+#define TERN_REGION_INFO_SIZE_VER0	56
+#define TERN_HARVEST_SIZE_VER0		32
+#define TERN_TRACK_STATS_SIZE_VER0	48
+#define TERN_TRACK_MARK_SIZE_VER0	32
 
 #define TERN_CREATE_REGION	_IOW(TERN_IOCTL_TYPE, 0x01, struct tern_region_create)
 #define TERN_REGION_INFO	_IOR(TERN_IOCTL_TYPE, 0x10, struct tern_region_info)
