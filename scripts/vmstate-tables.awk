@@ -9,12 +9,21 @@
 #       (the committed snapshot against this build);
 #   awk -v mode=compat -v release=NAME -f vmstate-tables.awk RELEASE NEW
 #       the release rule of Documentation/vmstate-format.rst: a device of
-#       the release still exists, its version did not go down, it still
+#       the release still exists (or a rename-table filter of this build
+#       loads it under its new name), its version did not go down, it still
 #       loads the release's version, and at the same version its table is
 #       the release's one exactly, except for subsections added (the
 #       release's own subsections unchanged).
 FNR == 1 { file++ }
 /^#/ || /^$/ { next }
+/^filter / {
+	filters[file] = filters[file] $0 "\n"
+	if ($2 == "rename-table") {
+		renamed[file, $3] = $5
+		rmax[file, $3] = $7
+	}
+	next
+}
 /^table / {
 	name = $2
 	cur = name
@@ -57,10 +66,21 @@ END {
 	for (i = 1; i <= n; i++) {
 		d = a[i]
 		if (!((2, d) in text)) {
-			if (mode == "diff")
+			if (mode == "diff") {
 				printf "device '%s': in %s, not in %s\n", d, ARGV[1], ARGV[2]
-			else
+				continue
+			}
+			if (!((2, d) in renamed)) {
 				printf "device '%s' of release %s is gone from this build\n", d, release
+				continue
+			}
+			to = renamed[2, d]
+			if (!((2, to) in text))
+				printf "device '%s' of release %s: renamed to '%s', which is not here\n", d, release, to
+			else if (rmax[2, d] + 0 != 0 && rmax[2, d] + 0 < ver[1, d] + 0)
+				printf "device '%s' of release %s: its rename to '%s' stops at version %s, the release's is %s\n", d, release, to, rmax[2, d], ver[1, d]
+			else if (min[2, to] + 0 > ver[1, d] + 0 || ver[2, to] + 0 <= ver[1, d] + 0)
+				printf "device '%s' of release %s: renamed to '%s' version %s..%s, which must load %s and be newer\n", d, release, to, min[2, to], ver[2, to], ver[1, d]
 			continue
 		}
 		if (mode == "diff") {
@@ -90,6 +110,8 @@ END {
 				printf "device '%s': %s of release %s changed or removed at version %s\n", d, first[1], release, ver[1, d]
 			}
 	}
+	if (mode == "diff" && filters[1] != filters[2])
+		printf "filters differ from %s:\n%s", ARGV[1], filters[2]
 	if (mode == "diff") {
 		n = split(names[2], a, " ")
 		for (i = 1; i <= n; i++)

@@ -6,15 +6,16 @@
 # against every release in the tree's `releases` file: a table of a
 # release changes only by a version bump or an added subsection.  The
 # checker is shown to fail, naming the device, on deliberate changes made
-# to a copy of the dump (a field's type, a raised minimum, a device gone),
-# and to pass on the allowed ones (a bump, a new subsection).
+# to a copy of the dump (a field's type, a raised minimum, a device gone,
+# a rename without its filter or bump), and to pass on the allowed ones
+# (a bump, a new subsection, a rename with filter and bump).
 set -uo pipefail
 . "$(dirname "$0")/host_lib.sh"
 AWK="awk -f $ROOT/scripts/vmstate-tables.awk"
 SNAP=$ROOT/Documentation/vmstate-devices.txt
 
 mapfile -t rels < <(sed -n 's/^\(v[0-9][^ ]*\) [0-9a-f]\{40\}$/\1/p' "$ROOT/releases")
-echo "1..$((9 + ${#rels[@]}))"
+echo "1..$((12 + ${#rels[@]}))"
 
 if "$BIN/tern-device-tables" >"$T/cur" 2>"$T/err" &&
    grep -q '^table ' "$T/cur"; then
@@ -74,6 +75,14 @@ sed '/^table kvm-machine /,/^end$/s/^\(\t\tfield reset_pending\) bool/\1 u8/' "$
 want "an existing subsection changed" fail kvm-machine compat "$T/subchanged"
 sed 's/^table i8042 version 1 min 1/table i8042 version 2 min 2/' "$T/cur" >"$T/raised"
 want "a minimum raised past the release's version" fail i8042 compat "$T/raised"
-sed '/^table pci-host /,/^end$/d' "$T/cur" >"$T/gone"
-want "a device removed" fail pci-host compat "$T/gone"
+sed '/^table rtc /,/^end$/d' "$T/cur" >"$T/gone"
+want "a device removed" fail rtc compat "$T/gone"
+# Renamed: host-bridge was pci-host; its filter lets the old name go.
+sed 's/^table rtc version 1 min 1/table clock version 2 min 1/' "$T/cur" >"$T/renamed"
+echo "filter rename-table rtc -> clock max-version 1" >>"$T/renamed"
+want "a device renamed with a rename-table filter" pass rtc compat "$T/renamed"
+sed '/^filter rename-table rtc /d' "$T/renamed" >"$T/unfiltered"
+want "the same rename without its filter" fail rtc compat "$T/unfiltered"
+sed 's/^table clock version 2 min 1/table clock version 1 min 1/' "$T/renamed" >"$T/unbumped"
+want "the same rename without a version bump" fail rtc compat "$T/unbumped"
 exit $rc

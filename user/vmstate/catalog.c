@@ -17,14 +17,29 @@
 static struct vmstate_catalog_entry *catalog;
 static pthread_mutex_t catalog_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Constructors run in link order: keep the list sorted by name instead. */
+static const char *entry_name(const struct vmstate_catalog_entry *e)
+{
+	return e->vmsd ? e->vmsd->name : e->filter->table;
+}
+
+/*
+ * Constructors run in link order: keep the list sorted instead, tables
+ * first, by name, then filters by the table they apply to.
+ */
+static bool before(const struct vmstate_catalog_entry *a,
+		   const struct vmstate_catalog_entry *b)
+{
+	if (!a->vmsd != !b->vmsd)
+		return a->vmsd != NULL;
+	return strcmp(entry_name(a), entry_name(b)) < 0;
+}
+
 void vmstate__catalog_add(struct vmstate_catalog_entry *e)
 {
 	struct vmstate_catalog_entry **p;
 
 	pthread_mutex_lock(&catalog_lock);
-	for (p = &catalog; *p && strcmp((*p)->vmsd->name, e->vmsd->name) < 0;
-	     p = &(*p)->next)
+	for (p = &catalog; *p && before(*p, e); p = &(*p)->next)
 		;
 	e->next = *p;
 	*p = e;
@@ -88,6 +103,17 @@ static void dump_table(FILE *f, const char *kind, const struct vmsd *vmsd,
 	fputs("end\n", f);
 }
 
+/* The filters the release check understands; others print their kind. */
+static void dump_filter(FILE *f, const struct vmstate_filter *flt)
+{
+	if (flt->kind == VMSTATE_FILTER_RENAME_TABLE)
+		fprintf(f, "filter rename-table %s -> %s max-version %u\n",
+			flt->table, flt->to, flt->max_version);
+	else
+		fprintf(f, "filter kind-%u %s max-version %u\n", flt->kind,
+			flt->table ? flt->table : "-", flt->max_version);
+}
+
 int vmstate__catalog_dump(FILE *f)
 {
 	struct vmstate_catalog_entry *e;
@@ -97,7 +123,10 @@ int vmstate__catalog_dump(FILE *f)
 	      "# to change one and regenerate this file.\n", f);
 	pthread_mutex_lock(&catalog_lock);
 	for (e = catalog; e; e = e->next)
-		dump_table(f, "table", e->vmsd, 0);
+		if (e->vmsd)
+			dump_table(f, "table", e->vmsd, 0);
+		else
+			dump_filter(f, e->filter);
 	pthread_mutex_unlock(&catalog_lock);
 	return ferror(f) ? -1 : 0;
 }

@@ -366,7 +366,8 @@ int vmstate__admit(struct vmstate_registry *reg,
  * snapshot (Documentation/vmstate-format.rst, "Compatibility").
  */
 struct vmstate_catalog_entry {
-	const struct vmsd *vmsd;
+	const struct vmsd *vmsd;		/* a table, or */
+	const struct vmstate_filter *filter;	/* a filter its device registers */
 	struct vmstate_catalog_entry *next;
 };
 
@@ -383,6 +384,22 @@ int vmstate__catalog_dump(FILE *f);
 	vmstate_catalog_add_##_vmsd(void)				\
 	{								\
 		vmstate__catalog_add(&vmstate_catalog_##_vmsd);		\
+	}								\
+	struct vmstate_catalog_entry
+
+/*
+ * A filter a device registers (vmstate__filter_register) for the old
+ * names of its table, declared once next to it so that the snapshot
+ * lists it and make check lets the release's name go: a RENAME_TABLE
+ * prints as "filter rename-table OLD -> NEW max-version V".
+ */
+#define VMSTATE_DEVICE_FILTER(_f)					\
+	static struct vmstate_catalog_entry vmstate_catalog_##_f = {	\
+		.filter = &(_f) };					\
+	static void __attribute__((constructor))			\
+	vmstate_catalog_add_##_f(void)					\
+	{								\
+		vmstate__catalog_add(&vmstate_catalog_##_f);		\
 	}								\
 	struct vmstate_catalog_entry
 

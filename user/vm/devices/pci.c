@@ -233,14 +233,27 @@ static const struct vmstate_field pci_bus_fields[] = {
 	VMSTATE_END,
 };
 
+/*
+ * Version 2 is version 1 renamed: release 0.1.0 called this table
+ * pci-host, a name its path (.../host-bridge) never used.  Its streams
+ * load through the filter below; the bump makes a 0.1.0 destination
+ * refuse this build's stream in the handshake, before any page, instead
+ * of at the device state.
+ */
 static const struct vmsd pci_bus_vmsd = {
-	.name = "pci-host",
-	.version_id = 1,
+	.name = "host-bridge",
+	.version_id = 2,
 	.minimum_version_id = 1,
 	.size = sizeof(struct pci_bus),
 	.fields = pci_bus_fields,
 };
 VMSTATE_DEVICE_TABLE(pci_bus_vmsd);
+
+static const struct vmstate_filter pci_host_renamed = {
+	.kind = VMSTATE_FILTER_RENAME_TABLE, .table = "pci-host",
+	.max_version = 1, .to = "host-bridge",
+};
+VMSTATE_DEVICE_FILTER(pci_host_renamed);
 
 static void pci_bus_reset(struct device_header *dev)
 {
@@ -271,6 +284,11 @@ static int pci__init(struct vm *vm)
 	bus->bridge.vm = vm;
 	bus->slots[0] = &bus->bridge;
 
+	ret = vmstate__filter_register(vm->vmstate, &pci_host_renamed);
+	if (ret) {
+		free(bus);
+		return ret;
+	}
 	ret = vm__register_iotrap(vm, PCI_CONF_ADDR, 8, conf_io, bus, IOTRAP_PIO);
 	if (!ret) {
 		ret = vm__register_state(vm, &pci_bus_vmsd, bus, bus->dev.path);
