@@ -20,6 +20,8 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_content_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_refuse_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_cancel_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_converge_test.sh
+# The disk image's lock across a migration (issue 15).
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_disk_test.sh
 
 # Management revert, restore failure, cancel during connect, power-off
 # during a migration (issue 15); its restore-failure destination is the

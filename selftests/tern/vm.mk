@@ -46,7 +46,7 @@ $(BUILD)/selftests/tern/vm_device_test: $(BUILD)/selftests/tern/vm_device_test.o
 HARNESS_TESTS += $(BUILD)/selftests/tern/vm_device_test
 
 # Fuzzer: the control socket's request path (json_line + control_cmd).
-VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c \
+VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c user/vm/device.c \
 	user/lib/json_line.c user/lib/version.c
 $(BUILD)/fuzz-obj/user/lib/version.o: $(TERN_VERSION_H)
 $(BUILD)/fuzz-obj/user/lib/version.o: CPPFLAGS += -I$(BUILD)/gen

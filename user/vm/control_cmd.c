@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "vm/control.h"
+#include "vm/device.h"
 #include "vm/vm.h"
 
 static struct control_cmd *cmds;
@@ -294,17 +295,33 @@ static int do_cont(struct vm *vm, struct json_object *args,
 	struct json_object *v;
 	bool revert = json_object_object_get_ex(args, "revert", &v) &&
 		      json_object_get_boolean(v);
+	char why[256];
+	int r;
 
 	if (atomic_load(&vm->migrated_away)) {
 		if (!revert) {
 			snprintf(err, errlen, "%s", vm__away_msg(vm));
 			return -EBUSY;
 		}
+		/* The disk's lock again: refused while the destination runs. */
+		r = device__claim_all(vm, why, sizeof(why));
+		if (r) {
+			snprintf(err, errlen, "cont --revert refused: %s", why);
+			return r;
+		}
 		if (atomic_exchange(&vm->migrated_away, false)) {
 			atomic_store(&vm->away_confirmed, false);
 			vm__resume(vm);
 			control__event(vm, "RESUME", NULL);
 		}
+	}
+	if (!atomic_load(&vm->user_stopped))
+		return 0;
+	/* A destination kept paused after commit takes the disk's lock now. */
+	r = device__claim_all(vm, why, sizeof(why));
+	if (r) {
+		snprintf(err, errlen, "cont refused: %s", why);
+		return r;
 	}
 	if (!atomic_exchange(&vm->user_stopped, false))
 		return 0;

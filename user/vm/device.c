@@ -67,3 +67,38 @@ void device__reset_all(struct vm *vm)
 		if (d->reset)
 			d->reset(d);
 }
+
+int device__sync_all(struct vm *vm, char *why, size_t len)
+{
+	struct device_header *d;
+	int ret;
+
+	for (d = vm->devices; d; d = d->next)
+		if (d->sync && (ret = d->sync(d, why, len)))
+			return ret;
+	return 0;
+}
+
+/*
+ * Claims held already stay (claiming twice is a no-op): a failed claim
+ * leaves the guest not running, so a partial one harms nothing.
+ */
+int device__claim_all(struct vm *vm, char *why, size_t len)
+{
+	struct device_header *d;
+	int ret;
+
+	for (d = vm->devices; d; d = d->next)
+		if (d->claim && (ret = d->claim(d, why, len)))
+			return ret;
+	return 0;
+}
+
+void device__release_all(struct vm *vm)
+{
+	struct device_header *d;
+
+	for (d = vm->devices; d; d = d->next)
+		if (d->release)
+			d->release(d);
+}

@@ -32,6 +32,16 @@ struct device_header {
 	 * stay.  NULL: nothing to reset (an RTC keeps its time).
 	 */
 	void (*reset)(struct device_header *dev);
+	/*
+	 * Migration (each optional; 0 or -errno with `why` filled).  sync:
+	 * with the VM paused, before the device state leaves, make durable
+	 * what the guest was told is written.  claim: this side is about to
+	 * run the guest (take the backend's lock); release: the other side
+	 * may run it now (a source after `commit`).
+	 */
+	int (*sync)(struct device_header *dev, char *why, size_t len);
+	int (*claim)(struct device_header *dev, char *why, size_t len);
+	void (*release)(struct device_header *dev);
 	struct device_header *next;
 };
 
@@ -45,5 +55,9 @@ struct device_header *device__find(struct vm *vm, const char *name, int n);
 void device__pause_all(struct vm *vm);
 void device__resume_all(struct vm *vm);
 void device__reset_all(struct vm *vm);
+/* Every device's sync (claim); the first failure ends it, `why` says so. */
+int device__sync_all(struct vm *vm, char *why, size_t len);
+int device__claim_all(struct vm *vm, char *why, size_t len);
+void device__release_all(struct vm *vm);
 
 #endif /* TERN_VM_DEVICE_H */

@@ -190,9 +190,19 @@ static int op_stream_round(void *opaque, unsigned int block, uint64_t round, int
 	return 0;
 }
 
+/* Paused: what the guest wrote is made durable before its state leaves. */
 static int op_save_state(void *opaque, int fd)
 {
-	return vm__save_state(mig_of(opaque)->vm, fd);
+	struct vm *vm = mig_of(opaque)->vm;
+	char why[256];
+	int ret;
+
+	ret = device__sync_all(vm, why, sizeof(why));
+	if (ret) {
+		pr_err("migration: %s", why);
+		return ret;
+	}
+	return vm__save_state(vm, fd);
 }
 
 static int op_load_state(void *opaque, int fd, char *why, size_t len)
@@ -209,6 +219,8 @@ static int op_start(void *opaque)
 {
 	struct vm_mig *vm_mig = mig_of(opaque);
 	struct vm *vm = vm_mig->vm;
+	char why[256];
+	int ret;
 
 	if (atomic_load(&vm_mig->start_paused)) {
 		if (atomic_exchange(&vm->user_stopped, true))
@@ -216,6 +228,12 @@ static int op_start(void *opaque)
 		pr_info("migration committed: the guest stays paused here until cont");
 		control__event(vm, "STOP", NULL);
 		return 0;
+	}
+	/* The disk's lock, which the source drops on writing `commit`. */
+	ret = device__claim_all(vm, why, sizeof(why));
+	if (ret) {
+		pr_err("migration committed, but the guest cannot run here: %s", why);
+		return ret;
 	}
 	vm__resume(vm);		/* the pause taken at startup */
 	control__event(vm, "RESUME", NULL);
@@ -277,6 +295,9 @@ static void op_state_changed(void *opaque, enum mig_state s)
 
 	if (s >= MIG_S_COMPLETED)
 		return;
+	/* `commit` left: the destination may run the guest, on our disk. */
+	if (s == MIG_S_COMMITTING && !m->incoming)
+		device__release_all(m->vm);
 	mig__query(m->mig, &st);
 	st.state = s;
 	control__event(m->vm, "MIGRATION", mig__stats_json(&st));

@@ -3,6 +3,15 @@
  * virtio-blk on a raw image file (--disk): read, write, flush and get-id,
  * done synchronously on the I/O thread with preadv/pwritev.  Every request
  * is bounds-checked against the image size before any I/O.
+ *
+ * Across a migration (the image on storage both hosts share): a request
+ * is done before the VM's pause returns (virtio_pause waits out the
+ * handler) and the ones queued later are in the rings the destination
+ * picks up; the image is fdatasync()ed before the device state leaves.
+ * The side that runs the guest holds the image's lock (image_lock.h): a
+ * destination opens the image at start and takes the lock at `commit`,
+ * when the source drops it; a second ternvm on a locked image refuses
+ * to start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "vm/image_lock.h"
 #include "vm/init.h"
 #include "vm/vm.h"
 #include "vm/virtio.h"
@@ -24,6 +34,7 @@
 
 struct blk {
 	struct virtio_dev vdev;
+	const char *path;
 	int fd;
 	uint64_t size;
 	struct virtio_blk_config config;
@@ -103,6 +114,34 @@ static const struct virtio_ops blk_ops = {
 	.notify = blk_notify,
 };
 
+static int blk_sync(struct device_header *dev, char *why, size_t len)
+{
+	struct blk *b = container_of(dev, struct blk, vdev.dev);
+
+	if (!fdatasync(b->fd))
+		return 0;
+	snprintf(why, len, "%s: fdatasync of %s: %s", dev->path, b->path, strerror(errno));
+	return -errno;
+}
+
+/*
+ * The source drops the lock right after writing `commit`, and the
+ * destination may read it first: wait that moment out.
+ */
+#define CLAIM_WAIT_MS	5000
+
+static int blk_claim(struct device_header *dev, char *why, size_t len)
+{
+	struct blk *b = container_of(dev, struct blk, vdev.dev);
+
+	return image_lock__take_wait(b->fd, b->path, CLAIM_WAIT_MS, why, len);
+}
+
+static void blk_release(struct device_header *dev)
+{
+	image_lock__drop(container_of(dev, struct blk, vdev.dev)->fd);
+}
+
 static int virtio_blk__init(struct vm *vm)
 {
 	struct stat st;
@@ -120,16 +159,30 @@ static int virtio_blk__init(struct vm *vm)
 		pr_err("--disk %s: %s", vm->cfg.disk, strerror(errno));
 		goto err_free;
 	}
+	b->path = vm->cfg.disk;
+	/* A destination takes the lock at commit (blk_claim). */
+	if (!vm->cfg.incoming_uri) {
+		char why[256];
+
+		ret = image_lock__take(b->fd, b->path, why, sizeof(why));
+		if (ret) {
+			pr_err("--disk %s", why);
+			goto err_close;
+		}
+	}
 	b->size = st.st_size & ~(uint64_t)(SECTOR - 1);
 	b->config.capacity = b->size / SECTOR;
 	b->config.seg_max = VQ_MAX_SEGS - 2;
 	b->config.blk_size = SECTOR;
+	b->vdev.dev.sync = blk_sync;
+	b->vdev.dev.claim = blk_claim;
+	b->vdev.dev.release = blk_release;
 	ret = virtio__register(vm, &b->vdev, &blk_ops, b, &b->config, sizeof(b->config));
 	if (ret)
 		goto err_close;
 	return 0;
 err_close:
-	close(b->fd);
+	close(b->fd);	/* and its lock */
 err_free:
 	free(b);
 	return ret;
