@@ -5,7 +5,8 @@
 # the Debian cloud kernel (in modules.dep order), and an /init that prints
 # a counter on the console every ~100 ms and runs the test steps named on
 # the kernel command line:  tern.run=step,step,...  (see "steps" below;
-# run:PROG:ARG runs any program, e.g. one added with SRC:DST).
+# run:PROG:ARG runs any program, e.g. one added with SRC:DST, and
+# bg:PROG:ARG runs one in the background).
 #
 # usage: [KVER=...] scripts/guest-image.sh OUT.cpio.gz [SRC:DST...]
 set -euo pipefail
@@ -96,6 +97,7 @@ for step in $(echo "$steps" | tr , ' '); do
 		i=0
 		while :; do echo "tern-counter $i"; i=$((i + 1)); usleep 100000; done ;;
 	run:*) cmd=$(echo "${step#run:}" | tr : ' '); say "run $cmd"; $cmd; say "run rc=$?" ;;
+	bg:*) cmd=$(echo "${step#bg:}" | tr : ' '); say "bg $cmd"; $cmd & ;;
 	poweroff) say "powering off"; poweroff -f ;;
 	reboot) say "rebooting"; reboot -f ;;
 	*) say "unknown step $step" ;;

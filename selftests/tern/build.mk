@@ -50,7 +50,7 @@ HOST_TESTS += selftests/tern/sparse_test.sh
 HOST_TESTS += selftests/tern/license_test.sh
 
 # Programs that run inside nested Linux guests: static, unsanitized.
-GUEST_PROGS := $(BUILD)/guest/memcheck
+GUEST_PROGS := $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck
 $(BUILD)/guest/%: selftests/tern/guest/%.c
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Live migration between two ternvms in the harness VM: the guest image
-# carries memcheck (the content oracle), the fault proxy steers the
+# carries memcheck and diskcheck (the memory and disk oracles), the fault proxy steers the
 # cancel/kill cases.  Shares vm.mk's ternvm, ternctl, bzImage and vm_lib.sh.
 MIG_GUEST_IMG := $(BUILD)/guest/ternvm-migguest.cpio.gz
 
-$(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck
-	KVER=$(KVER) scripts/guest-image.sh $@ $(BUILD)/guest/memcheck:/bin/memcheck
+$(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck
+	KVER=$(KVER) scripts/guest-image.sh $@ $(BUILD)/guest/memcheck:/bin/memcheck \
+		$(BUILD)/guest/diskcheck:/bin/diskcheck
 
 $(BUILD)/selftests/tern/migrate_%.sh: selftests/tern/migrate_%.sh $(MIG_GUEST_IMG) \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/tern-fault-proxy

@@ -17,12 +17,14 @@ LIB=$(dirname "$0")/vm_lib.sh
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -x "$PROXY" ] && [ -r "$MIG_INITRD" ] ||
 	skip_all "no ternvm/ternctl/proxy/guest"
-echo "1..30"
+echo "1..37"
 
 T=$(mktemp -d)
-src_start "$T" a "run:memcheck:$MC"; A=$PID
+src_start "$T" a "$DISKCHECK,run:memcheck:$MC" $(devices "$T" a); A=$PID
 wait_for "$T/a.log" "memcheck: pass .* ok" 120 || dump "$T" a
 check "memcheck runs on the source" wait_for "$T/a.log" "memcheck: pass .* ok" 1
+
+disk_kept() { disk_moves "$T/a.log" 10 && holds_lock $A "$T/disk.img"; }
 
 # case HOW PHASE STATE PROXY-OPTS [migrate options]: cancel the migration
 # or kill -9 its destination once the source is in STATE.
@@ -32,10 +34,11 @@ case_() {
 	shift 4
 	n=$((n + 1))
 	dp=$((4500 + n)) pp=$((4600 + n))
-	dst_start "$T" b$n "tcp:127.0.0.1:$dp"; B=$PID
+	dst_start "$T" b$n "tcp:127.0.0.1:$dp" $(devices "$T" b$n); B=$PID
 	"$PROXY" --listen $pp --connect $dp $popts >"$T/p$n.out" 2>&1 &
 	P=$!
-	sleep 0.3
+	# Under load a proxy can take seconds to listen: wait for it.
+	wait_for "$T/p$n.out" listening 20
 	"$TERNCTL" --socket "$T/a.sock" --json migrate "tcp:127.0.0.1:$pp" "$@" >"$T/m$n.out" 2>&1 &
 	M=$!
 	guard $M 120 $A $B $P
@@ -59,6 +62,7 @@ case_() {
 	check "$how/$phase: migration ends $want ($(jfield "$out" status))" [ "$(jfield "$out" status)" = $want ]
 	check "$how/$phase: source guest running again" [ "$(vm_status "$T/a.sock")" = running ]
 	check "$how/$phase: and memcheck goes on" moves "$T/a.log" 2
+	check "$how/$phase: diskcheck goes on, the source keeps the disk's lock" disk_kept
 	if [ $how = cancel ]; then
 		wait $B; rb=$?
 		check "$how/$phase: destination exits 1 saying why (rc=$rb)" \
@@ -89,6 +93,7 @@ case_ kill pre-copy active "" --max-bandwidth 2000000 --downtime-limit 300
 case_ kill switchover device "--stall back:$((WELCOME + 8)):60000" --downtime-limit 60000 --max-bandwidth 0
 
 check "no page lost or stale on the source, ever" memcheck_ok "$T/a.log"
+check "no block lost or stale on the source, ever" diskcheck_ok "$T/a.log"
 "$TERNCTL" --socket "$T/a.sock" quit >/dev/null
 wait $A; ra=$?
 check "source exits 0 on quit (rc=$ra)" [ $ra = 0 ]

@@ -9,6 +9,10 @@
 # source exits only after the destination confirmed `running`.  With
 # tern.ko's page stream and with the KVM-dirty-log fallback (the handshake
 # names the tracker, asserted), then an idle guest for the figures.
+# Every guest has every device (disk, tap NIC, rng, vconsole); the busy
+# ones run diskcheck beside memcheck (each acknowledged O_DIRECT|O_DSYNC
+# write read back each pass): it goes on in the destination, which holds
+# the disk image's lock, and never finds a block lost or stale.
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
@@ -16,13 +20,13 @@ LIB=$(dirname "$0")/vm_lib.sh
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..24"
+echo "1..30"
 
 # busy NAME TRACKER EXTRA-A EXTRA-B
 busy() {
 	T=$(mktemp -d)
-	src_start "$T" a "run:memcheck:$MC" $3; A=$PID
-	dst_start "$T" b "unix:$T/mig" $4; B=$PID
+	src_start "$T" a "$DISKCHECK,run:memcheck:$MC" $3 $(devices "$T" a); A=$PID
+	dst_start "$T" b "unix:$T/mig" $4 $(devices "$T" b); B=$PID
 	if ! wait_for "$T/a.log" "memcheck: pass .* ok" 120; then
 		not_ok "$1: memcheck runs on the source"; dump "$T" a b
 		kill $A $B; wait $A $B; rm -rf "$T"; return
@@ -44,6 +48,10 @@ busy() {
 	check "$1: and keeps passing there" moves "$T/b.log" 3
 	check "$1: no page lost or stale on the source" memcheck_ok "$T/a.log"
 	check "$1: nor on the destination" memcheck_ok "$T/b.log"
+	check "$1: diskcheck goes on in the destination" disk_moves "$T/b.log" 10
+	check "$1: no block lost or stale on either side" \
+		sh -c "! grep -q 'diskcheck: FAIL' '$T/a.log' && ! grep -q 'diskcheck: FAIL' '$T/b.log' && grep -q 'diskcheck: pass' '$T/b.log'"
+	check "$1: the destination holds the disk image's lock" holds_lock $B "$T/disk.img"
 	"$TERNCTL" --socket "$T/b.sock" quit >/dev/null
 	wait $B; rb=$?
 	check "$1: destination exits 0 on quit (rc=$rb)" [ $rb = 0 ]
@@ -55,7 +63,7 @@ busy() {
 if [ -c /dev/tern ]; then
 	busy tern tern "" ""
 else
-	i=0; while [ $i -lt 10 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern"; done
+	i=0; while [ $i -lt 13 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern"; done
 fi
 M=$(mktemp -d)
 busy dirty-log kvm-dirty-log "--mem-path $M/a.ram" "--mem-path $M/b.ram"
@@ -63,8 +71,8 @@ rm -rf "$M"
 
 # An idle guest (its init sits in a shell): the figures, and it runs there.
 T=$(mktemp -d)
-src_start "$T" a "cpus" ; A=$PID
-dst_start "$T" b "tcp:127.0.0.1:4471"; B=$PID
+src_start "$T" a "cpus" $(devices "$T" a); A=$PID
+dst_start "$T" b "tcp:127.0.0.1:4471" $(devices "$T" b); B=$PID
 wait_for "$T/a.log" "steps done" 120
 sleep 1
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "tcp:127.0.0.1:4471" 2>&1)

@@ -9,6 +9,18 @@ PROXY=${PROXY:-$(command -v tern-fault-proxy)}
 MC=${MC:-64}			# memcheck buffer, MiB
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 256M}
 
+# devices DIR NAME: ternvm options attaching every device a guest can
+# have (issue 15): the shared disk image DIR/disk.img (made here, 16 MiB,
+# if missing), virtio-rng, a virtio-console into DIR/NAME.vcon and a tap
+# NIC named after NAME (each ternvm needs its own tap, as on two hosts).
+devices() {
+	[ -e "$1/disk.img" ] || dd if=/dev/zero of="$1/disk.img" bs=1M count=16 2>/dev/null
+	echo "--disk $1/disk.img --rng --vconsole $1/$2.vcon --net tap=tm$2"
+}
+# The disk oracle (selftests/tern/guest/diskcheck.c) as a tern.run= step,
+# in the background so memcheck runs beside it.
+DISKCHECK=bg:diskcheck:/dev/vda:64
+
 # src_start DIR NAME RUN [ternvm options...]: boot a source whose guest runs
 # the tern.run= steps RUN (e.g. run:memcheck:64); pid in $PID.  Returns
 # once the guest's first step began (booted again after a triple fault at
@@ -83,6 +95,37 @@ moves() {
 	done
 	return 1
 }
+
+# last_dpass FILE: the last "diskcheck: pass N ok" on console FILE.
+last_dpass() { grep -o 'diskcheck: pass [0-9]* ok' "$1" | tail -n1 | cut -d' ' -f3; }
+# diskcheck_ok FILE: diskcheck ran and never found a lost or stale block.
+diskcheck_ok() {
+	grep -q 'diskcheck: pass' "$1" || return 1
+	! grep -q 'diskcheck: FAIL' "$1" || { grep 'diskcheck: FAIL' "$1" | head -n3 | sed 's/^/# /'; return 1; }
+}
+# disk_moves FILE SECONDS: diskcheck's pass count grows within SECONDS.
+disk_moves() {
+	_a=$(last_dpass "$1")
+	_i=0
+	while [ $_i -lt $(($2 * 4)) ]; do
+		sleep 0.25
+		_b=$(last_dpass "$1")
+		[ -n "$_b" ] && [ "$_b" -gt "${_a:--1}" ] && return 0
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# holds_lock PID FILE: PID has FILE open with an OFD write lock on it
+# (ternvm's disk image lock; /proc/PID/fdinfo lists a file's locks).
+holds_lock() {
+	for _f in /proc/$1/fd/*; do
+		[ "$(readlink "$_f")" = "$2" ] || continue
+		grep -q '^lock:.*OFDLCK.*WRITE' "/proc/$1/fdinfo/${_f##*/}" && return 0
+	done
+	return 1
+}
+# no_lock PID: PID holds no file lock at all.
+no_lock() { ! grep -q '^lock:' /proc/$1/fdinfo/* 2>/dev/null; }
 
 # figures NAME JSON: the query-migrate figures as a TAP comment.
 figures() {
