@@ -16,7 +16,9 @@
 #   `cont --revert` takes the lock back and both oracles go on on A;
 # - after a completed migration B2 holds the lock and A does not; A's
 #   `cont --revert` is refused while B2 runs, naming the lock; diskcheck
-#   goes on in B2 and never finds a block lost or stale.
+#   goes on in B2 and never finds a block lost or stale; B2 announces the
+#   guest's MAC on its tap (five RARP frames: the tap's rx counter, as
+#   the guest's own NIC is down and sends nothing).
 # (A cancel and a destination killed mid-migration: migrate_cancel_test.)
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
@@ -28,7 +30,7 @@ VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..21"
+echo "1..22"
 
 T=$(mktemp -d)
 D=$T/disk.img
@@ -63,6 +65,7 @@ check "diskcheck goes on in the source" disk_moves "$T/a.log" 10
 
 # A completed migration: the lock passes at commit.
 dst_start "$T" b2 "unix:$T/m2" $(devices "$T" b2); B=$PID
+ip link set tmb2 up
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "unix:$T/m2" 2>&1)
 figures "every device attached" "$out"
 check "migration completes ($(jfield "$out" status))" [ "$(jfield "$out" status)" = completed ]
@@ -70,6 +73,10 @@ check "the destination holds the image's lock" holds_lock $B "$D"
 check "the source does not" no_lock $A
 check "memcheck goes on in the destination" moves "$T/b2.log" 3
 check "and diskcheck" disk_moves "$T/b2.log" 10
+rx=/sys/class/net/tmb2/statistics/rx_packets
+i=0; while [ "$(cat $rx)" -lt 5 ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+check "the destination announced the guest's MAC on its tap ($(cat $rx) frames)" \
+	[ "$(cat $rx)" -ge 5 ]
 "$TERNCTL" --socket "$T/a.sock" cont --revert >"$T/rev.out" 2>&1; rc=$?
 check "cont --revert on the source refused while the destination runs: $(cat "$T/rev.out")" \
 	sh -c "[ $rc != 0 ] && grep -q 'refused: .* is locked' '$T/rev.out'"

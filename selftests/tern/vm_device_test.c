@@ -5,21 +5,31 @@
  * among its devices), driven through the same port/MMIO dispatch a vCPU
  * exit takes; set state, save it, load it into a second VM in the same
  * process, and read the same registers back there.  Needs /dev/kvm (the
- * harness).
+ * harness); the virtio-net cases make taps (/dev/net/tun, root).
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/pci_regs.h>
 #include <linux/serial_reg.h>
 #include <linux/virtio_pci.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu.h>
 
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "vm/ioloop.h"
 #include "vm/iotrap.h"
+#include "vm/virtio.h"
 #include "vm/vm.h"
 
 #define COM1		0x3f8
@@ -63,6 +73,31 @@ static struct vm *make_vm(const char *console)
 
 	snprintf(spec, sizeof(spec), "file:%s", console);
 	return vm__create(&cfg);
+}
+
+/* A VM with no kernel and a virtio-net on tap `tap`. */
+static struct vm *make_net_vm(const char *console, const char *tap)
+{
+	char spec[96];
+	struct vm_config cfg = {
+		.ram_size = 64ULL << 20,
+		.nr_cpus = 1,
+		.console = spec,
+		.net_tap = tap,
+	};
+
+	snprintf(spec, sizeof(spec), "file:%s", console);
+	return vm__create(&cfg);
+}
+
+/* The MAC the guest reads: the first 6 bytes of the device config. */
+static void net_mac(struct vm *vm, uint8_t mac[6])
+{
+	struct virtio_dev *v = virtio__find(vm, "virtio-net", 0);
+
+	memset(mac, 0, 6);
+	if (v)
+		memcpy(mac, v->config, 6);
 }
 
 FIXTURE(vm) {
@@ -159,6 +194,139 @@ TEST_F(vm, virtio_rng_through_pci_and_its_bar)
 	ASSERT_TRUE(iotrap__dispatch(self->vm, NULL, IOTRAP_MMIO,
 				     bar + VIRTIO_PCI_COMMON_NUMQ, (uint8_t *)&numq, 2, false));
 	EXPECT_EQ(1, numq);
+}
+
+/*
+ * Two taps whose names have the same length got the same MAC (the
+ * length was its last byte): two guests on one bridge then collide.
+ */
+TEST(virtio_net_macs_differ_between_taps)
+{
+	char con[2][64];
+	uint8_t mac[2][6];
+	struct vm *vm[2];
+	int i;
+
+	TEST_REQUIRE(access("/dev/kvm", R_OK | W_OK) == 0 && access("/dev/net/tun", R_OK) == 0);
+	rcu_register_thread();
+	for (i = 0; i < 2; i++) {
+		snprintf(con[i], sizeof(con[i]), "/tmp/vm_device_test.%d.mac%d", getpid(), i);
+		vm[i] = make_net_vm(con[i], i ? "tdmacB" : "tdmacA");
+		ASSERT_NE(NULL, vm[i]);
+		net_mac(vm[i], mac[i]);
+		EXPECT_EQ(0x52, mac[i][0]);	/* locally administered, unicast */
+	}
+	EXPECT_NE(0, memcmp(mac[0], mac[1], 6));
+	for (i = 0; i < 2; i++) {
+		vm__destroy(vm[i]);
+		unlink(con[i]);
+	}
+	rcu_unregister_thread();
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A packet socket on interface `name` (brought up), or -1. */
+static int sniff(const char *name)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct ifreq ifr = { 0 };
+	int s, fd;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+		close(s);
+		return -1;
+	}
+	close(s);
+	sll.sll_ifindex = if_nametoindex(name);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return -1;
+	return fd;
+}
+
+/*
+ * The MAC is device state: a second VM (another tap, so another MAC of
+ * its own) that loads the first one's state gives its guest the first
+ * one's MAC, and announces it on its tap: RARP frames from that MAC,
+ * five of them, at growing intervals.
+ */
+TEST(virtio_net_mac_moves_with_the_state_and_is_announced)
+{
+	uint8_t mac1[6], mac2[6], frame[1600];
+	struct sockaddr_ll from;
+	socklen_t fromlen;
+	char con[2][64];
+	double t0, t[8];
+	struct vm *vm1, *vm2;
+	int fd, sk, n = 0, i;
+	ssize_t len;
+
+	TEST_REQUIRE(access("/dev/kvm", R_OK | W_OK) == 0 && access("/dev/net/tun", R_OK) == 0);
+	rcu_register_thread();
+	for (i = 0; i < 2; i++)
+		snprintf(con[i], sizeof(con[i]), "/tmp/vm_device_test.%d.ann%d", getpid(), i);
+	vm1 = make_net_vm(con[0], "tdann1");
+	ASSERT_NE(NULL, vm1);
+	net_mac(vm1, mac1);
+	/* A driver has probed the device: its guest knows the MAC. */
+	virtio__find(vm1, "virtio-net", 0)->s.status = 3;	/* ACKNOWLEDGE | DRIVER */
+	fd = memfd_create("vm_device_test", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vm__save_state(vm1, fd));
+	vm__destroy(vm1);
+
+	vm2 = make_net_vm(con[1], "tdann2");
+	ASSERT_NE(NULL, vm2);
+	net_mac(vm2, mac2);
+	ASSERT_NE(0, memcmp(mac1, mac2, 6));
+	sk = sniff("tdann2");
+	ASSERT_LE(0, sk);
+	ASSERT_EQ(0, ioloop__start(vm2));
+	ASSERT_EQ(0, (int)lseek(fd, 0, SEEK_SET));
+	t0 = now_s();
+	ASSERT_EQ(0, vm__load_state(vm2, fd, NULL, 0));
+	net_mac(vm2, mac2);
+	EXPECT_EQ(0, memcmp(mac1, mac2, 6));
+
+	while (n < 8 && now_s() - t0 < 3) {
+		struct pollfd p = { .fd = sk, .events = POLLIN };
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		fromlen = sizeof(from);
+		len = recvfrom(sk, frame, sizeof(frame), 0, (struct sockaddr *)&from, &fromlen);
+		if (len < 14 + 28 || from.sll_pkttype == PACKET_OUTGOING ||
+		    frame[12] != 0x80 || frame[13] != 0x35)
+			continue;
+		EXPECT_EQ(0, memcmp(frame + 6, mac1, 6));	/* from the guest's MAC */
+		EXPECT_EQ(0, memcmp(frame + 14 + 8, mac1, 6));	/* RARP sender */
+		EXPECT_EQ(3, frame[14 + 7]);			/* reverse request */
+		t[n++] = now_s() - t0;
+	}
+	EXPECT_EQ(5, n);
+	for (i = 0; i < n; i++)
+		TH_LOG("announce %d at %.0f ms", i, t[i] * 1000);
+	if (n == 5)	/* backing off: 150 ms apart first, 450 ms last */
+		EXPECT_LT(t[1] - t[0], t[4] - t[3]);
+	close(sk);
+	close(fd);
+	ioloop__stop(vm2);
+	vm__destroy(vm2);
+	for (i = 0; i < 2; i++)
+		unlink(con[i]);
+	rcu_unregister_thread();
 }
 
 TEST_HARNESS_MAIN

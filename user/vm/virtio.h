@@ -71,6 +71,8 @@ struct virtio_ops {
 	void (*reset)(struct virtio_dev *vdev);
 	/* The driver set DRIVER_OK (lock held). */
 	void (*ready)(struct virtio_dev *vdev);
+	/* State was loaded, the guest not running yet (lock held). */
+	void (*loaded)(struct virtio_dev *vdev);
 };
 
 struct virtio_dev {
@@ -83,6 +85,11 @@ struct virtio_dev {
 	uint32_t config_size;
 	pthread_mutex_t lock;
 	struct virtio_state s;
+	/*
+	 * A NIC model's MAC (virtio-net), guest-visible state that the
+	 * section's subsection "mac" carries; zeros: none (or not sent).
+	 */
+	uint8_t mac[6];
 	/* Host side, rebuilt on load: eventfds and their KVM bindings. */
 	int kick_fd[VIRTIO_MAX_QUEUES];
 	int call_fd[VIRTIO_MSIX_VECTORS];

@@ -4,6 +4,14 @@
  * virtio_net_hdr_v1 passed through the tap's vnet header.  Transmit on the
  * queue kick, receive when the tap is readable and the driver has posted
  * buffers (otherwise the tap is unwatched until it posts more).
+ *
+ * The MAC is the guest's: derived from the tap's name at start (a hash,
+ * so two taps get two MACs), it travels with the device state (the
+ * subsection "mac" of the transport's section, vdev.mac) and a
+ * destination takes it over.  Once the migrated
+ * guest runs, the destination announces the MAC on its tap, a RARP
+ * frame five times at growing intervals (50, 150, ... 450 ms, as QEMU's
+ * announce-* defaults), so switches learn the guest's new port.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -28,11 +37,17 @@
 #define TX_QUEUE	1
 #define HDR_LEN		((int)sizeof(struct virtio_net_hdr_v1))
 
+#define ANNOUNCE_ROUNDS		5
+#define ANNOUNCE_INITIAL_MS	50
+#define ANNOUNCE_STEP_MS	100
+
 struct net {
 	struct virtio_dev vdev;
 	int tap;
 	bool rx_watched;
 	struct virtio_net_config config;
+	int announce_fd;		/* timerfd while announcing, else -1 */
+	int announced;			/* frames sent so far */
 };
 
 static void rx(struct net *n);
@@ -123,6 +138,100 @@ static void net_ready(struct virtio_dev *vdev)
 	watch_tap(vdev->priv, true);
 }
 
+/*
+ * A RARP "reverse request" from the guest's MAC to everyone, as QEMU's
+ * self-announce sends: the switch learns the MAC's port, no host
+ * answers.  After the tap's vnet header (no offloads: zeros).
+ */
+static void announce_once(struct net *n)
+{
+	uint8_t frame[HDR_LEN + 60] = { 0 };
+	uint8_t *e = frame + HDR_LEN, *a = e + 14;
+
+	memset(e, 0xff, 6);
+	memcpy(e + 6, n->config.mac, 6);
+	e[12] = 0x80, e[13] = 0x35;		/* ETH_P_RARP */
+	a[1] = 1;				/* hardware: Ethernet */
+	a[2] = 0x08;				/* protocol: IPv4 */
+	a[4] = 6, a[5] = 4;			/* address lengths */
+	a[7] = 3;				/* reverse request */
+	memcpy(a + 8, n->config.mac, 6);	/* sender, IP 0 */
+	memcpy(a + 18, n->config.mac, 6);	/* target, IP 0 */
+	if (write(n->tap, frame, sizeof(frame)) < 0)
+		pr_debug("%s: announce: %s", n->vdev.dev.path, strerror(errno));
+}
+
+static void arm(int fd, unsigned int ms)
+{
+	struct itimerspec t = {
+		.it_value = { ms / 1000, (long)(ms % 1000) * 1000000 },
+	};
+
+	timerfd_settime(fd, 0, &t, NULL);
+}
+
+/* Lock held. */
+static void announce_stop(struct net *n)
+{
+	if (n->announce_fd < 0)
+		return;
+	ioloop__del(n->vdev.vm, n->announce_fd);
+	close(n->announce_fd);
+	n->announce_fd = -1;
+}
+
+/* A paused guest is not announced yet: the first frame waits for it. */
+static void announce_tick(int fd, uint32_t events, void *opaque)
+{
+	struct net *n = opaque;
+	uint64_t expired;
+
+	if (read(fd, &expired, sizeof(expired)) < 0)
+		return;
+	pthread_mutex_lock(&n->vdev.lock);
+	if (vm__paused(n->vdev.vm)) {
+		arm(fd, ANNOUNCE_INITIAL_MS);
+	} else {
+		announce_once(n);
+		if (++n->announced < ANNOUNCE_ROUNDS)
+			arm(fd, ANNOUNCE_INITIAL_MS + n->announced * ANNOUNCE_STEP_MS);
+		else
+			announce_stop(n);
+	}
+	pthread_mutex_unlock(&n->vdev.lock);
+}
+
+/* Lock held. */
+static void announce_start(struct net *n)
+{
+	announce_stop(n);
+	n->announced = 0;
+	n->announce_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (n->announce_fd < 0 ||
+	    ioloop__add(n->vdev.vm, n->announce_fd, EPOLLIN, announce_tick, n)) {
+		pr_warn("%s: cannot announce the MAC: %s", n->vdev.dev.path,
+			n->announce_fd < 0 ? strerror(errno) : "I/O loop full");
+		if (n->announce_fd >= 0)
+			close(n->announce_fd);
+		n->announce_fd = -1;
+		return;
+	}
+	arm(n->announce_fd, ANNOUNCE_INITIAL_MS);
+}
+
+/* State loaded (a migration's destination, a restore): the guest's MAC. */
+static void net_loaded(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+	static const uint8_t none[6];
+
+	if (memcmp(vdev->mac, none, 6))
+		memcpy(n->config.mac, vdev->mac, 6);
+	else
+		memcpy(vdev->mac, n->config.mac, 6);	/* not sent: ours stays */
+	announce_start(n);
+}
+
 static const struct virtio_ops net_ops = {
 	.name = "virtio-net",
 	.type = VIRTIO_ID_NET,
@@ -132,6 +241,7 @@ static const struct virtio_ops net_ops = {
 	.features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS),
 	.notify = net_notify,
 	.ready = net_ready,
+	.loaded = net_loaded,
 };
 
 static int open_tap(const char *name)
@@ -170,9 +280,19 @@ static int virtio_net__init(struct vm *vm)
 		free(n);
 		return ret;
 	}
-	/* A locally administered MAC, stable across runs of the same tap. */
-	memcpy(n->config.mac, "\x52\x54\x00\x7e\x72\x00", 6);
-	n->config.mac[5] = (uint8_t)strlen(vm->cfg.net_tap);
+	n->announce_fd = -1;
+	/* Locally administered, stable across runs of the same tap, and
+	 * different for two taps (FNV-1a of the name). */
+	{
+		const char *c;
+		uint32_t h = 2166136261u;
+
+		for (c = vm->cfg.net_tap; *c; c++)
+			h = (h ^ (uint8_t)*c) * 16777619u;
+		memcpy(n->config.mac, "\x52\x54\x00", 3);
+		n->config.mac[3] = h >> 16, n->config.mac[4] = h >> 8, n->config.mac[5] = h;
+	}
+	memcpy(n->vdev.mac, n->config.mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	ret = virtio__register(vm, &n->vdev, &net_ops, n, &n->config, sizeof(n->config));
 	if (ret) {
@@ -191,6 +311,7 @@ static int virtio_net__exit(struct vm *vm)
 		return 0;
 	n = vdev->priv;
 	watch_tap(n, false);
+	announce_stop(n);
 	virtio__unregister(vm, vdev);
 	close(n->tap);
 	free(n);

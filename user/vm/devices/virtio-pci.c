@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 #include <stdio.h>
@@ -564,9 +565,40 @@ static int virtio_post_load(void *staging, uint32_t version)
 
 static int virtio_post_commit(void *opaque, char *why, size_t len)
 {
-	virtio__post_load(opaque);
+	struct virtio_dev *vdev = opaque;
+
+	if (vdev->ops->loaded) {
+		pthread_mutex_lock(&vdev->lock);
+		vdev->ops->loaded(vdev);
+		pthread_mutex_unlock(&vdev->lock);
+	}
+	virtio__post_load(vdev);
 	return 0;
 }
+
+/* Once a driver looked at a NIC, its guest may know the MAC. */
+static bool mac_needed(void *opaque)
+{
+	struct virtio_dev *vdev = opaque;
+
+	return vdev->ops->type == VIRTIO_ID_NET && vdev->s.status;
+}
+
+static const struct vmstate_field mac_fields[] = {
+	VMSTATE_U8_ARRAY_HEX(mac, struct virtio_dev, 0),
+	VMSTATE_END,
+};
+
+static const struct vmsd mac_vmsd = {
+	.name = "mac",
+	.version_id = 1,
+	.minimum_version_id = 1,
+	.size = sizeof(struct virtio_dev),
+	.fields = mac_fields,
+	.needed = mac_needed,
+};
+
+static const struct vmsd *const virtio_subsections[] = { &mac_vmsd, NULL };
 
 static const struct vmstate_field virtio_fields[] = {
 	VMSTATE_STRUCT(s, struct virtio_dev, 0, virtio_state_vmsd, struct virtio_state),
@@ -580,6 +612,7 @@ static const struct vmsd virtio_vmsd = {
 	.minimum_version_id = 1,
 	.size = sizeof(struct virtio_dev),
 	.fields = virtio_fields,
+	.subsections = virtio_subsections,
 	.post_load = virtio_post_load,
 	.post_commit = virtio_post_commit,
 };
