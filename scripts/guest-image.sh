@@ -92,6 +92,7 @@ for step in $(echo "$steps" | tr , ' '); do
 	vcon) [ -e /dev/hvc0 ] && echo "tern-vcon hello" >/dev/hvc0 && say "vcon done" ;;
 	net)
 		ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 &&
+			say "net mac $(cat /sys/class/net/eth0/address)" &&
 			ping -c 3 -W 2 10.0.2.2 >/dev/null && say "net ping ok" || say "net ping failed" ;;
 	counter)
 		i=0

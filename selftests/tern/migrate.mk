@@ -21,7 +21,12 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_content_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_refuse_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_cancel_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_converge_test.sh
-# The disk image's lock across a migration (issue 15).
+# The disk image's lock, the NIC's announce and a guest's ping across a
+# migration (issue 15); tern-tap-sniff sees the announce on a tap.
+$(BUILD)/selftests/tern/tern-tap-sniff: $(BUILD)/selftests/tern/tap_sniff.o
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/selftests/tern/migrate_disk_test.sh: $(BUILD)/selftests/tern/tern-tap-sniff
+HARNESS_FILES += $(BUILD)/selftests/tern/tern-tap-sniff:/usr/bin/tern-tap-sniff
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_disk_test.sh
 
 # Management revert, restore failure, cancel during connect, power-off

@@ -6,6 +6,7 @@
 # names it) and the source keeps running; with auto-converge the vCPUs are
 # throttled in steps until the rest fits the downtime limit, and the guest
 # goes on in the destination with every page intact (memcheck).
+# Every guest has every device attached (disk, tap NIC, rng, vconsole).
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
@@ -17,11 +18,11 @@ echo "1..13"
 
 BW=${BW:-6000000}	# bytes/s: well under what memcheck dirties
 T=$(mktemp -d)
-src_start "$T" a "run:memcheck:32"; A=$PID
+src_start "$T" a "run:memcheck:32" $(devices "$T" a); A=$PID
 wait_for "$T/a.log" "memcheck: pass .* ok" 120 || dump "$T" a
 check "memcheck runs on the source" wait_for "$T/a.log" "memcheck: pass .* ok" 1
 
-dst_start "$T" b1 "unix:$T/mig1"; B=$PID
+dst_start "$T" b1 "unix:$T/mig1" $(devices "$T" b1); B=$PID
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "unix:$T/mig1" --max-bandwidth $BW \
 	--auto-converge 0 --max-rounds 4 --downtime-limit 100 2>&1)
 rc=$?
@@ -36,7 +37,7 @@ check "and memcheck goes on there" moves "$T/a.log" 2
 wait $B; rb=$?
 check "destination exits 1 (rc=$rb)" [ $rb = 1 ]
 
-dst_start "$T" b2 "unix:$T/mig2"; B=$PID
+dst_start "$T" b2 "unix:$T/mig2" $(devices "$T" b2); B=$PID
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --exit "unix:$T/mig2" --max-bandwidth $BW \
 	--auto-converge 1 --max-rounds 60 --downtime-limit 300 2>&1)
 rc=$?

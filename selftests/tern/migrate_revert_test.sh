@@ -22,6 +22,7 @@
 # 4. power-off: a second source whose guest powers off during pre-copy:
 #    the migration fails 'guest powered off', that source exits 0, its
 #    destination exits 1 (Documentation/migration-protocol.rst).
+# Every guest has every device attached (disk, tap NIC, rng, vconsole).
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
@@ -37,14 +38,14 @@ TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 echo "1..26"
 
 T=$(mktemp -d)
-src_start "$T" a "run:memcheck:$MC"; A=$PID
+src_start "$T" a "run:memcheck:$MC" $(devices "$T" a); A=$PID
 wait_for "$T/a.log" "memcheck: pass .* ok" 120 || dump "$T" a
 check "memcheck runs on the source" wait_for "$T/a.log" "memcheck: pass .* ok" 1
 
 # 1. The destination cannot restore vCPU 0: it must say so before `ready`.
 TERNVM_SAVED=$TERNVM TERNVM=$TERNVM_TEST
 export TERN_TEST_REFUSE=KVM_SET_SREGS@0
-dst_start "$T" b1 tcp:127.0.0.1:4701; B=$PID
+dst_start "$T" b1 tcp:127.0.0.1:4701 $(devices "$T" b1); B=$PID
 unset TERN_TEST_REFUSE
 TERNVM=$TERNVM_SAVED
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate tcp:127.0.0.1:4701 2>&1)
@@ -99,7 +100,7 @@ check "cancel during connect: and memcheck goes on" moves "$T/a.log" 4
 
 # 3. Management revert: the migration succeeds to a --paused destination,
 #    the operator quits that and reverts the source.
-dst_start "$T" b3 tcp:127.0.0.1:4703 --paused; B=$PID
+dst_start "$T" b3 tcp:127.0.0.1:4703 --paused $(devices "$T" b3); B=$PID
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate tcp:127.0.0.1:4703 2>&1)
 echo "# revert: $out"
 check "revert: migration to a --paused destination completes ($(jfield "$out" status))" \
@@ -141,8 +142,10 @@ wait $NS 2>/dev/null
 # 4. A guest that powers off during pre-copy (a bandwidth cap keeps the
 #    migration there): failed, 'guest powered off'; the source exits 0,
 #    the destination discards its staged VM and exits 1.
-dst_start "$T" b4 tcp:127.0.0.1:4704; B=$PID
-src_start "$T" c "run:sleep:10,poweroff"; C=$PID
+# (A guest of its own: its own disk image.)
+mkdir "$T/c"
+dst_start "$T" b4 tcp:127.0.0.1:4704 $(devices "$T/c" b4); B=$PID
+src_start "$T" c "run:sleep:10,poweroff" $(devices "$T/c" c); C=$PID
 "$TERNCTL" --socket "$T/c.sock" --json migrate tcp:127.0.0.1:4704 \
 	--max-bandwidth 300000 >"$T/m4.out" 2>&1 &
 M=$!
