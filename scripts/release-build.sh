@@ -34,11 +34,14 @@ git -C "$root" worktree add --detach -f "$src" "$commit" >/dev/null 2>&1 ||
 	missing "git worktree add failed"
 # The old tree's own userspace build, without sanitizers (its programs
 # only); a test never needs its module or tests.
-if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$src" -j2 programs \
-		>"$out/build.log" 2>&1; then
+# make check runs this under `make SANITIZE=1`, which puts SANITIZE in the
+# environment: the old tree would build into build/san.  Plain, always.
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE \
+		make -C "$src" -j2 SANITIZE= programs >"$out/build.log" 2>&1; then
 	tail -n 20 "$out/build.log" >&2
 	missing "its build failed (see $out/build.log)"
 fi
-cp "$src/build/ternvm" "$src/build/ternctl" "$out/"
+cp "$src/build/ternvm" "$src/build/ternctl" "$out/" ||
+	missing "its build made no build/ternvm and build/ternctl (see $out/build.log)"
 git -C "$root" worktree remove --force "$src"
 echo "$commit" >"$out/stamp"
