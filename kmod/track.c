@@ -10,6 +10,13 @@
  * views are never zapped, so KVM keeps its sptes; its dirty log covers
  * them (the VMM hands it in with TERN_TRACK_MARK).
  *
+ * Two bitmaps make the dirty set.  `dirty` holds the pages a write fault
+ * (page_mkwrite) marked, the only way a tracked view gets a writable pte,
+ * and only those are re-armed.  `marked` holds the pages written with no
+ * fault of ours (TERN_TRACK_MARK, KVM's log included; stream writes; a
+ * pinned or given-back page): no tracked view maps them writable unless
+ * a fault put them in `dirty` too, so re-arming them would only cost.
+ *
  * Locking.  A write fault holds its mm's mmap_lock (read) and then waits
  * for the folio lock, which page_mkwrite keeps until the writable pte is
  * in.  So the re-arm never takes an mmap_lock while it holds folio locks:
@@ -47,9 +54,13 @@ int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 {
 	t->dirty = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
 			     GFP_KERNEL_ACCOUNT);
+	t->marked = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
+			     GFP_KERNEL_ACCOUNT);
+	t->scratch = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
+			      GFP_KERNEL_ACCOUNT);
 	t->rearm = kvmalloc_array(REARM_BATCH, sizeof(*t->rearm),
 				  GFP_KERNEL_ACCOUNT);
-	if (!t->dirty || !t->rearm) {
+	if (!t->dirty || !t->marked || !t->scratch || !t->rearm) {
 		tern_track_free(t);
 		return -ENOMEM;
 	}
@@ -62,8 +73,12 @@ int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 void tern_track_free(struct tern_track *t)
 {
 	kvfree(t->dirty);
+	kvfree(t->marked);
+	kvfree(t->scratch);
 	kvfree(t->rearm);
 	t->dirty = NULL;
+	t->marked = NULL;
+	t->scratch = NULL;
 	t->rearm = NULL;
 }
 
@@ -72,14 +87,17 @@ bool tern_track_is_on(struct tern_region *r)
 	return READ_ONCE(r->track.on);
 }
 
-/* Called from page_mkwrite with the folio locked, and by stream writes. */
+/* Stream writes: through the page cache, no pte of ours to re-arm. */
 void tern_track_mark(struct tern_region *r, pgoff_t index)
 {
 	if (READ_ONCE(r->track.on) && index < r->npages)
-		set_bit(index, r->track.dirty);
+		set_bit(index, r->track.marked);
 }
 
-/* Atomic bit by bit: faults set bits of the same words concurrently. */
+/*
+ * page_mkwrite, with the folio locked.  Atomic bit by bit: faults set bits
+ * of the same words concurrently.
+ */
 void tern_track_mark_range(struct tern_region *r, pgoff_t index, pgoff_t n)
 {
 	pgoff_t end = min_t(pgoff_t, index + n, r->npages);
@@ -106,8 +124,11 @@ static void keep_dirty(struct tern_region *r, struct folio *folio)
 	pgoff_t end = min_t(pgoff_t, folio->index + folio_nr_pages(folio),
 			    r->npages);
 
-	if (folio->index < end)
-		bitmap_set(r->track.dirty, folio->index, end - folio->index);
+	pgoff_t i;
+
+	/* Atomic: stream writes set bits of the same words meanwhile. */
+	for (i = folio->index; i < end; i++)
+		set_bit(i, r->track.marked);
 }
 
 /*
@@ -282,6 +303,7 @@ int tern_track_stop(struct tern_region *r)
 	}
 	WRITE_ONCE(t->on, false);
 	bitmap_zero(t->dirty, r->npages);
+	bitmap_zero(t->marked, r->npages);
 out:
 	mutex_unlock(&t->lock);
 	if (!ret)
@@ -307,9 +329,18 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 		return -ENODATA;
 	}
 	t0 = ktime_get_ns();
+	/*
+	 * The marked pages first: a pinned page the re-arm finds is marked
+	 * for the next round, not this one.  Then the faulted pages, which
+	 * alone are re-armed.
+	 */
 	for (i = 0; i < nwords; i++)
-		out[i] = xchg(&t->dirty[i], 0);
-	rearm(r, out);
+		out[i] = xchg(&t->marked[i], 0);
+	for (i = 0; i < nwords; i++)
+		t->scratch[i] = xchg(&t->dirty[i], 0);
+	rearm(r, t->scratch);
+	for (i = 0; i < nwords; i++)
+		out[i] |= t->scratch[i];
 	ns = ktime_get_ns() - t0;
 	nr = bitmap_weight(out, r->npages);
 
@@ -342,7 +373,7 @@ void tern_track_unharvest(struct tern_region *r, const unsigned long *map)
 	mutex_lock(&t->lock);
 	if (t->on)
 		for_each_set_bit(i, map, r->npages)
-			set_bit(i, t->dirty);
+			set_bit(i, t->marked);
 	mutex_unlock(&t->lock);
 }
 
@@ -381,7 +412,7 @@ int tern_track_mark_user(struct tern_region *r,
 		ret = -ENODATA;
 	else
 		for_each_set_bit(i, map, nbits)
-			set_bit(m->first_page + i, t->dirty);
+			set_bit(m->first_page + i, t->marked);
 	mutex_unlock(&t->lock);
 out:
 	kvfree(map);

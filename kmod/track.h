@@ -17,6 +17,8 @@ struct tern_track_mark;
 
 struct tern_track {
 	unsigned long *dirty;		/* a bit per page, set by faults */
+	unsigned long *marked;		/* set with no fault: nothing to re-arm */
+	unsigned long *scratch;		/* the harvest's faulted pages */
 	struct folio **rearm;		/* the harvest's batch, under lock */
 	struct mutex lock;		/* serializes start/stop/harvest */
 	bool on;

@@ -204,6 +204,49 @@ TEST(harvest_leaves_kvm_view_ptes)
 }
 
 /*
+ * Only a write fault through a tracked view makes a writable pte there, so
+ * only faulted pages are re-armed: a page the VMM marks (KVM's log) keeps
+ * its read-only pte in the tracked view, and a write to it still faults.
+ */
+TEST(marked_pages_are_not_rearmed)
+{
+	const size_t npages = 128;
+	uint64_t map[2], marks[2] = { ~0ULL, ~0ULL };
+	struct tern_track_mark m = {
+		.bitmap = (uintptr_t)marks,
+		.bitmap_size = sizeof(marks),
+	};
+	struct tern_track_stats st0, st1;
+	size_t i;
+	char *mem;
+	int fd;
+
+	REQUIRE_TERN();
+	fd = region_create(npages * PAGE, "marked");
+	mem = region_map(fd, npages * PAGE);
+	track_start(fd);
+	ASSERT_EQ(npages, track_harvest(fd, map, npages, NULL));
+	for (i = 0; i < npages; i++)
+		(void)*(volatile char *)(mem + i * PAGE);	/* read-only ptes */
+	touch_all(mem, 32, 1);			/* 32 faulted pages */
+	ASSERT_EQ(npages, present_pages(mem, npages));
+	ASSERT_EQ(0, ioctl(fd, TERN_TRACK_MARK, &m));
+	ASSERT_EQ(npages, track_harvest(fd, map, npages, NULL));
+	ASSERT_EQ(npages - 32, present_pages(mem, npages));
+	ASSERT_EQ(0, present_pages(mem, 32));
+
+	/* A marked page's pte stayed read-only: writing it is seen. */
+	track_stats(fd, &st0);
+	mem[100 * PAGE] = 2;
+	track_stats(fd, &st1);
+	ASSERT_EQ(st0.write_faults + 1, st1.write_faults);
+	ASSERT_EQ(1, track_harvest(fd, map, npages, NULL));
+	ASSERT_TRUE(bit_test(map, 100));
+	munmap(mem, npages * PAGE);
+	close(fd);
+}
+
+/*
  * Write page p through @view (mapping region page @pgoff at @view),
  * harvest: reported?  Twice, to see the re-arm.
  */
