@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest RAM behind one interface, two backends: a tern region when
- * /dev/tern exists (the module sees every writer), else a memfd (or the
- * --mem-path file, so a second ternvm can resume on the same memory) with
- * KVM's dirty log plus a VMM-side bitmap as the tracker.
+ * /dev/tern exists (the module sees every writer but the vCPUs, whose
+ * memslots sit on the region's KVM view, tracked by KVM's dirty log and
+ * handed to the module each round), else a memfd (or the --mem-path file,
+ * so a second ternvm can resume on the same memory) with KVM's dirty log
+ * plus a VMM-side bitmap as the tracker.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@
 struct memmap_entry {
 	uint64_t gpa;
 	uint64_t size;
-	uint8_t *host;
+	uint8_t *host;		/* devices' view (tracked) */
+	uint8_t *slot_host;	/* the memslot's: ram.kvm_view + same offset */
 	uint32_t slot;
 };
 
@@ -99,10 +102,62 @@ static int set_slot(struct vm *vm, const struct memmap_entry *e, uint32_t flags)
 		.flags = flags,
 		.guest_phys_addr = e->gpa,
 		.memory_size = e->size,
-		.userspace_addr = (uintptr_t)e->host,
+		.userspace_addr = (uintptr_t)e->slot_host,
 	};
 
 	return vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+/*
+ * The memslots' own mapping of a tern region: its KVM view, which no
+ * harvest zaps, so KVM keeps its mappings across rounds; vCPU writes are
+ * then tracked by KVM's dirty log with manual protect (initially set, so
+ * enabling the log write-protects nothing at once).  The address stays in
+ * this file and the memslots: devices and helpers get ram.host.  Without
+ * the ioctl (an older tern.ko) or the capability, one view, as before.
+ */
+static void ram_kvm_view(struct vm *vm)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+			   KVM_DIRTY_LOG_INITIALLY_SET,
+	};
+	void *view;
+	int kfd;
+
+	vm->ram.kvm_view = vm->ram.host;
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) <= 0 ||
+	    ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+		pr_info("guest RAM: no KVM manual dirty log; one tracked view");
+		return;
+	}
+	kfd = ioctl(vm->ram.fd, TERN_REGION_KVM_FD, 0);
+	if (kfd < 0) {
+		pr_info("guest RAM: tern.ko has no KVM view (%s); one tracked view",
+			strerror(errno));
+		return;
+	}
+	view = mmap(NULL, vm->ram.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    kfd, 0);
+	close(kfd);
+	if (view == MAP_FAILED) {
+		pr_warn("guest RAM: mmap KVM view: %s; one tracked view",
+			strerror(errno));
+		return;
+	}
+	madvise(view, vm->ram.size, MADV_NOHUGEPAGE);
+	vm->ram.kvm_view = view;
+}
+
+static void ram_kvm_view_unmap(struct vm *vm)
+{
+	if (vm->ram.kvm_view && vm->ram.kvm_view != vm->ram.host)
+		munmap(vm->ram.kvm_view, vm->ram.size);
+	vm->ram.kvm_view = NULL;
 }
 
 int mem__init(struct vm *vm)
@@ -131,6 +186,7 @@ int mem__init(struct vm *vm)
 		goto err_close;
 	}
 	madvise(vm->ram.host, vm->ram.size, MADV_NOHUGEPAGE);
+	ram_kvm_view(vm);
 
 	vm->vmm_dirty = calloc((vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) /
 			       BITS_PER_LONG, sizeof(unsigned long));
@@ -139,12 +195,14 @@ int mem__init(struct vm *vm)
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	map->e[0] = (struct memmap_entry){ 0, vm->ram_low, vm->ram.host, 0 };
+	map->e[0] = (struct memmap_entry){ 0, vm->ram_low, vm->ram.host,
+					   vm->ram.kvm_view, 0 };
 	map->nr = 1;
 	if (vm->ram.size > vm->ram_low) {
 		map->e[1] = (struct memmap_entry){
 			HIGH_RAM_START, vm->ram.size - vm->ram_low,
-			(uint8_t *)vm->ram.host + vm->ram_low, 1 };
+			(uint8_t *)vm->ram.host + vm->ram_low,
+			(uint8_t *)vm->ram.kvm_view + vm->ram_low, 1 };
 		map->nr = 2;
 	}
 	for (i = 0; i < map->nr; i++) {
@@ -154,6 +212,7 @@ int mem__init(struct vm *vm)
 	}
 	rcu_assign_pointer(vm->memmap, map);
 	pr_debug("guest RAM: %llu MiB, %s backend", (unsigned long long)(vm->ram.size >> 20),
+		 vm__ram_two_views(vm) ? "tern region, KVM view" :
 		 vm->ram.backend == RAM_BACKEND_TERN ? "tern region" : "memfd");
 	return 0;
 
@@ -161,6 +220,7 @@ err_free:
 	free(map);
 	free(vm->vmm_dirty);
 	vm->vmm_dirty = NULL;
+	ram_kvm_view_unmap(vm);
 	munmap(vm->ram.host, vm->ram.size);
 	vm->ram.host = NULL;
 err_close:
@@ -175,6 +235,7 @@ int mem__exit(struct vm *vm)
 	vm->memmap = NULL;
 	free(vm->vmm_dirty);
 	vm->vmm_dirty = NULL;
+	ram_kvm_view_unmap(vm);
 	if (vm->ram.host)
 		munmap(vm->ram.host, vm->ram.size);
 	vm->ram.host = NULL;
@@ -293,4 +354,80 @@ int vm__dirty_log_sync(struct vm *vm, int block, unsigned long *bitmap)
 	for (w = 0; w < words; w++)
 		bitmap[w] |= __atomic_exchange_n(&vm->vmm_dirty[w], 0, __ATOMIC_ACQ_REL);
 	return 0;
+}
+
+bool vm__ram_two_views(const struct vm *vm)
+{
+	return vm->ram.backend == RAM_BACKEND_TERN && vm->ram.kvm_view &&
+	       vm->ram.kvm_view != vm->ram.host;
+}
+
+static int set_kvm_log(struct vm *vm, bool on)
+{
+	const struct memmap *map = vm->memmap;
+	int i, ret;
+
+	if (!vm__ram_two_views(vm))
+		return 0;
+	for (i = 0; i < map->nr; i++) {
+		ret = set_slot(vm, &map->e[i], on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vm__kvm_log_start(struct vm *vm)
+{
+	return set_kvm_log(vm, true);
+}
+
+int vm__kvm_log_stop(struct vm *vm)
+{
+	return set_kvm_log(vm, false);
+}
+
+/*
+ * Each slot: GET its log, CLEAR the same bits (KVM write-protects those
+ * pages again before we return, so a later vCPU write is in the next
+ * log), and hand the bits to the module, which harvests them with the
+ * round.  A write after GET to a page already in it lands before the
+ * round's pages are read; a write after GET to any other page faults in
+ * KVM and is kept for the next GET.
+ */
+int vm__kvm_log_mark(struct vm *vm)
+{
+	const struct memmap *map = vm->memmap;
+	int i, ret = 0;
+
+	if (!vm__ram_two_views(vm))
+		return 0;
+	for (i = 0; i < map->nr && !ret; i++) {
+		const struct memmap_entry *e = &map->e[i];
+		uint64_t pages = e->size / GUEST_PAGE_SIZE;
+		uint64_t words = (pages + 63) / 64;
+		uint64_t *bm = calloc(words, 8);
+		struct kvm_dirty_log get = { .slot = e->slot, .dirty_bitmap = bm };
+		struct kvm_clear_dirty_log clr = {
+			.slot = e->slot, .num_pages = pages, .dirty_bitmap = bm,
+		};
+		struct tern_track_mark mark = {
+			.bitmap = (uintptr_t)bm,
+			.bitmap_size = words * 8,
+			.first_page = guest__ram_offset(vm, e->gpa) / GUEST_PAGE_SIZE,
+		};
+
+		if (!bm)
+			return -ENOMEM;
+		ret = vm_ioctl(vm, KVM_GET_DIRTY_LOG, &get);
+		if (!ret)
+			ret = vm_ioctl(vm, KVM_CLEAR_DIRTY_LOG, &clr);
+		if (!ret && ioctl(vm->ram.fd, TERN_TRACK_MARK, &mark) < 0) {
+			ret = -errno;
+			pr_err("TERN_TRACK_MARK slot %u: %s", e->slot,
+			       strerror(errno));
+		}
+		free(bm);
+	}
+	return ret;
 }

@@ -137,18 +137,32 @@ static int op_dirty_start(void *opaque)
 {
 	struct vm *vm = mig_of(opaque)->vm;
 
-	if (vm->ram.backend == RAM_BACKEND_TERN)
-		return ioctl(vm->ram.fd, TERN_TRACK_START, 0) < 0 ? -errno : 0;
-	return vm__dirty_log_start(vm);
+	int ret;
+
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return vm__dirty_log_start(vm);
+	/* The vCPUs' log first: a write between the two is in both. */
+	ret = vm__kvm_log_start(vm);
+	if (ret)
+		return ret;
+	if (ioctl(vm->ram.fd, TERN_TRACK_START, 0) < 0) {
+		ret = -errno;
+		vm__kvm_log_stop(vm);
+	}
+	return ret;
 }
 
 static int op_dirty_stop(void *opaque)
 {
 	struct vm *vm = mig_of(opaque)->vm;
 
-	if (vm->ram.backend == RAM_BACKEND_TERN)
-		return ioctl(vm->ram.fd, TERN_TRACK_STOP, 0) < 0 ? -errno : 0;
-	return vm__dirty_log_stop(vm);
+	int ret;
+
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return vm__dirty_log_stop(vm);
+	ret = ioctl(vm->ram.fd, TERN_TRACK_STOP, 0) < 0 ? -errno : 0;
+	vm__kvm_log_stop(vm);
+	return ret;
 }
 
 static int op_dirty_sync(void *opaque, unsigned int block, unsigned long *bitmap)
@@ -157,11 +171,15 @@ static int op_dirty_sync(void *opaque, unsigned int block, unsigned long *bitmap
 	struct tern_harvest h;
 	unsigned long *bm;
 	uint64_t words = (vm->ram.size / 4096 + 63) / 64, w;
+	int ret;
 
 	if (block != 0)
 		return -EINVAL;
 	if (vm->ram.backend != RAM_BACKEND_TERN)
 		return vm__dirty_log_sync(vm, 0, bitmap);
+	ret = vm__kvm_log_mark(vm);
+	if (ret)
+		return ret;
 	bm = calloc(words, 8);
 	if (!bm)
 		return -ENOMEM;
@@ -183,6 +201,10 @@ static int op_stream_round(void *opaque, unsigned int block, uint64_t round, int
 
 	if (block != 0)
 		return -EINVAL;
+	/* The round is harvested at the stream's first read: mark before. */
+	s = vm__kvm_log_mark(vm);
+	if (s)
+		return s;
 	s = ioctl(vm->ram.fd, TERN_STREAM_OPEN, 0);
 	if (s < 0)
 		return -errno;

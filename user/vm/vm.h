@@ -59,7 +59,8 @@ struct ram_block {
 	const char *path;	/* canonical device path: "/machine" */
 	const char *name;	/* block name: "ram0" */
 	uint64_t size;		/* bytes */
-	void *host;		/* MAP_SHARED mapping of fd */
+	void *host;		/* MAP_SHARED mapping of fd: the VMM's, devices' */
+	void *kvm_view;		/* the memslots' mapping: host, or tern's KVM view */
 	int fd;			/* memfd or tern region fd */
 	enum ram_backend backend;
 	uint32_t flags;		/* RAM_BLOCK_F_* */
@@ -212,6 +213,18 @@ int vm__dirty_log_stop(struct vm *vm);
 int vm__dirty_log_sync(struct vm *vm, int block, unsigned long *bitmap);
 /* Devices call this after writing guest memory (gpa, len). */
 void vm__mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/*
+ * The tern backend with two views (ram.kvm_view != ram.host): the memslots
+ * sit on the region's KVM view, which tern.ko neither tracks nor re-arms,
+ * and KVM's dirty log (manual protect, initially set) tracks the vCPUs'
+ * writes.  kvm_log_mark fetches and clears it and hands it to the module
+ * (TERN_TRACK_MARK); call it before each round is harvested.
+ */
+bool vm__ram_two_views(const struct vm *vm);
+int vm__kvm_log_start(struct vm *vm);
+int vm__kvm_log_stop(struct vm *vm);
+int vm__kvm_log_mark(struct vm *vm);
 
 /*
  * Machine state (vCPUs, irqchip, PIT, clock, every device) to/from fd, as
