@@ -8,6 +8,10 @@
  *   dirty-log  KVM_MEM_LOG_DIRTY_PAGES with manual protect: GET then
  *              CLEAR_DIRTY_LOG, as a userspace VMM does
  *   tern       the memslot over a tern.ko region, TERN_TRACK_HARVEST
+ *   tern-2view the memslot over the region's KVM view with the dirty log
+ *              (as dirty-log), the VMM writing 1 page in 64 through the
+ *              tracked view between passes; the harvest is GET + CLEAR,
+ *              TERN_TRACK_MARK, then TERN_TRACK_HARVEST (what ternvm does)
  *
  * For each guest size it prints the pass time (the vCPU's write cost),
  * write faults per second, and the harvest time, min and median of several
@@ -55,8 +59,11 @@ static const unsigned char guest_code[] = {
 };
 #define NPAGES_AT	6
 
-enum mode { M_NONE, M_DIRTY_LOG, M_TERN, NR_MODES };
-static const char *const mode_name[NR_MODES] = { "none", "dirty-log", "tern" };
+enum mode { M_NONE, M_DIRTY_LOG, M_TERN, M_TERN_2VIEW, NR_MODES };
+static const char *const mode_name[NR_MODES] = {
+	"none", "dirty-log", "tern", "tern-2view"
+};
+#define VMM_STRIDE	64		/* tern-2view: VMM writes 1 page in 64 */
 
 struct result {
 	double pass_ns[MAX_ROUNDS];	/* one KVM_RUN: every page written once */
@@ -67,7 +74,7 @@ struct result {
 
 struct guest {
 	int kvm, vm, vcpu, region;
-	char *low, *mem;
+	char *low, *mem, *view;		/* view: the KVM view (tern-2view) */
 	struct kvm_run *run;
 	size_t size, npages;
 	uint64_t *map;
@@ -122,7 +129,7 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return perror("memslot 0"), -1;
 
-	if (m == M_TERN) {
+	if (m == M_TERN || m == M_TERN_2VIEW) {
 		struct tern_region_create req = { .size = g->size, .name = "kvm-bench" };
 
 		g->region = ioctl(dev, TERN_CREATE_REGION, &req);
@@ -136,16 +143,31 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	}
 	if (g->mem == MAP_FAILED)
 		return perror("mmap guest pages"), -1;
-	if (m == M_DIRTY_LOG) {
+	g->view = g->mem;
+	if (m == M_TERN_2VIEW) {
+		int kfd = ioctl(g->region, TERN_REGION_KVM_FD, 0);
+
+		if (kfd < 0)
+			return perror("TERN_REGION_KVM_FD"), -1;
+		g->view = mmap(NULL, g->size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, kfd, 0);
+		close(kfd);
+		if (g->view == MAP_FAILED)
+			return perror("mmap KVM view"), -1;
+	}
+	if (m == M_DIRTY_LOG || m == M_TERN_2VIEW) {
 		cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+		if (m == M_TERN_2VIEW)
+			cap.args[0] |= KVM_DIRTY_LOG_INITIALLY_SET;
 		if (ioctl(g->vm, KVM_ENABLE_CAP, &cap))
 			return perror("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2"), -1;
 	}
 	slot.slot = 1;
-	slot.flags = m == M_DIRTY_LOG ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+	slot.flags = m == M_DIRTY_LOG || m == M_TERN_2VIEW ?
+		     KVM_MEM_LOG_DIRTY_PAGES : 0;
 	slot.guest_phys_addr = SLOT_GPA;
 	slot.memory_size = g->size;
-	slot.userspace_addr = (uintptr_t)g->mem;
+	slot.userspace_addr = (uintptr_t)g->view;
 	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return perror("memslot 1"), -1;
 
@@ -165,7 +187,8 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs) ||
 	    ioctl(g->vcpu, KVM_SET_REGS, &regs))
 		return perror("vcpu registers"), -1;
-	if (m == M_TERN && ioctl(g->region, TERN_TRACK_START, 0))
+	if ((m == M_TERN || m == M_TERN_2VIEW) &&
+	    ioctl(g->region, TERN_TRACK_START, 0))
 		return perror("TERN_TRACK_START"), -1;
 	return 0;
 }
@@ -176,6 +199,8 @@ static void guest_teardown(struct guest *g)
 		close(g->vcpu);
 	if (g->vm >= 0)
 		close(g->vm);
+	if (g->view && g->view != MAP_FAILED && g->view != g->mem)
+		munmap(g->view, g->size);
 	if (g->mem && g->mem != MAP_FAILED)
 		munmap(g->mem, g->size);
 	if (g->low && g->low != MAP_FAILED)
@@ -214,7 +239,26 @@ static double harvest(struct guest *g, enum mode m, unsigned long *dirty)
 {
 	double t0 = now_ns();
 
-	if (m == M_TERN) {
+	if (m == M_TERN_2VIEW) {
+		struct kvm_dirty_log get = { .slot = 1, .dirty_bitmap = g->map };
+		struct kvm_clear_dirty_log clr = {
+			.slot = 1, .num_pages = g->npages, .dirty_bitmap = g->map,
+		};
+		struct tern_track_mark mark = {
+			.bitmap = (uintptr_t)g->map,
+			.bitmap_size = (g->npages + 63) / 64 * 8,
+		};
+		struct tern_harvest h = {
+			.bitmap = (uintptr_t)g->map,
+			.bitmap_size = (g->npages + 63) / 64 * 8,
+		};
+
+		if (ioctl(g->vm, KVM_GET_DIRTY_LOG, &get) ||
+		    ioctl(g->vm, KVM_CLEAR_DIRTY_LOG, &clr) ||
+		    ioctl(g->region, TERN_TRACK_MARK, &mark) ||
+		    ioctl(g->region, TERN_TRACK_HARVEST, &h))
+			return perror("dirty log into TERN_TRACK_MARK"), -1;
+	} else if (m == M_TERN) {
 		struct tern_harvest h = {
 			.bitmap = (uintptr_t)g->map,
 			.bitmap_size = (g->npages + 63) / 64 * 8,
@@ -256,6 +300,9 @@ static int measure(int kvm, int dev, enum mode m, size_t mib, int rounds,
 		goto out;
 	for (r = 0; r < rounds; r++) {
 		res->pass_ns[r] = guest_pass(&g);
+		if (m == M_TERN_2VIEW)		/* device writes, untimed */
+			for (size_t p = 0; p < g.npages; p += VMM_STRIDE)
+				g.mem[p * PAGE + 8] = r;
 		res->harvest_ns[r] = harvest(&g, m, &res->dirty);
 		if (res->pass_ns[r] < 0 || res->harvest_ns[r] < 0)
 			goto out;
@@ -315,7 +362,7 @@ int main(int argc, char **argv)
 			struct result *x = &res[i][m];
 			double pm, hm;
 
-			if (m == M_TERN && dev < 0)
+			if ((m == M_TERN || m == M_TERN_2VIEW) && dev < 0)
 				continue;
 			if (measure(kvm, dev, m, sizes[i], rounds, x)) {
 				printf("%-9zu %-10s failed\n", sizes[i], mode_name[m]);
@@ -334,8 +381,16 @@ int main(int argc, char **argv)
 	printf("ratios (median):\n");
 	for (i = 0; i < nsizes; i++) {
 		struct result *x = res[i];
-		double none, dl, tern;
+		double none, dl, tern, two;
 
+		if (x[M_DIRTY_LOG].ok && x[M_TERN_2VIEW].ok) {
+			dl = median_of(x[M_DIRTY_LOG].pass_ns, rounds);
+			two = median_of(x[M_TERN_2VIEW].pass_ns, rounds);
+			printf("  %4zu MiB: vCPU writes tern-2view %.2fx dirty-log; harvest tern-2view %.2fx dirty-log\n",
+			       sizes[i], two / dl,
+			       median_of(x[M_TERN_2VIEW].harvest_ns, rounds) /
+			       median_of(x[M_DIRTY_LOG].harvest_ns, rounds));
+		}
 		if (!x[M_NONE].ok || !x[M_DIRTY_LOG].ok || !x[M_TERN].ok)
 			continue;
 		none = median_of(x[M_NONE].pass_ns, rounds);
