@@ -40,7 +40,7 @@ build_ko() {
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir/kmod/selftest" "$dir/include/uapi/linux"
-	for f in kmod/*.[ch] kmod/selftest/*.[ch] kmod/Kbuild include/uapi/linux/tern.h; do
+	for f in kmod/*.[ch] kmod/selftest/*.[ch] kmod/Kbuild include/uapi/linux/tern.h VERSION; do
 		[[ $f == *.mod.c ]] || cp "$f" "$dir/$f"
 	done
 	echo 'obj-m += kmod/' >"$dir/Kbuild"
