@@ -76,21 +76,19 @@ static void *touch_fresh_pages(void *arg)
 }
 
 /*
- * A page a toucher is writing reads as v...v0...0 (memset goes up from a
- * cleared page).  Anything else, bytes after a zero or two values, is
- * memory the region's writers never wrote.
+ * A page a toucher is writing holds its value v and zeros, in whatever
+ * order memset stores them (glibc stores a block's tail early): any other
+ * byte, the poisoner's 0xa5 say, is memory the region's writers never
+ * wrote.  Returns the offset of the first such byte, or -1.
  */
-static bool page_is_plausible(const unsigned char *p)
+static long page_foreign_byte(const unsigned char *p, unsigned char v)
 {
-	unsigned char v = p[0];
-	size_t i = 0;
+	size_t i;
 
-	while (i < PAGE && p[i] == v && v)
-		i++;
-	for (; i < PAGE; i++)
-		if (p[i])
-			return false;
-	return true;
+	for (i = 0; i < PAGE; i++)
+		if (p[i] && p[i] != v)
+			return i;
+	return -1;
 }
 
 /* kselftest_harness.h of 6.1 has timeouts only for fixtures. */
@@ -113,7 +111,9 @@ TEST_F_TIMEOUT(slow, fresh_pages_show_only_written_bytes, 300)
 		struct toucher t[2];
 		pthread_t th[2];
 		size_t len, off;
+		unsigned char v;
 		char *mem;
+		long at;
 		int fd, s, i;
 
 		poison_free_memory(32 << 20);
@@ -139,11 +139,12 @@ TEST_F_TIMEOUT(slow, fresh_pages_show_only_written_bytes, 300)
 				if (!rec->length)
 					continue;
 				data++;
-				if (!page_is_plausible((unsigned char *)buf + off) &&
-				    !bad++)
-					TH_LOG("round %u: page at %llu holds bytes nobody wrote (0x%02x at its start)",
+				v = rec->offset / PAGE < half ? t[0].val : t[1].val;
+				at = page_foreign_byte((unsigned char *)buf + off, v);
+				if (at >= 0 && !bad++)
+					TH_LOG("round %u: page at %llu holds 0x%02x at byte %ld, written by nobody (its writer writes 0x%02x)",
 					       rounds, (unsigned long long)rec->offset,
-					       (unsigned char)buf[off]);
+					       (unsigned char)buf[off + at], at, v);
 				off += rec->length;
 			}
 			track_stop(fd);
