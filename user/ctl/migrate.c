@@ -120,7 +120,6 @@ static int wait_end(struct ipc *ipc, bool progress)
 	}
 }
 
-/* Set the table's parameters given as options into args; 0 or 1. */
 int ctl_params_to_json(const struct ctl_call *c, struct json_object *args)
 {
 	const struct mig_param *d;

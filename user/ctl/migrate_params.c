@@ -12,8 +12,6 @@
 #include "lib/log.h"
 #include "migration/params.h"
 
-int ctl_params_to_json(const struct ctl_call *c, struct json_object *args);
-
 int migrate_set_params_main(const struct ctl_call *c)
 {
 	struct json_object *all = json_object_new_object(), *args;

@@ -81,6 +81,12 @@ int migrate_set_params_main(const struct ctl_call *c);
 int query_commands_main(const struct ctl_call *c);
 int regions_main(const struct ctl_call *c);
 
+/*
+ * The table's parameters given as options into args, each checked against
+ * its range (migrate.c): 0, or 1 after saying which is wrong.
+ */
+int ctl_params_to_json(const struct ctl_call *c, struct json_object *args);
+
 /* Options made from mig_param_table (migrate, migrate-set-parameters). */
 extern struct ctl_opt ctl_migrate_opts[];
 extern struct ctl_opt ctl_set_param_opts[];
