@@ -70,51 +70,42 @@ wait_state() {
 # vm_status SOCK: running, paused, or nothing if it does not answer.
 vm_status() { "$TERNCTL" --socket "$1" status 2>/dev/null | cut -d' ' -f1; }
 
-# last_pass FILE: the last "memcheck: pass N ok" on console FILE.
-last_pass() { grep -o 'memcheck: pass [0-9]* ok' "$1" | tail -n1 | cut -d' ' -f3; }
+# The guest's checkers (memcheck for RAM, diskcheck for the disk) print
+# "PROG: pass N ok" after each clean pass and "PROG: FAIL ..." on a lost
+# or stale page or block.
+# last_pass_of PROG FILE: the last pass number PROG printed on console FILE.
+last_pass_of() { grep -o "$1: pass [0-9]* ok" "$2" | tail -n1 | cut -d' ' -f3; }
+last_pass() { last_pass_of memcheck "$1"; }
+last_dpass() { last_pass_of diskcheck "$1"; }
 first_pass() { grep -o 'memcheck: pass [0-9]* ok' "$1" | head -n1 | cut -d' ' -f3; }
 
-# memcheck_ok FILE: memcheck ran and never saw a lost or stale page.
-memcheck_ok() {
-	grep -q 'memcheck: pass' "$1" || return 1
-	! grep -q 'memcheck: FAIL' "$1" || { grep 'memcheck: FAIL' "$1" | head -n3 | sed 's/^/# /'; return 1; }
+# ran_clean PROG FILE: PROG ran and never reported a failure.
+ran_clean() {
+	grep -q "$1: pass" "$2" || return 1
+	! grep -q "$1: FAIL" "$2" || { grep "$1: FAIL" "$2" | head -n3 | sed 's/^/# /'; return 1; }
 }
+memcheck_ok() { ran_clean memcheck "$1"; }
+diskcheck_ok() { ran_clean diskcheck "$1"; }
 
-# moves FILE SECONDS: memcheck's pass count grows within 5 x SECONDS.
-# Polled, so a running guest passes as soon as it completes a pass; the
-# slack is for a guest just resumed after a cancel, whose every page
-# faults once more (re-armed by the harvest) on a loaded TCG host.
-moves() {
-	_a=$(last_pass "$1")
+# pass_grows PROG FILE SECONDS: PROG's pass count grows within SECONDS,
+# polled, so a running guest passes as soon as it completes a pass.
+pass_grows() {
+	_a=$(last_pass_of "$1" "$2")
 	_i=0
-	while [ $_i -lt $(($2 * 20)) ]; do
+	while [ $_i -lt $(($3 * 4)) ]; do
 		sleep 0.25
-		_b=$(last_pass "$1")
+		_b=$(last_pass_of "$1" "$2")
 		[ -n "$_b" ] && [ "$_b" -gt "${_a:--1}" ] && return 0
 		_i=$((_i + 1))
 	done
 	return 1
 }
-
-# last_dpass FILE: the last "diskcheck: pass N ok" on console FILE.
-last_dpass() { grep -o 'diskcheck: pass [0-9]* ok' "$1" | tail -n1 | cut -d' ' -f3; }
-# diskcheck_ok FILE: diskcheck ran and never found a lost or stale block.
-diskcheck_ok() {
-	grep -q 'diskcheck: pass' "$1" || return 1
-	! grep -q 'diskcheck: FAIL' "$1" || { grep 'diskcheck: FAIL' "$1" | head -n3 | sed 's/^/# /'; return 1; }
-}
-# disk_moves FILE SECONDS: diskcheck's pass count grows within SECONDS.
-disk_moves() {
-	_a=$(last_dpass "$1")
-	_i=0
-	while [ $_i -lt $(($2 * 4)) ]; do
-		sleep 0.25
-		_b=$(last_dpass "$1")
-		[ -n "$_b" ] && [ "$_b" -gt "${_a:--1}" ] && return 0
-		_i=$((_i + 1))
-	done
-	return 1
-}
+# moves FILE SECONDS: memcheck moves within 5 x SECONDS; the slack is for
+# a guest just resumed after a cancel, whose every page faults once more
+# (re-armed by the harvest) on a loaded TCG host.
+moves() { pass_grows memcheck "$1" $(($2 * 5)); }
+# disk_moves FILE SECONDS: diskcheck moves within SECONDS.
+disk_moves() { pass_grows diskcheck "$1" "$2"; }
 # holds_lock PID FILE: PID has FILE open with an OFD write lock on it
 # (ternvm's disk image lock; /proc/PID/fdinfo lists a file's locks).
 holds_lock() {
