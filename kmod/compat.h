@@ -50,4 +50,23 @@ static inline void tern_zap_vma_range(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * The number of ptes and pmds mapping a page-cache folio, each holding a
+ * reference.  folio_mapcount() is not exported on 6.1.  There a pmd map
+ * of a file folio counts once in the entire mapcount and once in every
+ * page's _mapcount; a pte map only in its page's.
+ */
+static inline int tern_folio_mapcount(struct folio *folio)
+{
+	int i, entire, nr, sum = 0;
+
+	if (!folio_test_large(folio))
+		return atomic_read(&folio->_mapcount) + 1;
+	entire = folio_entire_mapcount(folio);
+	nr = folio_nr_pages(folio);
+	for (i = 0; i < nr; i++)
+		sum += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
+	return sum - entire * (nr - 1);
+}
+
 #endif /* _TERN_COMPAT_H */

@@ -36,6 +36,7 @@ static const struct nla_policy region_policy[TERN_REGION_A_MAX + 1] = {
 	[TERN_REGION_A_LAST_HARVEST_NS]	= REPLY_ONLY,
 	[TERN_REGION_A_HARVEST_NS]	= REPLY_ONLY,
 	[TERN_REGION_A_STREAMS]		= REPLY_ONLY,
+	[TERN_REGION_A_HELD]		= REPLY_ONLY,
 	[TERN_REGION_A_TRACK_FLAGS]	= { .type = NLA_U32 },
 	[TERN_REGION_A_STREAM_FD]	= REPLY_ONLY,
 	[TERN_REGION_A_EVENT]		= REPLY_ONLY,
@@ -106,6 +107,7 @@ static int fill_region(struct sk_buff *skb, struct tern_region *r)
 	    put_u64(skb, TERN_REGION_A_WRITE_FAULTS, st.write_faults) ||
 	    put_u64(skb, TERN_REGION_A_LAST_HARVEST_NS, st.last_harvest_ns) ||
 	    put_u64(skb, TERN_REGION_A_HARVEST_NS, st.harvest_ns) ||
+	    put_u64(skb, TERN_REGION_A_HELD, st.held) ||
 	    nla_put_u32(skb, TERN_REGION_A_STREAMS,
 			atomic_read(&r->streams)))
 		return -EMSGSIZE;

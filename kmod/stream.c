@@ -664,7 +664,10 @@ int __init tern_stream_init(void)
 	BUILD_BUG_ON(sizeof(struct tern_region_create) != 48);
 	BUILD_BUG_ON(sizeof(struct tern_harvest) != 32);
 	BUILD_BUG_ON(sizeof(struct tern_region_info) != 56);
-	BUILD_BUG_ON(sizeof(struct tern_track_stats) != 48);
+	BUILD_BUG_ON(offsetof(struct tern_track_stats, held) !=
+		     TERN_TRACK_STATS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct tern_track_stats) !=
+		     TERN_TRACK_STATS_SIZE_VER1);
 	BUILD_BUG_ON(sizeof(struct tern_track_mark) != 32);
 	BUILD_BUG_ON(offsetof(struct tern_stream_status, read_pages) !=
 		     TERN_STREAM_STATUS_SIZE_VER0);

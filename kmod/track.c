@@ -58,9 +58,12 @@ int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 			     GFP_KERNEL_ACCOUNT);
 	t->scratch = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
 			      GFP_KERNEL_ACCOUNT);
+	t->held = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
+			   GFP_KERNEL_ACCOUNT);
 	t->rearm = kvmalloc_array(REARM_BATCH, sizeof(*t->rearm),
 				  GFP_KERNEL_ACCOUNT);
-	if (!t->dirty || !t->marked || !t->scratch || !t->rearm) {
+	if (!t->dirty || !t->marked || !t->scratch || !t->held ||
+	    !t->rearm) {
 		tern_track_free(t);
 		return -ENOMEM;
 	}
@@ -75,10 +78,12 @@ void tern_track_free(struct tern_track *t)
 	kvfree(t->dirty);
 	kvfree(t->marked);
 	kvfree(t->scratch);
+	kvfree(t->held);
 	kvfree(t->rearm);
 	t->dirty = NULL;
 	t->marked = NULL;
 	t->scratch = NULL;
+	t->held = NULL;
 	t->rearm = NULL;
 }
 
@@ -157,21 +162,12 @@ static unsigned int lock_batch(struct tern_region *r, pgoff_t start,
 	return nr;
 }
 
-/*
- * A page pinned for DMA (FOLL_PIN) can be written without a fault: it
- * stays dirty, in every round, until unpinned.
- */
-static void unlock_batch(struct tern_region *r, unsigned int nr,
-			 bool check_pins)
+static void unlock_batch(struct tern_region *r, unsigned int nr)
 {
-	struct address_space *mapping = tern_region_mapping(r);
 	struct folio **folios = r->track.rearm;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
-		if (check_pins && folio_maybe_dma_pinned(folios[i]) &&
-		    folios[i]->mapping == mapping)
-			keep_dirty(r, folios[i]);
 		folio_unlock(folios[i]);
 		folio_put(folios[i]);
 	}
@@ -184,7 +180,7 @@ static void rearm_batch_all(struct tern_region *r, pgoff_t start, pgoff_t n)
 
 	unmap_mapping_range(tern_region_mapping(r), (loff_t)start << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 0);
-	unlock_batch(r, nr, true);
+	unlock_batch(r, nr);
 }
 
 static void rearm_all(struct tern_region *r, const unsigned long *map)
@@ -228,36 +224,11 @@ static int rearm_view(struct vm_area_struct *vma, void *data)
 			tern_zap_vma_range(vma, vma->vm_start +
 					   ((from - first) << PAGE_SHIFT),
 					   n << PAGE_SHIFT);
-			unlock_batch(r, nr, false);
+			unlock_batch(r, nr);
 		}
 		cond_resched();
 	}
 	return 0;
-}
-
-/* The pins, looked up without the views (a view may map none of them). */
-static void keep_pinned(struct tern_region *r, const unsigned long *map)
-{
-	struct address_space *mapping = tern_region_mapping(r);
-	unsigned long start, end, from = 0;
-	struct folio_batch fbatch;
-	unsigned int i;
-	pgoff_t idx;
-
-	folio_batch_init(&fbatch);
-	while (tern_track_next_run(map, r->npages, from, &start, &end)) {
-		idx = start;
-		while (filemap_get_folios(mapping, &idx, end - 1, &fbatch)) {
-			for (i = 0; i < folio_batch_count(&fbatch); i++)
-				if (folio_maybe_dma_pinned(fbatch.folios[i]) &&
-				    READ_ONCE(fbatch.folios[i]->mapping) ==
-				    mapping)
-					keep_dirty(r, fbatch.folios[i]);
-			folio_batch_release(&fbatch);
-		}
-		from = end;
-		cond_resched();
-	}
 }
 
 static void rearm(struct tern_region *r, const unsigned long *map)
@@ -267,8 +238,65 @@ static void rearm(struct tern_region *r, const unsigned long *map)
 	/* A view being unmapped, or no memory: zap through the file. */
 	if (tern_views_for_each(&r->views, rearm_view, &a))
 		rearm_all(r, map);
-	else
-		keep_pinned(r, map);
+}
+
+/*
+ * Whether someone beyond the page cache, the folio's mappings and our own
+ * reference holds @folio: a DMA pin (FOLL_PIN), or a plain reference such
+ * as 6.1's block O_DIRECT, AIO or access_remote_vm take (FOLL_GET).  Such
+ * a holder may write the page after its re-arm with no fault.  A
+ * transient reference (an LRU batch, a page still in a socket after a
+ * splice) only costs the page one more round.
+ */
+static bool folio_held(struct folio *folio, struct address_space *mapping)
+{
+	if (READ_ONCE(folio->mapping) != mapping)
+		return false;
+	if (folio_maybe_dma_pinned(folio))
+		return true;
+	return folio_ref_count(folio) >
+	       folio_nr_pages(folio) + tern_folio_mapcount(folio) + 1;
+}
+
+/*
+ * After the re-arm, keep the held pages of @map dirty, as marked pages of
+ * the next round, and in @map again so the next harvest looks at them
+ * even if no fault brings them back: a page stays dirty, round after
+ * round, until its holder lets go.  @map's runs are cleared as they are
+ * walked and set again for each held folio.
+ */
+static u64 keep_held(struct tern_region *r, unsigned long *map)
+{
+	struct address_space *mapping = tern_region_mapping(r);
+	unsigned long start, end, from = 0;
+	struct folio_batch fbatch;
+	struct folio *folio;
+	unsigned int i;
+	pgoff_t idx, n;
+	u64 kept = 0;
+
+	folio_batch_init(&fbatch);
+	while (tern_track_next_run(map, r->npages, from, &start, &end)) {
+		bitmap_clear(map, start, end - start);
+		idx = start;
+		while (filemap_get_folios(mapping, &idx, end - 1, &fbatch)) {
+			for (i = 0; i < folio_batch_count(&fbatch); i++) {
+				folio = fbatch.folios[i];
+				if (!folio_held(folio, mapping) ||
+				    folio->index >= r->npages)
+					continue;
+				n = min_t(pgoff_t, folio_nr_pages(folio),
+					  r->npages - folio->index);
+				keep_dirty(r, folio);
+				bitmap_set(map, folio->index, n);
+				kept += n;
+			}
+			folio_batch_release(&fbatch);
+		}
+		from = end;
+		cond_resched();
+	}
+	return kept;
 }
 
 int tern_track_start(struct tern_region *r)
@@ -304,6 +332,7 @@ int tern_track_stop(struct tern_region *r)
 	WRITE_ONCE(t->on, false);
 	bitmap_zero(t->dirty, r->npages);
 	bitmap_zero(t->marked, r->npages);
+	bitmap_zero(t->held, r->npages);
 out:
 	mutex_unlock(&t->lock);
 	if (!ret)
@@ -321,7 +350,7 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 {
 	unsigned long i, nwords = BITS_TO_LONGS(r->npages);
 	struct tern_track *t = &r->track;
-	u64 t0, ns, nr;
+	u64 t0, ns, nr, held;
 
 	mutex_lock(&t->lock);
 	if (!t->on) {
@@ -339,8 +368,12 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 	for (i = 0; i < nwords; i++)
 		t->scratch[i] = xchg(&t->dirty[i], 0);
 	rearm(r, t->scratch);
-	for (i = 0; i < nwords; i++)
+	/* Held pages: this round's faulted ones and the last harvest's. */
+	for (i = 0; i < nwords; i++) {
 		out[i] |= t->scratch[i];
+		t->held[i] |= t->scratch[i];
+	}
+	held = keep_held(r, t->held);
 	ns = ktime_get_ns() - t0;
 	nr = bitmap_weight(out, r->npages);
 
@@ -350,12 +383,28 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 	t->dirtied += nr;
 	t->last_ns = ns;
 	t->total_ns += ns;
+	t->held_pages += held;
 	*round = t->round;
 	spin_unlock(&t->stats_lock);
 	*pages = nr;
 	mutex_unlock(&t->lock);
 	tern_nl_notify(r, TERN_EVENT_ROUND);
 	return 0;
+}
+
+/*
+ * OR whole words into `marked`, atomically per word: faults and stream
+ * writes set bits of the same words meanwhile.  A bit at a time cost
+ * TERN_TRACK_MARK more than KVM's own log harvest.
+ */
+static void marked_or(struct tern_track *t, unsigned long first_word,
+		      const unsigned long *map, unsigned long nwords)
+{
+	unsigned long i;
+
+	for (i = 0; i < nwords; i++)
+		if (map[i])
+			set_mask_bits(&t->marked[first_word + i], 0, map[i]);
 }
 
 /*
@@ -368,12 +417,10 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 void tern_track_unharvest(struct tern_region *r, const unsigned long *map)
 {
 	struct tern_track *t = &r->track;
-	unsigned long i;
 
 	mutex_lock(&t->lock);
 	if (t->on)
-		for_each_set_bit(i, map, r->npages)
-			set_bit(i, t->marked);
+		marked_or(t, 0, map, BITS_TO_LONGS(r->npages));
 	mutex_unlock(&t->lock);
 }
 
@@ -386,7 +433,7 @@ int tern_track_mark_user(struct tern_region *r,
 			 const struct tern_track_mark *m)
 {
 	struct tern_track *t = &r->track;
-	unsigned long *map, nbits, i;
+	unsigned long *map, nbits;
 	int ret = 0;
 
 	if (m->flags || m->reserved || !m->bitmap_size ||
@@ -411,8 +458,8 @@ int tern_track_mark_user(struct tern_region *r,
 	if (!t->on)
 		ret = -ENODATA;
 	else
-		for_each_set_bit(i, map, nbits)
-			set_bit(m->first_page + i, t->marked);
+		marked_or(t, m->first_page / BITS_PER_LONG, map,
+			  nbits / BITS_PER_LONG);
 	mutex_unlock(&t->lock);
 out:
 	kvfree(map);
@@ -429,6 +476,7 @@ void tern_track_get_stats(struct tern_region *r, struct tern_track_stats *st)
 	st->dirtied = t->dirtied;
 	st->last_harvest_ns = t->last_ns;
 	st->harvest_ns = t->total_ns;
+	st->held = t->held_pages;
 	spin_unlock(&t->stats_lock);
 	st->write_faults = atomic64_read(&t->write_faults);
 }

@@ -19,6 +19,7 @@ struct tern_track {
 	unsigned long *dirty;		/* a bit per page, set by faults */
 	unsigned long *marked;		/* set with no fault: nothing to re-arm */
 	unsigned long *scratch;		/* the harvest's faulted pages */
+	unsigned long *held;		/* referenced past a harvest: look again */
 	struct folio **rearm;		/* the harvest's batch, under lock */
 	struct mutex lock;		/* serializes start/stop/harvest */
 	bool on;
@@ -30,7 +31,7 @@ struct tern_track {
 	 */
 	spinlock_t stats_lock;
 	u64 round;
-	u64 last_pages, dirtied, last_ns, total_ns;
+	u64 last_pages, dirtied, last_ns, total_ns, held_pages;
 };
 
 int tern_track_alloc(struct tern_track *t, pgoff_t npages);

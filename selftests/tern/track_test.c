@@ -257,6 +257,7 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	size_t least = QUOTA < nw * QUOTA / 2 ? QUOTA : nw * QUOTA / 2;
 	size_t i, words, missed = 0, spurious = 0, reported = 0;
 	struct writer_arg wa[NR_WRITERS];
+	struct tern_track_stats st;
 	pthread_t th[NR_WRITERS];
 	struct camp c;
 	int status;
@@ -376,14 +377,20 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	for (i = 0; i < npages; i++)
 		if (copy[i] != c.mem[i * (PAGE / 8)])
 			missed++;
-	TH_LOG("%u rounds, %zu pages, %llu writes, %zu reported",
+	track_stats(c.fd, &st);
+	TH_LOG("%u rounds, %zu pages, %llu writes, %zu reported, %zu unwritten, %llu kept for a holder",
 	       rounds, npages, (unsigned long long)atomic_load(&c.sh->writes),
-	       reported);
+	       reported, spurious, (unsigned long long)st.held);
 	ASSERT_EQ(0, missed);
-	ASSERT_EQ(0, spurious);
+	/*
+	 * A page reported again with no new write is one the module kept
+	 * dirty because someone still held it (a fault in flight, an LRU
+	 * batch): never more of them than it kept.
+	 */
+	ASSERT_LE(spurious, st.held);
 	/* The oracle must have had something to check. */
 	ASSERT_LT(npages + rounds, reported);
-	ASSERT_GT(npages + rounds * nw * QUOTA, reported);
+	ASSERT_GT(npages + rounds * nw * QUOTA + st.held, reported);
 
 	munmap(c.mem, npages * PAGE);
 	munmap(views[W_MAPONLY], npages * PAGE);

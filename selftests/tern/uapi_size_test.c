@@ -31,7 +31,7 @@
 _Static_assert(sizeof(struct tern_region_create) == TERN_REGION_CREATE_SIZE_VER0, "create");
 _Static_assert(sizeof(struct tern_region_info) == TERN_REGION_INFO_SIZE_VER0, "info");
 _Static_assert(sizeof(struct tern_harvest) == TERN_HARVEST_SIZE_VER0, "harvest");
-_Static_assert(sizeof(struct tern_track_stats) == TERN_TRACK_STATS_SIZE_VER0, "stats");
+_Static_assert(sizeof(struct tern_track_stats) == TERN_TRACK_STATS_SIZE_VER1, "stats");
 _Static_assert(sizeof(struct tern_track_mark) == TERN_TRACK_MARK_SIZE_VER0, "mark");
 
 static int make_region(int dev, size_t size, size_t usize, uint8_t tail)
@@ -83,7 +83,7 @@ TEST_F(sized, a_longer_output_gets_zeros_past_what_the_module_knows)
 {
 	uint8_t buf[TERN_REGION_INFO_SIZE_VER0 + GROW];
 	struct tern_region_info *info = (void *)buf;
-	uint8_t sbuf[TERN_TRACK_STATS_SIZE_VER0 + GROW];
+	uint8_t sbuf[TERN_TRACK_STATS_SIZE_VER1 + GROW];
 	unsigned int i;
 
 	memset(buf, 0xa5, sizeof(buf));
@@ -94,8 +94,13 @@ TEST_F(sized, a_longer_output_gets_zeros_past_what_the_module_knows)
 		ASSERT_EQ(0, buf[i]) TH_LOG("info byte %u", i);
 	memset(sbuf, 0xa5, sizeof(sbuf));
 	ASSERT_EQ(0, ioctl(self->fd, RESIZE(TERN_TRACK_STATS, sizeof(sbuf)), sbuf));
-	for (i = TERN_TRACK_STATS_SIZE_VER0; i < sizeof(sbuf); i++)
+	for (i = TERN_TRACK_STATS_SIZE_VER1; i < sizeof(sbuf); i++)
 		ASSERT_EQ(0, sbuf[i]) TH_LOG("stats byte %u", i);
+	/* A release-0.1.0 caller's struct, without `held`, still works. */
+	memset(sbuf, 0xa5, sizeof(sbuf));
+	ASSERT_EQ(0, ioctl(self->fd, RESIZE(TERN_TRACK_STATS, TERN_TRACK_STATS_SIZE_VER0), sbuf));
+	for (i = TERN_TRACK_STATS_SIZE_VER0; i < sizeof(sbuf); i++)
+		ASSERT_EQ(0xa5, sbuf[i]) TH_LOG("stats byte %u written past VER0", i);
 	ASSERT_EQ(-1, ioctl(self->fd, RESIZE(TERN_REGION_INFO, TERN_REGION_INFO_SIZE_VER0 - 8), buf));
 	ASSERT_EQ(ENOTTY, errno);
 	/* Another direction with the same number is another command. */

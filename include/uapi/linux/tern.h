@@ -73,7 +73,11 @@
  * re-arm is in the data read after it, a write after it is in the next
  * round.  This holds for the mappings of the owner and map-only fds (the
  * tracked views); KVM views are neither tracked nor re-armed.  Writes through the stream fd (the destination path) set bits too.
- * A page pinned for DMA (FOLL_PIN) stays dirty while pinned.  A write
+ * A page someone holds past a harvest (a DMA pin, or a plain reference
+ * such as block O_DIRECT takes on 6.1) may be written with no fault: it
+ * stays dirty, round after round, until let go (counted in `held`; a
+ * transient reference, e.g. a page still in a socket after a splice, only
+ * costs one more round).  A write
  * fault on a large folio (2 MiB, MADV_HUGEPAGE) marks the whole folio.
  *
  * Page-stream fd
@@ -147,6 +151,8 @@
  *       TERN_REGION_A_LAST_HARVEST_NS: NLA_U64, re-arm time, last round
  *       TERN_REGION_A_HARVEST_NS: NLA_U64, re-arm time, all rounds
  *       TERN_REGION_A_STREAMS: NLA_U32, open stream fds
+ *       TERN_REGION_A_HELD: NLA_U64, pages kept dirty for a holder, all
+ *         rounds
  *   TERN_CMD_GET_STATS: doit, no request attribute; CAP_NET_ADMIN in the
  *     caller's network namespace (else -EPERM); counts its regions only.
  *     reply:
@@ -240,6 +246,8 @@ struct tern_track_stats {
 	__u64 write_faults;	/* write-notify faults taken */
 	__u64 last_harvest_ns;	/* re-arm time of the last round */
 	__u64 harvest_ns;	/* re-arm time, all rounds */
+	/* Since TERN_TRACK_STATS_SIZE_VER1: */
+	__u64 held;		/* pages kept dirty for a holder, all rounds */
 };
 
 enum {
@@ -276,6 +284,7 @@ struct tern_stream_status {
 #define TERN_REGION_INFO_SIZE_VER0	56
 #define TERN_HARVEST_SIZE_VER0		32
 #define TERN_TRACK_STATS_SIZE_VER0	48
+#define TERN_TRACK_STATS_SIZE_VER1	56
 #define TERN_TRACK_MARK_SIZE_VER0	32
 
 #define TERN_CREATE_REGION	_IOW(TERN_IOCTL_TYPE, 0x01, struct tern_region_create)
@@ -350,6 +359,7 @@ enum tern_region_attrs {
 	TERN_REGION_A_LAST_HARVEST_NS,
 	TERN_REGION_A_HARVEST_NS,
 	TERN_REGION_A_STREAMS,
+	TERN_REGION_A_HELD,
 	TERN_REGION_A_TRACK_FLAGS,
 	TERN_REGION_A_STREAM_FD,
 	TERN_REGION_A_EVENT,
