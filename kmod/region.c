@@ -281,16 +281,27 @@ static long region_ioctl_mark(struct tern_region *r, void __user *arg,
 	return ret ? ret : tern_track_mark_user(r, &m);
 }
 
+static long region_ioctl_open_set(struct tern_region *r, void __user *arg,
+				  size_t usize)
+{
+	struct tern_stream_set req;
+	int ret = tern_ioc_in(&req, sizeof(req), arg, usize);
+
+	return ret ? ret : tern_stream_open_set(r, &req);
+}
+
 static_assert(sizeof(struct tern_region_info) >= TERN_REGION_INFO_SIZE_VER0);
 static_assert(sizeof(struct tern_harvest) >= TERN_HARVEST_SIZE_VER0);
 static_assert(sizeof(struct tern_track_stats) >= TERN_TRACK_STATS_SIZE_VER0);
 static_assert(sizeof(struct tern_track_mark) >= TERN_TRACK_MARK_SIZE_VER0);
+static_assert(sizeof(struct tern_stream_set) >= TERN_STREAM_SET_SIZE_VER0);
 
 static const struct tern_ioc region_iocs[] = {
 	{ TERN_REGION_INFO, TERN_REGION_INFO_SIZE_VER0 },
 	{ TERN_TRACK_HARVEST, TERN_HARVEST_SIZE_VER0 },
 	{ TERN_TRACK_STATS, TERN_TRACK_STATS_SIZE_VER0 },
 	{ TERN_TRACK_MARK, TERN_TRACK_MARK_SIZE_VER0 },
+	{ TERN_STREAM_OPEN_SET, TERN_STREAM_SET_SIZE_VER0 },
 };
 
 static long region_ioctl(struct file *file, unsigned int cmd,
@@ -323,6 +334,8 @@ static long region_ioctl(struct file *file, unsigned int cmd,
 							 &region_kvm_fops);
 	case TERN_TRACK_MARK:
 		return region_ioctl_mark(r, uarg, usize);
+	case TERN_STREAM_OPEN_SET:
+		return region_ioctl_open_set(r, uarg, usize);
 	default:
 		return -ENOTTY;
 	}
@@ -345,6 +358,7 @@ static long region_map_ioctl(struct file *file, unsigned int cmd,
 	case TERN_REGION_MAP_FD:
 	case TERN_REGION_KVM_FD:
 	case TERN_TRACK_MARK:
+	case TERN_STREAM_OPEN_SET:
 		return -EPERM;
 	default:
 		return -ENOTTY;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Page-stream fds.  The read side harvests a round and frames it (stream
+ * Page-stream fds.  The read side frames its share of a round (stream
  * header, a record per page with its data or alone for a zero page, an end
- * record); read(2) copies, splice(2) hands the region's pages to the pipe.
- * The write side checks every header and record before it touches a page.
+ * record): the whole round for a single stream, the runs it claimed for a
+ * member of a stream set (stream_set.c); read(2) copies, splice(2) hands
+ * the region's pages to the pipe.  The write side checks every header and
+ * record before it touches a page.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -11,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pipe_fs_i.h>
+#include <linux/poll.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
@@ -22,6 +25,7 @@
 #include "ioctl.h"
 #include "region.h"
 #include "stream.h"
+#include "stream_set.h"
 
 static atomic_t tern_streams_nr = ATOMIC_INIT(0);
 /* Page references the module itself holds (not those lent to pipes). */
@@ -35,10 +39,13 @@ struct tern_stream {
 	struct file *region_file;	/* a reference */
 	struct mutex lock;
 
-	/* read side: the round being framed */
-	unsigned long *round;		/* harvested bits */
+	/* read side: the share of the set's round being framed */
+	struct tern_set *set;		/* a reference */
+	u64 gen;			/* the set's round last joined */
+	unsigned long *round;		/* pages claimed this round */
 	enum src_phase phase;
 	unsigned long next;		/* next page index to frame */
+	unsigned long end;		/* end of the current claim */
 	u64 nrec, round_no, read_rounds, read_pages, read_zero;
 	int read_error;			/* sticky: a page could not be read */
 	bool item_live;			/* item/page below not yet consumed */
@@ -162,18 +169,24 @@ static void src_set_rec(struct tern_stream *s, u64 offset, u32 len, u16 flags)
 }
 
 /*
- * The round cannot be framed: its pages go back to the tracker and the
- * read side fails from now on (the reader holds part of a round).
+ * The share cannot be framed: its pages go back to the tracker, the set
+ * stops waiting for this member, and its read side fails from now on (the
+ * reader holds part of a round).
  */
 static int src_fail(struct tern_stream *s, int err)
 {
 	tern_track_unharvest(s->region, s->round);
 	s->phase = SRC_IDLE;
 	s->read_error = err;
+	tern_set_leave(s->set, s->gen, true);
 	return err;
 }
 
-/* Frame the next item of the round, harvesting when none is open. */
+/*
+ * Frame the next item of the share, joining the set's round (or
+ * harvesting one) when the member is in none: -EAGAIN when it already
+ * ended the set's open round and must wait for the others.
+ */
 static int src_next_item(struct tern_stream *s)
 {
 	struct tern_region *r = s->region;
@@ -186,16 +199,17 @@ static int src_next_item(struct tern_stream *s)
 	};
 	struct page *page;
 	unsigned long idx;
-	u64 pages;
 	int ret;
 
 	if (s->read_error)
 		return s->read_error;
 	switch (s->phase) {
 	case SRC_IDLE:
-		ret = tern_track_harvest(r, s->round, &s->round_no, &pages);
+		ret = tern_set_join(s->set, &s->gen, &s->round_no);
 		if (ret)
 			return ret;
+		bitmap_zero(s->round, r->npages);
+		s->end = 0;
 		h.round = cpu_to_le64(s->round_no);
 		memcpy(s->item, &h, sizeof(h));
 		s->item_len = sizeof(h);
@@ -206,8 +220,10 @@ static int src_next_item(struct tern_stream *s)
 		s->nrec = 0;
 		return 0;
 	case SRC_RECS:
-		idx = find_next_bit(s->round, r->npages, s->next);
-		if (idx >= r->npages) {
+		/* The rest of the claim, else the next claim's first page. */
+		idx = find_next_bit(s->round, s->end, s->next);
+		if (idx >= s->end &&
+		    !tern_set_claim(s->set, s->round, &idx, &s->end)) {
 			src_set_rec(s, s->nrec, 0, TERN_REC_F_END);
 			s->phase = SRC_END;
 			return 0;
@@ -250,17 +266,37 @@ static bool src_item_done(struct tern_stream *s)
 	if (s->phase == SRC_END) {
 		s->phase = SRC_IDLE;
 		s->read_rounds++;
+		tern_set_end(s->set);
 		return true;
 	}
 	return false;
 }
 
+/*
+ * A member that ended its set's open round waits, with its own lock
+ * dropped, until every member has: only a call that returned nothing yet
+ * waits, since a call never crosses a round's end.  0 to try again.
+ */
+static int src_wait(struct tern_stream *s, u64 gen, bool nonblock)
+{
+	if (nonblock)
+		return -EAGAIN;
+	return wait_event_interruptible(*tern_set_wq(s->set),
+					tern_set_ready(s->set, gen));
+}
+
 static ssize_t stream_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct tern_stream *s = iocb->ki_filp->private_data;
-	size_t n, done = 0;
-	int ret = 0;
+	bool nonblock = (iocb->ki_flags & IOCB_NOWAIT) ||
+			(iocb->ki_filp->f_flags & O_NONBLOCK);
+	size_t n, done;
+	int ret;
+	u64 gen;
 
+again:
+	done = 0;
+	ret = 0;
 	mutex_lock(&s->lock);
 	while (iov_iter_count(to)) {
 		if (!s->item_live) {
@@ -288,7 +324,13 @@ static ssize_t stream_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		    s->page_pos == src_data_len(s) && src_item_done(s))
 			break;
 	}
+	gen = s->gen;
 	mutex_unlock(&s->lock);
+	if (!done && ret == -EAGAIN) {
+		ret = src_wait(s, gen, nonblock);
+		if (!ret)
+			goto again;
+	}
 	return done ? done : ret;
 }
 
@@ -338,11 +380,17 @@ static ssize_t stream_splice_read(struct file *file, loff_t *ppos,
 				  unsigned int flags)
 {
 	struct tern_stream *s = file->private_data;
+	bool nonblock = (flags & SPLICE_F_NONBLOCK) ||
+			(file->f_flags & O_NONBLOCK);
 	struct pipe_buffer buf;
-	ssize_t done = 0, ret = 0;
+	ssize_t done, ret;
 	bool hdr;
+	u64 gen;
 	u32 n;
 
+again:
+	done = 0;
+	ret = 0;
 	mutex_lock(&s->lock);
 	while (len) {
 		if (!pipe->readers) {
@@ -393,8 +441,32 @@ static ssize_t stream_splice_read(struct file *file, loff_t *ppos,
 		    s->page_pos == src_data_len(s) && src_item_done(s))
 			break;
 	}
+	gen = s->gen;
 	mutex_unlock(&s->lock);
+	if (!done && ret == -EAGAIN) {
+		ret = src_wait(s, gen, nonblock);
+		if (!ret)
+			goto again;
+	}
 	return done ? done : ret;
+}
+
+/*
+ * Readable unless the member ended its set's open round and the others
+ * have not (a single stream never waits); writable always, as before.
+ */
+static __poll_t stream_poll(struct file *file, poll_table *wait)
+{
+	struct tern_stream *s = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, tern_set_wq(s->set), wait);
+	if (file->f_mode & FMODE_WRITE)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (READ_ONCE(s->phase) != SRC_IDLE || READ_ONCE(s->read_error) ||
+	    tern_set_ready(s->set, READ_ONCE(s->gen)))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
 }
 
 /* ---- write side ---- */
@@ -564,9 +636,16 @@ static int stream_release(struct inode *inode, struct file *file)
 {
 	struct tern_stream *s = file->private_data;
 
-	/* A round its reader never finished was not delivered: give it back. */
-	if (s->phase != SRC_IDLE)
-		tern_track_unharvest(s->region, s->round);
+	/*
+	 * A share its reader never finished was not delivered: give it back;
+	 * the set stops waiting for this member (a failed one left already).
+	 */
+	if (!s->read_error) {
+		if (s->phase != SRC_IDLE)
+			tern_track_unharvest(s->region, s->round);
+		tern_set_leave(s->set, s->gen, s->phase != SRC_IDLE);
+	}
+	tern_set_put(s->set);
 	if (s->page)
 		page_drop(s->region, s->page);
 	if (s->stage)
@@ -586,16 +665,19 @@ static const struct file_operations stream_fops = {
 	.write_iter	= stream_write_iter,
 	.splice_read	= stream_splice_read,
 	.splice_write	= iter_file_splice_write,
+	.poll		= stream_poll,
 	.unlocked_ioctl	= stream_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= no_llseek,
 };
 
 /*
- * A new stream file of @r, in no fd table yet: the caller installs it
- * last, after everything that can fail (fput() undoes it).
+ * A new stream file of @r reading rounds of @set, in no fd table yet: the
+ * caller installs it last, after everything that can fail (fput() undoes
+ * it).  @flags: O_RDWR for a single stream, O_RDONLY for a set's member.
  */
-struct file *tern_stream_file(struct tern_region *r)
+static struct file *stream_file(struct tern_region *r, struct tern_set *set,
+				int flags)
 {
 	struct tern_stream *s;
 	struct file *file;
@@ -610,7 +692,7 @@ struct file *tern_stream_file(struct tern_region *r)
 		goto err_free;
 	mutex_init(&s->lock);
 	s->region = r;
-	file = anon_inode_getfile("[tern-stream]", &stream_fops, s, O_RDWR);
+	file = anon_inode_getfile("[tern-stream]", &stream_fops, s, flags);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto err_free;
@@ -619,6 +701,8 @@ struct file *tern_stream_file(struct tern_region *r)
 	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
 	file->f_mode |= FMODE_STREAM;
 	s->region_file = get_file(r->file);
+	s->set = set;
+	tern_set_add(set);
 	atomic_inc(&r->streams);
 	atomic_inc(&tern_streams_nr);
 	return file;
@@ -627,6 +711,73 @@ err_free:
 	kvfree(s->round);
 	kfree(s);
 	return ERR_PTR(ret);
+}
+
+/* A single stream: a set of one, read and written. */
+struct file *tern_stream_file(struct tern_region *r)
+{
+	struct tern_set *set = tern_set_new(r);
+	struct file *file;
+
+	if (!set)
+		return ERR_PTR(-ENOMEM);
+	file = stream_file(r, set, O_RDWR);
+	tern_set_put(set);
+	return file;
+}
+
+/*
+ * TERN_STREAM_OPEN_SET: every member's file and fd number first, then the
+ * numbers to the caller, and only then the fds installed, so a failure at
+ * any step leaves none in the caller's table.
+ */
+int tern_stream_open_set(struct tern_region *r,
+			 const struct tern_stream_set *req)
+{
+	struct file *files[TERN_STREAM_SET_MAX] = {};
+	int fds[TERN_STREAM_SET_MAX];
+	struct tern_set *set;
+	u32 i, nfd = 0;
+	int ret = 0;
+
+	if (!req->count || req->count > TERN_STREAM_SET_MAX || req->flags)
+		return -EINVAL;
+	set = tern_set_new(r);
+	if (!set)
+		return -ENOMEM;
+	for (i = 0; i < req->count; i++) {
+		files[i] = stream_file(r, set, O_RDONLY);
+		if (IS_ERR(files[i])) {
+			ret = PTR_ERR(files[i]);
+			files[i] = NULL;
+			goto err_files;
+		}
+	}
+	for (nfd = 0; nfd < req->count; nfd++) {
+		fds[nfd] = get_unused_fd_flags(O_CLOEXEC);
+		if (fds[nfd] < 0) {
+			ret = fds[nfd];
+			goto err_fds;
+		}
+	}
+	if (copy_to_user(u64_to_user_ptr(req->fds), fds,
+			 req->count * sizeof(fds[0]))) {
+		ret = -EFAULT;
+		goto err_fds;
+	}
+	for (i = 0; i < req->count; i++)
+		fd_install(fds[i], files[i]);
+	tern_set_put(set);
+	return 0;
+
+err_fds:
+	while (nfd--)
+		put_unused_fd(fds[nfd]);
+err_files:
+	for (i = 0; i < req->count && files[i]; i++)
+		fput(files[i]);
+	tern_set_put(set);
+	return ret;
 }
 
 /* Returns a new O_CLOEXEC stream fd in the caller's table, or -errno. */
@@ -669,6 +820,8 @@ int __init tern_stream_init(void)
 	BUILD_BUG_ON(sizeof(struct tern_track_stats) !=
 		     TERN_TRACK_STATS_SIZE_VER1);
 	BUILD_BUG_ON(sizeof(struct tern_track_mark) != 32);
+	BUILD_BUG_ON(sizeof(struct tern_stream_set) !=
+		     TERN_STREAM_SET_SIZE_VER0);
 	BUILD_BUG_ON(offsetof(struct tern_stream_status, read_pages) !=
 		     TERN_STREAM_STATUS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct tern_stream_status) !=

@@ -11,11 +11,14 @@
 struct tern_region;
 struct tern_stream_hdr;
 struct tern_page_rec;
+struct tern_stream_set;
 
 struct file;
 
 struct file *tern_stream_file(struct tern_region *r);
 int tern_stream_open(struct tern_region *r);
+int tern_stream_open_set(struct tern_region *r,
+			 const struct tern_stream_set *req);
 u32 tern_stream_count(void);
 u64 tern_stream_pages_held(void);
 

@@ -2,7 +2,7 @@
 # tern.ko's tests (issue 4): one program per feature, run in the harness VM.
 $(BUILD)/libtern-selftest.a: $(call objs,selftests/tern/lib/tern_util.c)
 
-KMOD_TESTS := region track track_kvm track_exact track_views stream netlink shared_host lifetime uapi_size
+KMOD_TESTS := region track track_kvm track_exact track_views stream stream_set netlink shared_host lifetime uapi_size
 HARNESS_TESTS += $(patsubst %,$(BUILD)/selftests/tern/%_test,$(KMOD_TESTS))
 
 # The module again, built with DEBUG in its own tree, so that lifetime_test

@@ -45,6 +45,13 @@
  *     multiple of 64, or a set bit names a page past the region's end
  *     (nothing is marked then); -EFAULT for a bad pointer.
  *   TERN_STREAM_OPEN: arg 0.  Returns a new page-stream fd of the region.
+ *   TERN_STREAM_OPEN_SET: struct tern_stream_set, in.  Opens a *stream
+ *     set*: count page-stream fds (O_RDONLY | O_CLOEXEC) of the region
+ *     that share one harvest per round, each yielding a disjoint share of
+ *     it (see "Stream set" below); their numbers are written to the
+ *     __s32[count] array at fds.  -EINVAL if count is 0 or above
+ *     TERN_STREAM_SET_MAX or flags is not 0; -EFAULT if the array cannot
+ *     be written; -EMFILE, -ENOMEM.  On any error no fd is installed.
  *   TERN_REGION_MAP_FD: arg 0.  Returns a new map-only fd of the region
  *     (O_RDWR | O_CLOEXEC) for a helper: mmap and TERN_REGION_INFO work
  *     and writes through its mappings are tracked; every other region
@@ -103,6 +110,27 @@
  * END, unknown record flags, or an end record whose count differs.  The
  * error is sticky: the fd refuses further writes.  Pages of earlier records
  * stay written.  TERN_STREAM_STATUS says where the stream stopped.
+ *
+ * Stream set
+ * ----------
+ * The members of a set read rounds as a single stream does, but a round is
+ * harvested once for all of them: the first member to read while the set
+ * is between rounds harvests it (as TERN_TRACK_HARVEST, same invariant),
+ * and every member then claims runs of the round's pages (up to 64, one
+ * bitmap word, per claim) from a shared cursor as it reads, so a faster
+ * reader gets more.  Every page of the round goes to exactly one member.
+ * Each member's share is framed as a whole round: its own stream header
+ * (the same round number on every member), its records in increasing
+ * offset order, its own end record counting its own records.  A member
+ * that has read its end record and reads again blocks (interruptibly;
+ * O_NONBLOCK: -EAGAIN; poll(2) reports EPOLLIN when it would not block)
+ * until every member has ended the round; the next read begins the next
+ * round.  A member closed or failing a read mid-round gives back the
+ * pages it claimed that round (they are dirty again); pages nobody
+ * claimed stay for the other members, and go back to the dirty set when
+ * every member has closed or failed.  A member's read error fails its own
+ * read side only.  TERN_STREAM_STATUS counts per member.  Members are
+ * read-only (write(2) is -EBADF).  TERN_STREAM_OPEN is a set of one.
  *
  *   TERN_STREAM_STATUS: struct tern_stream_status, out (any size from
  *   TERN_STREAM_STATUS_SIZE_VER0; the rest of a larger struct is filled
@@ -164,7 +192,7 @@
  *       TERN_REGION_A_FD: NLA_U32, required
  *       TERN_REGION_A_TRACK_FLAGS: NLA_U32, optional, 0; other bits
  *         -EOPNOTSUPP
- *   TERN_CMD_STREAM_OPEN: doit.
+ *   TERN_CMD_STREAM_OPEN: doit; a single stream (sets are ioctl only).
  *     request:
  *       TERN_REGION_A_FD: NLA_U32, required
  *     reply:
@@ -267,6 +295,14 @@ struct tern_stream_status {
 	__u64 read_zero;	/* read side: zero page records framed */
 };
 
+#define TERN_STREAM_SET_MAX	16
+
+struct tern_stream_set {
+	__u32 count;		/* in: members, 1..TERN_STREAM_SET_MAX */
+	__u32 flags;		/* in: 0 */
+	__u64 fds;		/* in: user pointer to __s32[count]; out there: the fds */
+};
+
 /*
  * TERN_STREAM_STATUS's size is in its number: the module answers any
  * size from VER0 up and fills what the caller's struct has room for.
@@ -286,6 +322,7 @@ struct tern_stream_status {
 #define TERN_TRACK_STATS_SIZE_VER0	48
 #define TERN_TRACK_STATS_SIZE_VER1	56
 #define TERN_TRACK_MARK_SIZE_VER0	32
+#define TERN_STREAM_SET_SIZE_VER0	16
 
 #define TERN_CREATE_REGION	_IOW(TERN_IOCTL_TYPE, 0x01, struct tern_region_create)
 #define TERN_REGION_INFO	_IOR(TERN_IOCTL_TYPE, 0x10, struct tern_region_info)
@@ -297,6 +334,7 @@ struct tern_stream_status {
 #define TERN_REGION_MAP_FD	_IO(TERN_IOCTL_TYPE, 0x16)
 #define TERN_TRACK_MARK		_IOW(TERN_IOCTL_TYPE, 0x17, struct tern_track_mark)
 #define TERN_REGION_KVM_FD	_IO(TERN_IOCTL_TYPE, 0x18)
+#define TERN_STREAM_OPEN_SET	_IOW(TERN_IOCTL_TYPE, 0x19, struct tern_stream_set)
 #define TERN_STREAM_STATUS	_IOR(TERN_IOCTL_TYPE, 0x20, struct tern_stream_status)
 
 /* Page stream: one round = stream header, records, end record.  Little-endian. */

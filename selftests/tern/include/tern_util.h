@@ -46,6 +46,10 @@ static inline bool bit_test(const uint64_t *map, size_t i)
 /* streams */
 int stream_open(int region_fd);
 struct tern_stream_status stream_status(int stream_fd);
+/* TERN_STREAM_OPEN_SET: count member fds into fds; the raw twin: 0/-errno. */
+int __stream_set_open(int region_fd, uint32_t count, uint32_t flags,
+		      int *fds);
+void stream_set_open(int region_fd, uint32_t count, int *fds);
 /* Read one round (through the end record) into buf; returns its length. */
 size_t stream_read_round(int fd, void *buf, size_t cap);
 /* Splice one round into pipe_w, read it back from pipe_r into buf. */

@@ -133,6 +133,26 @@ int stream_open(int region_fd)
 	return fd;
 }
 
+int __stream_set_open(int region_fd, uint32_t count, uint32_t flags,
+		      int *fds)
+{
+	struct tern_stream_set req = {
+		.count = count,
+		.flags = flags,
+		.fds = (uintptr_t)fds,
+	};
+
+	return ioctl(region_fd, TERN_STREAM_OPEN_SET, &req) ? -errno : 0;
+}
+
+void stream_set_open(int region_fd, uint32_t count, int *fds)
+{
+	int ret = __stream_set_open(region_fd, count, 0, fds);
+
+	errno = -ret;
+	TEST_ASSERT(!ret, "TERN_STREAM_OPEN_SET count %u", count);
+}
+
 struct tern_stream_status stream_status(int stream_fd)
 {
 	struct tern_stream_status st;
