@@ -394,6 +394,31 @@ TEST(fail_stream_open)
 	fi_teardown();
 }
 
+/*
+ * A stream set of 4: a failure at any allocation installs no fd, and the
+ * dirty set is untouched (a set harvests only when a member reads).
+ */
+TEST(fail_stream_open_set)
+{
+	struct tracked t;
+	int fds[4], before = 0, i;
+
+	REQUIRE_FI();
+	SWEEP("TERN_STREAM_OPEN_SET",
+	      ({ tracked_setup(&t, "fi-sset");
+		 write_dirty_set(t.mem, 0x30);
+		 before = fd_count(); }),
+	      __stream_set_open(t.fd, 4, 0, fds),
+	      ({ if (!ret)
+			 for (i = 0; i < 4; i++)
+				 close(fds[i]);
+		 EXPECT_EQ(before, fd_count()) TH_LOG("after %d", ret);
+		 EXPECT_EQ(NDIRTY, track_harvest(t.fd, t.map, NPAGES, NULL));
+		 EXPECT_TRUE(bitmap_is_dirty_set(t.map)); }),
+	      tracked_teardown(&t));
+	fi_teardown();
+}
+
 /* Pages of dirty_set that the round in buf frames with their data. */
 static size_t round_has_dirty_set(const char *buf, size_t len,
 				  const char *mem)

@@ -8,10 +8,10 @@
  * pages than a fast one; a member closed mid-round gives back what it
  * claimed and the others get the rest; with writers running, members read
  * or spliced from concurrent threads converge after a last round with the
- * writers stopped; bad requests install nothing; closing in any order
- * leaks nothing and lets the module unload.
+ * writers stopped; a set opened for each round works as one kept open;
+ * bad requests install nothing; closing in any order leaks nothing and
+ * lets the module unload.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -121,18 +121,6 @@ static size_t read_share_on(int fd, char *buf, size_t have, size_t cap)
 		TEST_ASSERT(r > 0, "read(member) = %zd", r);
 		have += r;
 	}
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	TEST_ASSERT(d, "opendir /proc/self/fd");
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 static void set_nonblock(int fd, bool on)
@@ -452,6 +440,69 @@ TEST(member_closed_mid_round_loses_nothing)
 	free(buf);
 }
 
+/*
+ * A set opened for each round and closed after it: each round's shares
+ * carry at least the pages written since the last (besides, only pages
+ * a transient holder kept dirty), and the copy they build equals the
+ * source.
+ */
+TEST(a_set_per_round)
+{
+	const size_t npages = 300, words = (npages + 63) / 64;
+	size_t cap = stream_round_max(npages), len, i;
+	uint64_t *seen = calloc(words, 8), *want = calloc(words, 8);
+	char *buf = malloc(cap), *mem, *dst = calloc(npages, PAGE);
+	uint64_t seed = 5;
+	unsigned int k, m, count;
+	int fd, fds[5];
+
+	REQUIRE_TERN();
+	ASSERT_TRUE(seen && want && buf && dst);
+	fd = region_create(npages * PAGE, "set-per-round");
+	mem = region_map(fd, npages * PAGE);
+	memset(mem, 0x21, npages * PAGE);
+	memset(want, 0xff, words * 8);
+	want[words - 1] = (1ULL << (npages % 64)) - 1;
+	track_start(fd);
+	for (k = 1; k <= 6; k++) {
+		count = 1 + k % 5;
+		stream_set_open(fd, count, fds);
+		memset(seen, 0, words * 8);
+		for (m = 0; m < count; m++) {
+			len = read_share_on(fds[m], buf, 0, cap);
+			ASSERT_EQ(k, check_share(buf, len, npages, seen,
+						 dst).round);
+		}
+		for (m = 0; m < count; m++)
+			close(fds[m]);
+		for (i = 0; i < words; i++)
+			ASSERT_EQ(want[i], want[i] & seen[i])
+				TH_LOG("round %u word %zu", k, i);
+		memset(want, 0, words * 8);
+		for (i = 0; i < 40; i++) {
+			size_t p = xorshift64(&seed) % npages;
+
+			mem[p * PAGE + i] = (char)(k + i);
+			want[p / 64] |= 1ULL << (p % 64);
+		}
+	}
+	/* Written after round 6: one more set carries them. */
+	stream_set_open(fd, 2, fds);
+	memset(seen, 0, words * 8);
+	for (m = 0; m < 2; m++) {
+		len = read_share_on(fds[m], buf, 0, cap);
+		check_share(buf, len, npages, seen, dst);
+		close(fds[m]);
+	}
+	ASSERT_EQ(0, memcmp(mem, dst, npages * PAGE));
+	munmap(mem, npages * PAGE);
+	close(fd);
+	free(seen);
+	free(want);
+	free(buf);
+	free(dst);
+}
+
 /* Refused requests leave no fd; members are O_RDONLY | O_CLOEXEC. */
 TEST(bad_requests_install_nothing)
 {
@@ -469,7 +520,7 @@ TEST(bad_requests_install_nothing)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, page);
 	ASSERT_EQ(0, mprotect(page + PAGE, PAGE, PROT_NONE));
-	before = count_fds();
+	before = fd_count();
 	for (i = 0; i < 16; i++)
 		fds[i] = -7;
 	ASSERT_EQ(-EINVAL, __stream_set_open(fd, 0, 0, fds));
@@ -495,7 +546,7 @@ TEST(bad_requests_install_nothing)
 	ASSERT_EQ(-1, ioctl(fd, _IOC(_IOC_WRITE, TERN_IOCTL_TYPE, 0x19, 8),
 			    &big));
 	ASSERT_EQ(ENOTTY, errno);
-	ASSERT_EQ(before, count_fds());
+	ASSERT_EQ(before, fd_count());
 	/* only the owner fd opens sets */
 	mfd = ioctl(fd, TERN_REGION_MAP_FD, 0);
 	kfd = ioctl(fd, TERN_REGION_KVM_FD, 0);
@@ -505,14 +556,14 @@ TEST(bad_requests_install_nothing)
 	ASSERT_EQ(-EPERM, __stream_set_open(kfd, 2, 0, fds));
 	close(mfd);
 	close(kfd);
-	ASSERT_EQ(before, count_fds());
+	ASSERT_EQ(before, fd_count());
 
 	/* a longer struct with a zero tail is taken; 16 members work */
 	big.more = 0;
 	big.req.count = 16;
 	ASSERT_EQ(0, ioctl(fd, _IOC(_IOC_WRITE, TERN_IOCTL_TYPE, 0x19,
 				    sizeof(big)), &big));
-	ASSERT_EQ(before + 16, count_fds());
+	ASSERT_EQ(before + 16, fd_count());
 	for (i = 0; i < 16; i++) {
 		ASSERT_EQ(O_RDONLY, fcntl(fds[i], F_GETFL) & O_ACCMODE);
 		ASSERT_EQ(FD_CLOEXEC, fcntl(fds[i], F_GETFD));
@@ -520,7 +571,7 @@ TEST(bad_requests_install_nothing)
 		ASSERT_EQ(EBADF, errno);
 		close(fds[i]);
 	}
-	ASSERT_EQ(before, count_fds());
+	ASSERT_EQ(before, fd_count());
 	munmap(page, 2 * PAGE);
 	close(fd);
 }

@@ -50,6 +50,8 @@ struct tern_stream_status stream_status(int stream_fd);
 int __stream_set_open(int region_fd, uint32_t count, uint32_t flags,
 		      int *fds);
 void stream_set_open(int region_fd, uint32_t count, int *fds);
+/* Entries in /proc/self/fd: a refused open must leave it as it was. */
+int fd_count(void);
 /* Read one round (through the end record) into buf; returns its length. */
 size_t stream_read_round(int fd, void *buf, size_t cap);
 /* Splice one round into pipe_w, read it back from pipe_r into buf. */

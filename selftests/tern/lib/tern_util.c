@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Checked helpers and __raw twins for tern.ko's tests (see tern_util.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fcntl.h>
@@ -151,6 +152,18 @@ void stream_set_open(int region_fd, uint32_t count, int *fds)
 
 	errno = -ret;
 	TEST_ASSERT(!ret, "TERN_STREAM_OPEN_SET count %u", count);
+}
+
+int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	TEST_ASSERT(d, "opendir /proc/self/fd");
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
 }
 
 struct tern_stream_status stream_status(int stream_fd)
