@@ -46,9 +46,15 @@
 
 /*
  * Pages re-armed per zap: each zap is an MMU-notifier invalidation and a
- * TLB flush, so the more pages share one the better; 512 is 2 MiB.
+ * TLB flush (an IPI to every CPU the mm ran on), so the more pages share
+ * one the better; 512 is 2 MiB.  Runs of dirty pages at most REARM_GAP
+ * clean pages apart share a zap too: a clean page has no writable pte
+ * (a write fault would have marked it), so zapping it only costs its
+ * next read a minor fault, and a VMM dirtying one page in 64 no longer
+ * pays an invalidation and a flush per page.
  */
 #define REARM_BATCH	512
+#define REARM_GAP	64
 
 int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 {
@@ -140,22 +146,30 @@ static void keep_dirty(struct tern_region *r, struct folio *folio)
  * Lock each present folio holding a page of [start, start + n), which
  * waits out a fault that set the bit before our clear but has not yet
  * installed its writable pte (the core holds the folio lock across that).
- * Distinct folios, each holding a page of the n: at most n of them.
+ * The folios are added to the batch after its first @nr; a large folio
+ * that the last run already locked is not locked twice.  Distinct folios,
+ * each holding a page of the n: at most n more.
  */
 static unsigned int lock_batch(struct tern_region *r, pgoff_t start,
-			       pgoff_t n)
+			       pgoff_t n, unsigned int nr)
 {
 	struct address_space *mapping = tern_region_mapping(r);
 	struct folio **folios = r->track.rearm;
 	struct folio_batch fbatch;
+	struct folio *folio;
 	pgoff_t idx = start;
-	unsigned int nr = 0, i;
+	unsigned int i;
 
 	folio_batch_init(&fbatch);
 	while (filemap_get_folios(mapping, &idx, start + n - 1, &fbatch)) {
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
-			folio_lock(fbatch.folios[i]);
-			folios[nr++] = fbatch.folios[i];	/* its reference */
+			folio = fbatch.folios[i];
+			if (nr && folios[nr - 1] == folio) {
+				folio_put(folio);
+				continue;
+			}
+			folio_lock(folio);
+			folios[nr++] = folio;	/* its reference */
 		}
 		folio_batch_init(&fbatch);
 	}
@@ -173,28 +187,57 @@ static void unlock_batch(struct tern_region *r, unsigned int nr)
 	}
 }
 
-/* The fallback: zap [start, start + n) in every mapping, KVM views too. */
-static void rearm_batch_all(struct tern_region *r, pgoff_t start, pgoff_t n)
+/*
+ * Walk the runs of @map in [from, last) as spans: the folios of a span's
+ * dirty pages locked, then one @zap over the whole span, then unlocked.
+ */
+static void rearm_spans(struct tern_region *r, const unsigned long *map,
+			pgoff_t from, pgoff_t last,
+			void (*zap)(void *arg, pgoff_t start, pgoff_t n),
+			void *arg)
 {
-	unsigned int nr = lock_batch(r, start, n);
+	unsigned long start, end;
+	pgoff_t span = 0, span_end = 0, n;
+	unsigned int nr = 0;
+
+	while (tern_track_next_run(map, last, from, &start, &end)) {
+		for (from = start; from < end; from += n) {
+			n = min_t(pgoff_t, end - from, REARM_BATCH);
+			if (nr && (from - span_end > REARM_GAP ||
+				   nr + n > REARM_BATCH)) {
+				zap(arg, span, span_end - span);
+				unlock_batch(r, nr);
+				nr = 0;
+				cond_resched();
+			}
+			if (!nr)
+				span = from;
+			nr = lock_batch(r, from, n, nr);
+			span_end = from + n;
+		}
+	}
+	if (nr) {
+		zap(arg, span, span_end - span);
+		unlock_batch(r, nr);
+	}
+}
+
+/* The fallback: zap through the file, in every mapping, KVM views too. */
+static void zap_file(void *arg, pgoff_t start, pgoff_t n)
+{
+	struct tern_region *r = arg;
 
 	unmap_mapping_range(tern_region_mapping(r), (loff_t)start << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 0);
-	unlock_batch(r, nr);
 }
 
-static void rearm_all(struct tern_region *r, const unsigned long *map)
+static void zap_view(void *arg, pgoff_t start, pgoff_t n)
 {
-	unsigned long start, end, from = 0;
-	pgoff_t n;
+	struct vm_area_struct *vma = arg;
 
-	while (tern_track_next_run(map, r->npages, from, &start, &end)) {
-		for (from = start; from < end; from += n) {
-			n = min_t(pgoff_t, end - from, REARM_BATCH);
-			rearm_batch_all(r, from, n);
-		}
-		cond_resched();
-	}
+	tern_zap_vma_range(vma, vma->vm_start +
+			   ((start - vma->vm_pgoff) << PAGE_SHIFT),
+			   n << PAGE_SHIFT);
 }
 
 struct rearm_arg {
@@ -204,30 +247,16 @@ struct rearm_arg {
 
 /*
  * Re-arm the round's pages that @vma maps, with its mm's mmap_read_lock
- * held (by tern_views_for_each): per batch, lock the folios, zap the
- * batch's ptes in this vma only, unlock.
+ * held (by tern_views_for_each): per span, lock the folios, zap the
+ * span's ptes in this vma only, unlock.
  */
 static int rearm_view(struct vm_area_struct *vma, void *data)
 {
 	struct rearm_arg *a = data;
-	struct tern_region *r = a->r;
 	pgoff_t first = vma->vm_pgoff;
-	pgoff_t last = min_t(pgoff_t, first + vma_pages(vma), r->npages);
-	unsigned long start, end, from = first;
-	unsigned int nr;
-	pgoff_t n;
+	pgoff_t last = min_t(pgoff_t, first + vma_pages(vma), a->r->npages);
 
-	while (tern_track_next_run(a->map, last, from, &start, &end)) {
-		for (from = start; from < end; from += n) {
-			n = min_t(pgoff_t, end - from, REARM_BATCH);
-			nr = lock_batch(r, from, n);
-			tern_zap_vma_range(vma, vma->vm_start +
-					   ((from - first) << PAGE_SHIFT),
-					   n << PAGE_SHIFT);
-			unlock_batch(r, nr);
-		}
-		cond_resched();
-	}
+	rearm_spans(a->r, a->map, first, last, zap_view, vma);
 	return 0;
 }
 
@@ -237,7 +266,7 @@ static void rearm(struct tern_region *r, const unsigned long *map)
 
 	/* A view being unmapped, or no memory: zap through the file. */
 	if (tern_views_for_each(&r->views, rearm_view, &a))
-		rearm_all(r, map);
+		rearm_spans(r, map, 0, r->npages, zap_file, r);
 }
 
 /*
