@@ -291,6 +291,7 @@ static ssize_t stream_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	bool nonblock = (iocb->ki_flags & IOCB_NOWAIT) ||
 			(iocb->ki_filp->f_flags & O_NONBLOCK);
 	size_t n, done;
+	bool wait;
 	int ret;
 	u64 gen;
 
@@ -324,9 +325,12 @@ again:
 		    s->page_pos == src_data_len(s) && src_item_done(s))
 			break;
 	}
+	/* -EAGAIN from the join alone: a member between rounds, not failed */
+	wait = !done && ret == -EAGAIN && s->phase == SRC_IDLE &&
+	       !s->read_error;
 	gen = s->gen;
 	mutex_unlock(&s->lock);
-	if (!done && ret == -EAGAIN) {
+	if (wait) {
 		ret = src_wait(s, gen, nonblock);
 		if (!ret)
 			goto again;
@@ -384,7 +388,7 @@ static ssize_t stream_splice_read(struct file *file, loff_t *ppos,
 			(file->f_flags & O_NONBLOCK);
 	struct pipe_buffer buf;
 	ssize_t done, ret;
-	bool hdr;
+	bool hdr, wait;
 	u64 gen;
 	u32 n;
 
@@ -441,9 +445,12 @@ again:
 		    s->page_pos == src_data_len(s) && src_item_done(s))
 			break;
 	}
+	/* -EAGAIN from the join alone: a member between rounds, not failed */
+	wait = !done && ret == -EAGAIN && s->phase == SRC_IDLE &&
+	       !s->read_error;
 	gen = s->gen;
 	mutex_unlock(&s->lock);
-	if (!done && ret == -EAGAIN) {
+	if (wait) {
 		ret = src_wait(s, gen, nonblock);
 		if (!ret)
 			goto again;

@@ -33,6 +33,7 @@ _Static_assert(sizeof(struct tern_region_info) == TERN_REGION_INFO_SIZE_VER0, "i
 _Static_assert(sizeof(struct tern_harvest) == TERN_HARVEST_SIZE_VER0, "harvest");
 _Static_assert(sizeof(struct tern_track_stats) == TERN_TRACK_STATS_SIZE_VER1, "stats");
 _Static_assert(sizeof(struct tern_track_mark) == TERN_TRACK_MARK_SIZE_VER0, "mark");
+_Static_assert(sizeof(struct tern_stream_set) == TERN_STREAM_SET_SIZE_VER0, "stream set");
 
 static int make_region(int dev, size_t size, size_t usize, uint8_t tail)
 {
