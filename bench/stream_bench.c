@@ -6,9 +6,11 @@
  * from memory, sendfile(2) from a memfd, splice(2) memfd -> pipe -> socket,
  * and the userspace VMM path (scan a dirty bitmap, skip zero pages, write
  * a record header and the page), and, where tern.ko is loaded, the tern
- * page stream spliced region -> pipe -> socket.  Prints GB/s and sender CPU
- * seconds per GiB, min and median of several runs.  A benchmark: it asserts
- * nothing.
+ * page stream spliced region -> pipe -> socket, alone and as a stream set
+ * of 2 and 4 members (TERN_STREAM_OPEN_SET), each member spliced into its
+ * own socket by its own thread.  Prints GB/s and sender CPU seconds per
+ * GiB (all sender threads), min and median of several runs.  A benchmark:
+ * it asserts nothing.
  *
  *   stream_bench [MiB] [runs]
  */
@@ -43,6 +45,7 @@ struct result {
 struct bench {
 	const char *name;
 	int (*send)(int sock, void *mem, int memfd, size_t len);
+	unsigned int members;	/* a stream set's: one socket each */
 };
 
 static double mono(void)
@@ -216,12 +219,59 @@ static int send_tern_stream(int sock, void *mem, int memfd, size_t len)
 	return ret;
 }
 
+/* One member of a set on its own thread: its share, member -> pipe -> socket. */
+struct member_arg {
+	int fd, sock, ret;
+	double cpu;
+};
+
+static void *send_member(void *arg)
+{
+	struct member_arg *m = arg;
+	struct tern_stream_status st;
+	double c0 = thread_cpu();
+	ssize_t in, out;
+	int p[2];
+
+	m->ret = -1;
+	if (pipe(p))
+		return NULL;
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	for (;;) {
+		if (ioctl(m->fd, TERN_STREAM_STATUS, &st))
+			goto out;
+		if (st.read_rounds)
+			break;
+		in = splice(m->fd, NULL, p[1], NULL, 1 << 20, SPLICE_F_MOVE);
+		if (in <= 0)
+			goto out;
+		while (in > 0) {
+			out = splice(p[0], NULL, m->sock, NULL, in, SPLICE_F_MOVE);
+			if (out <= 0)
+				goto out;
+			in -= out;
+		}
+	}
+	m->ret = 0;
+out:
+	close(p[0]);
+	close(p[1]);
+	m->cpu = thread_cpu() - c0;
+	return NULL;
+}
+
+/* The index of the page-stream rows, for the CPU ratio below. */
+#define B_USERSPACE	3
+#define B_TERN		4
+
 static const struct bench benches[] = {
-	{ "write(2) from memory", send_write },
-	{ "sendfile(2) from memfd", send_sendfile },
-	{ "splice memfd->pipe->socket", send_splice },
-	{ "userspace VMM (bitmap, zero check, records)", send_userspace_vmm },
-	{ "tern page stream, splice", send_tern_stream },
+	{ "write(2) from memory", send_write, 0 },
+	{ "sendfile(2) from memfd", send_sendfile, 0 },
+	{ "splice memfd->pipe->socket", send_splice, 0 },
+	{ "userspace VMM (bitmap, zero check, records)", send_userspace_vmm, 0 },
+	{ "tern page stream, splice", send_tern_stream, 0 },
+	{ "tern stream set of 2, splice, 2 sockets", NULL, 2 },
+	{ "tern stream set of 4, splice, 4 sockets", NULL, 4 },
 };
 #define NR_BENCHES	(sizeof(benches) / sizeof(benches[0]))
 
@@ -235,28 +285,85 @@ static void *drain(void *arg)
 	return NULL;
 }
 
-static int run_one(const struct bench *b, void *mem, int memfd, size_t len,
-		   struct result *r)
+/* A loopback TCP connection: *cfd sends, *sfd is drained by *thr. */
+static int tcp_drained(int *cfd, int *sfd, pthread_t *thr)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
-	int lfd, cfd, sfd, ret;
-	pthread_t thr;
-	double t0, c0;
+	int lfd;
 
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd < 0 || bind(lfd, (void *)&sa, sizeof(sa)) || listen(lfd, 1) ||
 	    getsockname(lfd, (void *)&sa, &sl))
 		return -1;
-	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (cfd < 0 || connect(cfd, (void *)&sa, sizeof(sa)))
+	*cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (*cfd < 0 || connect(*cfd, (void *)&sa, sizeof(sa)))
 		return -1;
-	sfd = accept(lfd, NULL, NULL);
+	*sfd = accept(lfd, NULL, NULL);
 	close(lfd);
-	if (sfd < 0)
+	if (*sfd < 0)
 		return -1;
-	pthread_create(&thr, NULL, drain, (void *)(intptr_t)sfd);
+	pthread_create(thr, NULL, drain, (void *)(intptr_t)*sfd);
+	return 0;
+}
+
+/*
+ * One full round through a stream set: one harvest, each member's share
+ * spliced into its own socket by its own thread.  The time is the
+ * slowest member's, the CPU all senders'.
+ */
+static int run_set(const struct bench *b, struct result *r)
+{
+	struct tern_stream_set req = { .count = b->members };
+	struct member_arg m[4];
+	pthread_t snd[4], drn[4];
+	int fds[4], cfd[4], sfd[4], ret = 0;
+	unsigned int i;
+	double t0;
+
+	if (ioctl(region_fd, TERN_TRACK_START, 0))
+		return -1;
+	req.fds = (uintptr_t)fds;
+	if (ioctl(region_fd, TERN_STREAM_OPEN_SET, &req))
+		return -1;
+	for (i = 0; i < b->members; i++)
+		if (tcp_drained(&cfd[i], &sfd[i], &drn[i]))
+			return -1;
+	t0 = mono();
+	for (i = 0; i < b->members; i++) {
+		m[i] = (struct member_arg){ .fd = fds[i], .sock = cfd[i] };
+		pthread_create(&snd[i], NULL, send_member, &m[i]);
+	}
+	r->cpu = 0;
+	for (i = 0; i < b->members; i++) {
+		pthread_join(snd[i], NULL);
+		shutdown(cfd[i], SHUT_WR);
+		pthread_join(drn[i], NULL);
+		ret |= m[i].ret;
+		r->cpu += m[i].cpu;
+	}
+	r->secs = mono() - t0;
+	for (i = 0; i < b->members; i++) {
+		close(fds[i]);
+		close(cfd[i]);
+		close(sfd[i]);
+	}
+	ioctl(region_fd, TERN_TRACK_STOP, 0);
+	return ret;
+}
+
+static int run_one(const struct bench *b, void *mem, int memfd, size_t len,
+		   struct result *r)
+{
+	int cfd, sfd, ret;
+	pthread_t thr;
+	double t0, c0;
+
+	if (b->members)
+		return run_set(b, r);
+	if (tcp_drained(&cfd, &sfd, &thr))
+		return -1;
 
 	t0 = mono();
 	c0 = thread_cpu();
@@ -296,7 +403,7 @@ int main(int argc, char **argv)
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
 	size_t len = mib << 20, i;
 	double best_gbs = 0, gbs_med[NR_BENCHES], cpu_med[NR_BENCHES];
-	size_t nr = NR_BENCHES - 1;
+	size_t nr = B_TERN;
 	int memfd;
 	char *mem;
 
@@ -349,6 +456,6 @@ int main(int argc, char **argv)
 	printf("\n");
 	if (nr == NR_BENCHES)
 		printf("tern stream CPU per GiB vs userspace VMM path (median): %.2fx\n",
-		       cpu_med[nr - 1] / cpu_med[nr - 2]);
+		       cpu_med[B_TERN] / cpu_med[B_USERSPACE]);
 	return 0;
 }
