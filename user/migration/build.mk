@@ -2,7 +2,7 @@
 # user/migration: the live-migration protocol (libtern-migration.a).
 MIGRATION_SRCS := $(addprefix user/migration/, mig.c wire.c transport.c \
 	handshake.c ramblock.c pagestream.c precopy.c switchover.c source.c \
-	incoming.c query.c params.c)
+	incoming.c query.c params.c channel.c)
 
 $(BUILD)/libtern-migration.a: $(call objs,$(MIGRATION_SRCS))
 	@rm -f $@

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "lib/log.h"
 #include "migration/internal.h"
@@ -48,6 +49,12 @@ static int put_devices(struct nl_msg *msg, const struct mig_machine *m)
 	return 0;
 }
 
+/* The source asks for `channels`, if it has a URI to open them to. */
+static unsigned int chans_wanted(struct mig *mig)
+{
+	return mig->uri ? mig->p.channels : 1;
+}
+
 int mig_hello_send(struct mig *mig)
 {
 	struct mig_machine m = { 0 };
@@ -72,6 +79,9 @@ int mig_hello_send(struct mig *mig)
 	    nla_put_string(msg, MIG_A_CPU_MODEL, m.cpu_model ? m.cpu_model : "") ||
 	    nla_put(msg, MIG_A_CPUID, m.cpuid_len, m.cpuid) ||
 	    (mig->p.release && nla_put_string(msg, MIG_A_RELEASE, mig->p.release)) ||
+	    /* One channel: nothing new on the wire (old destinations). */
+	    (chans_wanted(mig) > 1 &&
+	     nla_put_u32(msg, MIG_A_CHANNELS, chans_wanted(mig))) ||
 	    put_devices(msg, &m)) {
 		nlmsg_free(msg);
 		return mig_fail(mig, -EMSGSIZE, "hello does not fit %u bytes",
@@ -243,11 +253,37 @@ static int check_caps(struct mig *mig, uint32_t theirs, uint32_t their_req)
 	return 0;
 }
 
+/*
+ * The count of channels the source asks for (absent: 1): taken if this
+ * side has a listener to accept them on and it is within the parameter
+ * `channels` here, else refused naming both counts.
+ */
+static int check_channels(struct mig *mig, struct nlattr **tb, uint32_t *nch)
+{
+	*nch = 1;
+	if (!tb[MIG_A_CHANNELS])
+		return 0;
+	if (mig_attr_u32(tb, MIG_A_CHANNELS, nch) || *nch < 1 ||
+	    *nch > MIG_CHANNELS_MAX)
+		return mig_fail(mig, -EBADMSG,
+				"hello: channel count not in 1..%u",
+				MIG_CHANNELS_MAX);
+	if (*nch > 1 && mig->lfd < 0)
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"the source asks for %u channels; this destination has no listener for more than 1",
+				*nch);
+	if (*nch > mig->p.channels)
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"the source asks for %u channels; this destination takes at most %u (parameter channels)",
+				*nch, mig->p.channels);
+	return 0;
+}
+
 int mig_hello_recv(struct mig *mig)
 {
 	struct nlattr *tb[MIG_A_MAX + 1];
 	struct mig_machine m = { 0 };
-	uint32_t magic, vmin, vmax, caps, req, tracker, ver;
+	uint32_t magic, vmin, vmax, caps, req, tracker, ver, nch;
 	struct nl_msg *msg;
 	struct mig_hdr h;
 	int ret;
@@ -280,6 +316,9 @@ int mig_hello_recv(struct mig *mig)
 				mig->p.version_max);
 	if (tracker != MIG_TRACKER_DIRTY_LOG && tracker != MIG_TRACKER_TERN)
 		return mig_fail(mig, -EBADMSG, "unknown tracker %u", tracker);
+	ret = check_channels(mig, tb, &nch);
+	if (ret)
+		return ret;
 	ret = check_caps(mig, caps, req);
 	if (ret)
 		return ret;
@@ -296,20 +335,65 @@ int mig_hello_recv(struct mig *mig)
 	mig->tracker = tracker;
 	pthread_mutex_lock(&mig->lock);
 	mig->st.tracker = tracker;
+	mig->nch = nch;
 	pthread_mutex_unlock(&mig->lock);
+	/* The token that admits this migration's channels, and no stray. */
+	if (nch > 1 && getrandom(mig->token, sizeof(mig->token), 0) !=
+	    (ssize_t)sizeof(mig->token))
+		return mig_fail(mig, -errno, "no random channel token: %s",
+				strerror(errno));
 
 	msg = mig_attrs_new();
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, MIG_A_VERSION, ver) ||
 	    nla_put_u32(msg, MIG_A_CAPS, mig->caps) ||
-	    (mig->p.release && nla_put_string(msg, MIG_A_RELEASE, mig->p.release))) {
+	    (mig->p.release && nla_put_string(msg, MIG_A_RELEASE, mig->p.release)) ||
+	    (nch > 1 && (nla_put_u32(msg, MIG_A_CHANNELS, nch) ||
+			 nla_put(msg, MIG_A_CHAN_TOKEN, sizeof(mig->token),
+				 mig->token)))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	ret = mig_send_attrs(&mig->conn, MIG_MSG_WELCOME, msg);
 	if (ret)
 		return mig_fail(mig, ret, "sending welcome: %s", mig->conn.err);
+	return 0;
+}
+
+/*
+ * The destination takes the count asked for, or refuses (an error, not a
+ * welcome).  One from before channels says nothing of them: it gets the
+ * single stream it knows.
+ */
+static int agree_channels(struct mig *mig, struct nlattr **tb)
+{
+	unsigned int want = chans_wanted(mig);
+	uint32_t n = 1;
+
+	if (!tb[MIG_A_CHANNELS] && want > 1) {
+		if (!mig->p.quiet)
+			pr_info("migration: the destination predates channels: 1 channel, not %u",
+				want);
+		want = 1;
+	}
+	if (tb[MIG_A_CHANNELS] && mig_attr_u32(tb, MIG_A_CHANNELS, &n))
+		return mig_fail(mig, -EBADMSG, "welcome: malformed channel count");
+	if (n != want)
+		return mig_fail(mig, -EPROTO,
+				"destination agreed to %u channels, %u asked",
+				n, want);
+	if (n > 1) {
+		if (!tb[MIG_A_CHAN_TOKEN] ||
+		    nla_len(tb[MIG_A_CHAN_TOKEN]) != MIG_CHAN_TOKEN_LEN)
+			return mig_fail(mig, -EBADMSG,
+					"welcome: %u channels but no token", n);
+		memcpy(mig->token, nla_data(tb[MIG_A_CHAN_TOKEN]),
+		       MIG_CHAN_TOKEN_LEN);
+	}
+	pthread_mutex_lock(&mig->lock);
+	mig->nch = n;
+	pthread_mutex_unlock(&mig->lock);
 	return 0;
 }
 
@@ -346,6 +430,9 @@ int mig_welcome_recv(struct mig *mig)
 				"capability '%s' required here was refused",
 				cap_name(mig->caps_req & ~caps &
 					 -(mig->caps_req & ~caps)));
+	ret = agree_channels(mig, tb);
+	if (ret)
+		return ret;
 	mig->releases[0] = '\0';
 	mig->version = ver;
 	mig->caps = caps;

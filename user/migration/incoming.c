@@ -82,6 +82,8 @@ static int receive(struct mig *mig)
 
 	ret = mig_hello_recv(mig);
 	if (!ret)
+		ret = mig_chans_accept(mig);
+	if (!ret)
 		ret = mig_ramblocks_recv(mig);
 	if (ret)
 		return ret;
@@ -124,7 +126,8 @@ static int receive(struct mig *mig)
 	}
 }
 
-int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
+/* lfd: the listener extra channels connect to, or -1 (one channel). */
+static int incoming(struct mig *mig, int rfd, int wfd, int lfd)
 {
 	int ret;
 
@@ -135,15 +138,24 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
 		return mig_fail_unstarted(mig, ret, "connection: %s", strerror(-ret));
 	mig->is_source = false;
 	mig->committed = false;
+	mig->lfd = lfd;
 	mig->chunk = malloc(MIG_CHUNK_DATA_MAX);
-	ret = mig->chunk ? receive(mig) : -ENOMEM;
+	ret = mig->chunk && !mig_chans_init(mig) ? receive(mig) : -ENOMEM;
 	if (ret && !mig->conn.peer_error && !mig->committed)
 		mig_send_error(&mig->conn, mig->phase, ret, mig->st.error);
+	/* Every channel closed before the state says how it ended. */
+	mig_chans_free(mig);
+	mig->lfd = -1;
 	mig_set_state(mig, ret ? MIG_S_FAILED : MIG_S_COMPLETED);
 	free(mig->chunk);
 	mig->chunk = NULL;
 	mig_session_end(mig);
 	return ret;
+}
+
+int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
+{
+	return incoming(mig, rfd, wfd, -1);
 }
 
 int mig__incoming_listener(struct mig *mig, int lfd)
@@ -154,7 +166,7 @@ int mig__incoming_listener(struct mig *mig, int lfd)
 	if (ret)
 		return mig_fail_unstarted(mig, ret, "waiting for the source: %s",
 					  strerror(-ret));
-	ret = mig__incoming_fd(mig, fd, fd);
+	ret = incoming(mig, fd, fd, lfd);
 	close(fd);
 	return ret;
 }

@@ -33,19 +33,75 @@ static inline void mig_set_bit(unsigned long *map, uint64_t bit)
 	map[bit / MIG_BITS_PER_LONG] |= 1ul << (bit % MIG_BITS_PER_LONG);
 }
 
-/* The destination's view of one source block, and its stream this round. */
+/* For bitmaps that several channel threads write at once. */
+static inline void mig_set_bit_atomic(unsigned long *map, uint64_t bit)
+{
+	__atomic_fetch_or(&map[bit / MIG_BITS_PER_LONG],
+			  1ul << (bit % MIG_BITS_PER_LONG), __ATOMIC_RELAXED);
+}
+
+static inline bool mig_test_bit_atomic(const unsigned long *map, uint64_t bit)
+{
+	return __atomic_load_n(&map[bit / MIG_BITS_PER_LONG], __ATOMIC_RELAXED) &
+		(1ul << (bit % MIG_BITS_PER_LONG));
+}
+
+/* The destination's view of one source block. */
 struct mig_rx_block {
 	int local;		/* index in our own list */
 	uint64_t size;
 	bool migratable;
+	/*
+	 * Pages written so far, if the block began zeroed; every channel's
+	 * thread sets bits in it, so only atomically (mig_set_bit_atomic).
+	 */
+	unsigned long *written;
+};
+
+/* One channel's parser of one block's stream this round. */
+struct mig_rx_stream {
 	uint64_t next_off;	/* records come in increasing offsets */
 	enum mig_rx_expect expect;
 	uint8_t part[32];	/* a header or record split across chunks */
 	uint32_t part_len;
 	uint8_t *dst;		/* where the current page's data goes */
-	unsigned long *written;	/* pages written so far, if the block began zeroed */
 	uint32_t data_left;
 	uint64_t recs;		/* page records this round */
+};
+
+/*
+ * A page-stream channel: channel 0 is the main connection (the main
+ * thread sends or receives its share between round-begin and
+ * round-end), channels 1.. are connections of their own, each served
+ * by a thread of its own for the length of a round.
+ */
+struct mig_chan {
+	struct mig *mig;
+	unsigned int idx;
+	struct mig_conn *c;		/* &mig->conn, or &own */
+	struct mig_conn own;
+	int fd;				/* own connection, or -1 */
+	uint8_t *chunk;			/* one chunk's payload (channel 0's) */
+	uint64_t round_pages, round_zero, round_bytes;	/* all channels' */
+	bool round_uncounted;		/* a block's records went uncounted */
+
+	/* channels (channel.c) */
+	unsigned int nch;		/* agreed; 1 before the handshake */
+	struct mig_chan *ch[MIG_CHANNELS_MAX];
+	const char *uri;		/* source: where channels connect */
+	int lfd;			/* destination: listener, or -1 */
+	uint8_t token[MIG_CHAN_TOKEN_LEN];	/* destination's, in welcome */
+	atomic_bool chan_failed;	/* a channel failed: all stop */
+	_Atomic uint64_t cursor[MIG_MAX_BLOCKS];	/* dirty-log split */
+	bool kset_off;			/* tern.ko has no stream sets */
+	struct mig_hdr end_hdr;		/* destination: this round's round-end */
+	bool all;			/* source: this round sends every page */
+	int sfd[MIG_MAX_BLOCKS];	/* source, tern path: stream fds, or -1 */
+	struct mig_rx_stream rx[MIG_MAX_BLOCKS];
+	int (*fn)(struct mig_chan *ch);	/* what its thread runs */
+	pthread_t thread;
+	bool running;			/* thread to join */
+	int ret;
 };
 
 struct mig {
@@ -72,9 +128,20 @@ struct mig {
 	enum mig_tracker tracker;
 	char releases[128];		/* both sides' releases while the handshake checks */
 
-	uint8_t *chunk;			/* one chunk's payload */
-	uint64_t round_pages, round_zero, round_bytes;
+	uint8_t *chunk;			/* one chunk's payload (channel 0's) */
+	uint64_t round_pages, round_zero, round_bytes;	/* all channels' */
 	bool round_uncounted;		/* a block's records went uncounted */
+
+	/* channels (channel.c) */
+	unsigned int nch;		/* agreed; 1 before the handshake */
+	struct mig_chan *ch[MIG_CHANNELS_MAX];
+	const char *uri;		/* source: where channels connect */
+	int lfd;			/* destination: listener, or -1 */
+	uint8_t token[MIG_CHAN_TOKEN_LEN];	/* destination's, in welcome */
+	atomic_bool chan_failed;	/* a channel failed: all stop */
+	_Atomic uint64_t cursor[MIG_MAX_BLOCKS];	/* dirty-log split */
+	bool kset_off;			/* tern.ko has no stream sets */
+	struct mig_hdr end_hdr;		/* destination: this round's round-end */
 
 	/* source */
 	unsigned long *dirty[MIG_MAX_BLOCKS];		/* pending bitmap per block */
@@ -131,10 +198,29 @@ int mig_welcome_recv(struct mig *mig);
 int mig_ramblocks_send(struct mig *mig);
 int mig_ramblocks_recv(struct mig *mig);
 
+/* channel.c */
+/* Channel 0 (the main connection) with its buffers: after session attach. */
+int mig_chans_init(struct mig *mig);
+/* Source: connect channels 1..nch-1 and say hello on each. */
+int mig_chans_open(struct mig *mig);
+/* Destination: accept channels 1..nch-1, refusing strays, by a deadline. */
+int mig_chans_accept(struct mig *mig);
+/* Every path: join threads, close the channels' connections, free. */
+void mig_chans_free(struct mig *mig);
+/* A channel failed: wake every other one (they fail, not cancel). */
+void mig_chans_abort(struct mig *mig);
+/* Run fn on channels 1.. in threads and on channel 0 here; join all. */
+int mig_chans_run(struct mig *mig, int (*fn)(struct mig_chan *ch));
+/* Pace each channel at its share of max-bandwidth. */
+void mig_chans_set_bw(struct mig *mig, uint64_t bw);
+
 /* pagestream.c */
-int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
+/* Source: channel ch's share of block `block`'s round. */
+int mig_send_pages(struct mig_chan *ch, unsigned int block, uint64_t round,
 		   const unsigned long *bitmap, bool all);
-int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round);
+int mig_send_kstream(struct mig_chan *ch, unsigned int block, uint64_t round);
+/* Source: a round of no pages of a block (a channel with no share). */
+int mig_send_empty(struct mig_chan *ch, unsigned int block, uint64_t round);
 int mig_recv_round(struct mig *mig);
 void mig_rx_reset(struct mig *mig);
 

@@ -34,6 +34,16 @@ const char *mig__state_name(enum mig_state s)
 	return s < __MIG_S_NR ? state_names[s] : "?";
 }
 
+/* One sending thread per CPU at most: more only contend. */
+static unsigned int mig_default_channels(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MIG_CHANNELS_MAX ? MIG_CHANNELS_MAX : (unsigned int)n;
+}
+
 void mig__default_params(struct mig_params *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -43,6 +53,7 @@ void mig__default_params(struct mig_params *p)
 	p->throttle_initial = 20;
 	p->throttle_step = 10;
 	p->timeout_ms = 30000;
+	p->channels = mig_default_channels();
 	p->caps = __MIG_CAP_ALL;
 	p->version_min = MIG_VERSION_MIN;
 	p->version_max = MIG_VERSION_MAX;
@@ -66,6 +77,9 @@ struct mig *mig__new(const struct mig_vm_ops *ops, void *vm,
 		mig->p.timeout_ms = 30000;
 	if (!mig->p.max_rounds)
 		mig->p.max_rounds = 30;
+	if (!mig->p.channels || mig->p.channels > MIG_CHANNELS_MAX)
+		mig->p.channels = 1;
+	mig->lfd = -1;
 	mig->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (mig->cancel_fd < 0) {
 		free(mig);

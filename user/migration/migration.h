@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define MIG_PAGE_SIZE		4096u
+#define MIG_CHANNELS_MAX	8	/* page-stream connections of a migration */
 
 #define MIG_BLK_F_NOMIGRATE	(1u << 0)	/* never sent; pages refused */
 #define __MIG_BLK_F_ALL		(MIG_BLK_F_NOMIGRATE)
@@ -93,6 +94,15 @@ struct mig_vm_ops {
 	 */
 	int (*stream_round)(void *vm, unsigned int block, uint64_t round,
 			    int *fd);
+	/*
+	 * tern path with channels (optional): n fds (the caller closes
+	 * them) that share one harvest of the block's next round, each
+	 * yielding a disjoint share framed as a whole round, with its own
+	 * end record (tern.ko's TERN_STREAM_OPEN_SET).  -ENOTTY: no such
+	 * sets here; the pages then go over one channel.
+	 */
+	int (*stream_set)(void *vm, unsigned int block, uint64_t round,
+			  unsigned int n, int *fds);
 
 	/*
 	 * Whole machine state as one opaque blob, written to/read from fd.
@@ -117,6 +127,11 @@ struct mig_params {
 	unsigned int throttle_initial;	/* %, default 20 */
 	unsigned int throttle_step;	/* %, default 10 */
 	unsigned int timeout_ms;	/* per read/write progress, default 30000 */
+	/*
+	 * Page-stream connections (1..8, default: online CPUs, at most 8).
+	 * A source asks for this many; a destination takes at most this many.
+	 */
+	unsigned int channels;
 	uint32_t caps;			/* offered MIG_CAP_* (default all usable) */
 	uint32_t caps_required;		/* MIG_CAP_* this side needs */
 	uint32_t version_min, version_max;	/* protocol range (tests) */

@@ -21,21 +21,24 @@
 
 #define CHUNK_FILL	(1u << 20)	/* flush a chunk at 1 MiB */
 
-/* Source side: one block's round, buffered into chunks. */
+/* Pages a channel takes from a block's shared cursor at a time. */
+#define SHARE_RUN	256u
+
+/* Source side: one channel's share of a block's round, in chunks. */
 struct tx {
-	struct mig *mig;
+	struct mig_chan *ch;
 	uint32_t block;
 	uint32_t len;
 };
 
 static int tx_flush(struct tx *t)
 {
-	struct mig *mig = t->mig;
+	struct mig_chan *ch = t->ch;
 	struct mig_hdr h = {
 		.type = htole32(MIG_MSG_CHUNK),
 		.len = htole32(sizeof(struct mig_chunk_hdr) + t->len),
 	};
-	struct mig_chunk_hdr ch = {
+	struct mig_chunk_hdr chh = {
 		.block = htole32(t->block),
 		.length = htole32(t->len),
 	};
@@ -43,15 +46,15 @@ static int tx_flush(struct tx *t)
 
 	if (!t->len)
 		return 0;
-	ret = mig_conn_write(&mig->conn, &h, sizeof(h));
+	ret = mig_conn_write(ch->c, &h, sizeof(h));
 	if (!ret)
-		ret = mig_conn_write(&mig->conn, &ch, sizeof(ch));
+		ret = mig_conn_write(ch->c, &chh, sizeof(chh));
 	if (!ret)
-		ret = mig_conn_write(&mig->conn, mig->chunk, t->len);
+		ret = mig_conn_write(ch->c, ch->chunk, t->len);
 	if (ret)
 		return ret;
-	mig->round_bytes += t->len;
-	mig_stat_add(mig, sizeof(h) + sizeof(ch) + t->len, 0, 0);
+	ch->round_bytes += t->len;
+	mig_stat_add(ch->mig, sizeof(h) + sizeof(chh) + t->len, 0, 0);
 	t->len = 0;
 	return 0;
 }
@@ -65,7 +68,7 @@ static int tx_put(struct tx *t, const void *p, uint32_t n)
 		if (ret)
 			return ret;
 	}
-	memcpy(t->mig->chunk + t->len, p, n);
+	memcpy(t->ch->chunk + t->len, p, n);
 	t->len += n;
 	return 0;
 }
@@ -74,34 +77,26 @@ static int tx_page(struct tx *t, const struct mig_ram_block *b, uint64_t pg)
 {
 	const uint8_t *src = (const uint8_t *)b->host + pg * MIG_PAGE_SIZE;
 	struct tern_page_rec rec = { .offset = htole64(pg * MIG_PAGE_SIZE) };
-	struct mig *mig = t->mig;
+	struct mig_chan *ch = t->ch;
 	int ret;
 
-	if ((mig->caps & MIG_CAP_ZERO_PAGES) && mig_page_is_zero(src)) {
+	if ((ch->mig->caps & MIG_CAP_ZERO_PAGES) && mig_page_is_zero(src)) {
 		rec.flags = htole16(TERN_REC_F_ZERO);
-		mig->round_zero++;
-		mig_stat_add(mig, 0, 0, 1);
+		ch->round_zero++;
+		mig_stat_add(ch->mig, 0, 0, 1);
 		return tx_put(t, &rec, sizeof(rec));
 	}
 	rec.length = htole32(MIG_PAGE_SIZE);
 	ret = tx_put(t, &rec, sizeof(rec));
 	if (!ret)
 		ret = tx_put(t, src, MIG_PAGE_SIZE);
-	mig->round_pages++;
-	mig_stat_add(mig, 0, 1, 0);
+	ch->round_pages++;
+	mig_stat_add(ch->mig, 0, 1, 0);
 	return ret;
 }
 
-/*
- * One round of block `block` from userspace: every page (all) or those set
- * in bitmap, byte-identical to what tern.ko would emit for them.
- */
-int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
-		   const unsigned long *bitmap, bool all)
+static int tx_hdr(struct tx *t, const struct mig_ram_block *b, uint64_t round)
 {
-	const struct mig_ram_block *b = &mig->blocks[block];
-	uint64_t npages = b->size / MIG_PAGE_SIZE, pg, count = 0;
-	struct tx t = { .mig = mig, .block = block };
 	struct tern_stream_hdr sh = {
 		.magic = htole32(TERN_STREAM_MAGIC),
 		.version = htole16(TERN_STREAM_VERSION),
@@ -110,25 +105,74 @@ int mig_send_pages(struct mig *mig, unsigned int block, uint64_t round,
 		.region_size = htole64(b->size),
 		.round = htole64(round),
 	};
-	struct tern_page_rec end = { .flags = htole16(TERN_REC_F_END) };
+
+	return tx_put(t, &sh, sizeof(sh));
+}
+
+static int tx_end(struct tx *t, uint64_t count)
+{
+	struct tern_page_rec end = {
+		.offset = htole64(count),
+		.flags = htole16(TERN_REC_F_END),
+	};
+	int ret = tx_put(t, &end, sizeof(end));
+
+	return ret ? ret : tx_flush(t);
+}
+
+static int tx_fail(struct mig_chan *ch, unsigned int block, int ret)
+{
+	const struct mig_ram_block *b = &ch->mig->blocks[block];
+
+	if (ch->mig->nch > 1)
+		return mig_fail(ch->mig, ret, "channel %u: sending block '%s' '%s': %s",
+				ch->idx, b->path, b->name, ch->c->err);
+	return mig_fail(ch->mig, ret, "sending block '%s' '%s': %s",
+			b->path, b->name, ch->c->err);
+}
+
+/*
+ * Channel ch's share of block `block`'s round from userspace: every page
+ * (all) or those set in bitmap, in runs taken from the block's shared
+ * cursor (a faster channel takes more), framed as a whole round of its
+ * own, byte-identical to what tern.ko would emit for those pages.
+ */
+int mig_send_pages(struct mig_chan *ch, unsigned int block, uint64_t round,
+		   const unsigned long *bitmap, bool all)
+{
+	struct mig *mig = ch->mig;
+	const struct mig_ram_block *b = &mig->blocks[block];
+	uint64_t npages = b->size / MIG_PAGE_SIZE, pg, end, count = 0;
+	struct tx t = { .ch = ch, .block = block };
 	int ret;
 
-	ret = tx_put(&t, &sh, sizeof(sh));
-	for (pg = 0; !ret && pg < npages; pg++) {
-		if (!all && !mig_test_bit(bitmap, pg))
-			continue;
-		ret = tx_page(&t, b, pg);
-		count++;
+	ret = tx_hdr(&t, b, round);
+	while (!ret) {
+		pg = atomic_fetch_add(&mig->cursor[block], SHARE_RUN);
+		if (pg >= npages)
+			break;
+		end = pg + SHARE_RUN < npages ? pg + SHARE_RUN : npages;
+		for (; !ret && pg < end; pg++) {
+			if (!all && !mig_test_bit(bitmap, pg))
+				continue;
+			ret = tx_page(&t, b, pg);
+			count++;
+		}
 	}
-	end.offset = htole64(count);
 	if (!ret)
-		ret = tx_put(&t, &end, sizeof(end));
+		ret = tx_end(&t, count);
+	return ret ? tx_fail(ch, block, ret) : 0;
+}
+
+int mig_send_empty(struct mig_chan *ch, unsigned int block, uint64_t round)
+{
+	struct tx t = { .ch = ch, .block = block };
+	int ret;
+
+	ret = tx_hdr(&t, &ch->mig->blocks[block], round);
 	if (!ret)
-		ret = tx_flush(&t);
-	if (ret)
-		return mig_fail(mig, ret, "sending block '%s' '%s': %s",
-				b->path, b->name, mig->conn.err);
-	return 0;
+		ret = tx_end(&t, 0);
+	return ret ? tx_fail(ch, block, ret) : 0;
 }
 
 /*
@@ -142,21 +186,23 @@ static bool kstream_status(int fd, struct tern_stream_status *st)
 	return !ioctl(fd, TERN_STREAM_STATUS, st);
 }
 
-/* One round from tern.ko: stream fd -> pipe -> socket, in chunks. */
-int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
+/*
+ * Channel ch's share of a round from tern.ko (the whole round with one
+ * channel): its stream fd -> pipe -> its socket, in chunks.
+ */
+int mig_send_kstream(struct mig_chan *ch, unsigned int block, uint64_t round)
 {
+	struct mig *mig = ch->mig;
 	const struct mig_ram_block *b = &mig->blocks[block];
-	struct mig_chunk_hdr ch = { .block = htole32(block) };
+	struct mig_chunk_hdr chh = { .block = htole32(block) };
 	struct mig_hdr h = { .type = htole32(MIG_MSG_CHUNK) };
 	struct tern_stream_status st0, st, seen;
-	int sfd = -1, pfd[2] = { -1, -1 }, ret;
+	int sfd = ch->sfd[block], pfd[2] = { -1, -1 }, ret = 0;
 	bool counted;
 	ssize_t n;
 
-	ret = mig->ops->stream_round(mig->vm, block, round, &sfd);
-	if (ret)
-		return mig_fail(mig, ret, "page stream of block '%s' '%s'",
-				b->path, b->name);
+	(void)round;
+	ch->sfd[block] = -1;
 	counted = kstream_status(sfd, &st0);
 	st = seen = st0;
 	if (pipe2(pfd, O_CLOEXEC)) {
@@ -171,26 +217,25 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 			continue;
 		if (n < 0) {
 			ret = mig_fail(mig, -errno,
-				       "page stream of block '%s' '%s': splice: %s",
-				       b->path, b->name, strerror(errno));
+				       "page stream of block '%s' '%s' (channel %u): splice: %s",
+				       b->path, b->name, ch->idx, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
-		h.len = htole32(sizeof(ch) + n);
-		ch.length = htole32(n);
-		ret = mig_conn_write(&mig->conn, &h, sizeof(h));
+		h.len = htole32(sizeof(chh) + n);
+		chh.length = htole32(n);
+		ret = mig_conn_write(ch->c, &h, sizeof(h));
 		if (!ret)
-			ret = mig_conn_write(&mig->conn, &ch, sizeof(ch));
+			ret = mig_conn_write(ch->c, &chh, sizeof(chh));
 		if (!ret)
-			ret = mig_conn_splice(&mig->conn, pfd[0], n);
+			ret = mig_conn_splice(ch->c, pfd[0], n);
 		if (ret) {
-			ret = mig_fail(mig, ret, "sending block '%s' '%s': %s",
-				       b->path, b->name, mig->conn.err);
+			ret = tx_fail(ch, block, ret);
 			goto out;
 		}
-		mig->round_bytes += n;
-		mig_stat_add(mig, sizeof(h) + sizeof(ch) + n, 0, 0);
+		ch->round_bytes += n;
+		mig_stat_add(mig, sizeof(h) + sizeof(chh) + n, 0, 0);
 		if (!counted || !kstream_status(sfd, &st))
 			continue;
 		/* query-migrate counts pages as they go, in round 1 too. */
@@ -202,12 +247,12 @@ int mig_send_kstream(struct mig *mig, unsigned int block, uint64_t round)
 			break;
 	}
 	if (counted) {
-		mig->round_pages += st.read_pages - st0.read_pages;
-		mig->round_zero += st.read_zero - st0.read_zero;
+		ch->round_pages += st.read_pages - st0.read_pages;
+		ch->round_zero += st.read_zero - st0.read_zero;
 		mig_stat_add(mig, 0, st.read_pages - seen.read_pages,
 			     st.read_zero - seen.read_zero);
 	} else {
-		mig->round_uncounted = true;
+		ch->round_uncounted = true;
 	}
 out:
 	if (pfd[0] >= 0) {
@@ -220,43 +265,50 @@ out:
 
 /* Destination side. */
 
-static int rx_fail(struct mig *mig, unsigned int idx, uint64_t pos,
+static int rx_fail(struct mig_chan *ch, unsigned int idx, uint64_t pos,
 		   const char *why)
 {
+	struct mig *mig = ch->mig;
 	const struct mig_ram_block *b = &mig->blocks[mig->rx[idx].local];
 
+	if (mig->nch > 1)
+		return mig_fail(mig, -EBADMSG,
+				"channel %u, block %u ('%s' '%s'), stream byte %" PRIu64 ": %s",
+				ch->idx, idx, b->path, b->name, pos, why);
 	return mig_fail(mig, -EBADMSG,
 			"block %u ('%s' '%s'), stream byte %" PRIu64 ": %s",
 			idx, b->path, b->name, pos, why);
 }
 
-static int rx_header(struct mig *mig, unsigned int idx, uint64_t pos)
+static int rx_header(struct mig_chan *ch, unsigned int idx, uint64_t pos)
 {
-	struct mig_rx_block *rx = &mig->rx[idx];
+	struct mig_rx_stream *rx = &ch->rx[idx];
 	struct tern_stream_hdr sh;
 
 	memcpy(&sh, rx->part, sizeof(sh));
 	if (le32toh(sh.magic) != TERN_STREAM_MAGIC)
-		return rx_fail(mig, idx, pos, "bad page-stream magic");
+		return rx_fail(ch, idx, pos, "bad page-stream magic");
 	if (le16toh(sh.version) != TERN_STREAM_VERSION ||
 	    le16toh(sh.hdr_len) != sizeof(sh) ||
 	    le32toh(sh.page_size) != MIG_PAGE_SIZE || sh.flags)
-		return rx_fail(mig, idx, pos,
+		return rx_fail(ch, idx, pos,
 			       "page-stream header: wrong version, size, page size or flags");
-	if (le64toh(sh.region_size) != rx->size)
-		return rx_fail(mig, idx, pos,
+	if (le64toh(sh.region_size) != ch->mig->rx[idx].size)
+		return rx_fail(ch, idx, pos,
 			       "page-stream region size differs from the block's");
 	/* The module numbers its own harvests: any round but 0. */
 	if (!le64toh(sh.round))
-		return rx_fail(mig, idx, pos, "page-stream round 0");
+		return rx_fail(ch, idx, pos, "page-stream round 0");
 	rx->expect = RX_REC;
 	return 0;
 }
 
-static int rx_record(struct mig *mig, unsigned int idx, uint64_t pos)
+static int rx_record(struct mig_chan *ch, unsigned int idx, uint64_t pos)
 {
-	struct mig_rx_block *rx = &mig->rx[idx];
-	const struct mig_ram_block *b = &mig->blocks[rx->local];
+	struct mig *mig = ch->mig;
+	struct mig_rx_stream *rx = &ch->rx[idx];
+	const struct mig_rx_block *blk = &mig->rx[idx];
+	const struct mig_ram_block *b = &mig->blocks[blk->local];
 	struct tern_page_rec rec;
 	uint64_t off;
 	uint32_t len;
@@ -268,49 +320,50 @@ static int rx_record(struct mig *mig, unsigned int idx, uint64_t pos)
 	flags = le16toh(rec.flags);
 	if ((flags & ~__TERN_REC_F_ALL) || rec.reserved ||
 	    flags == (TERN_REC_F_ZERO | TERN_REC_F_END))
-		return rx_fail(mig, idx, pos, "page record: bad flags");
+		return rx_fail(ch, idx, pos, "page record: bad flags");
 	if (flags & TERN_REC_F_END) {
 		if (len || off != rx->recs)
-			return rx_fail(mig, idx, pos,
+			return rx_fail(ch, idx, pos,
 				       "end record: count differs from the records sent");
 		rx->expect = RX_DONE;
 		return 0;
 	}
-	if (off % MIG_PAGE_SIZE || off >= rx->size)
-		return rx_fail(mig, idx, pos,
+	if (off % MIG_PAGE_SIZE || off >= blk->size)
+		return rx_fail(ch, idx, pos,
 			       "page record: offset unaligned or beyond the block");
 	/* In increasing offset order, as tern.ko emits them: no repeats. */
 	if (off < rx->next_off)
-		return rx_fail(mig, idx, pos,
+		return rx_fail(ch, idx, pos,
 			       "page record: offset not above the previous one");
 	rx->next_off = off + MIG_PAGE_SIZE;
 	rx->recs++;
 	if (flags & TERN_REC_F_ZERO) {
 		if (len || !(mig->caps & MIG_CAP_ZERO_PAGES))
-			return rx_fail(mig, idx, pos,
+			return rx_fail(ch, idx, pos,
 				       "zero page record not agreed or with data");
-		if (!rx->written || mig_test_bit(rx->written, off / MIG_PAGE_SIZE))
+		if (!blk->written ||
+		    mig_test_bit_atomic(blk->written, off / MIG_PAGE_SIZE))
 			memset((uint8_t *)b->host + off, 0, MIG_PAGE_SIZE);
-		mig->round_zero++;
+		ch->round_zero++;
 		return 0;
 	}
 	if (len != MIG_PAGE_SIZE)
-		return rx_fail(mig, idx, pos, "page record: length is not 4096");
-	if (rx->written)
-		mig_set_bit(rx->written, off / MIG_PAGE_SIZE);
+		return rx_fail(ch, idx, pos, "page record: length is not 4096");
+	if (blk->written)
+		mig_set_bit_atomic(blk->written, off / MIG_PAGE_SIZE);
 	rx->dst = (uint8_t *)b->host + off;
 	rx->data_left = MIG_PAGE_SIZE;
 	rx->expect = RX_DATA;
-	mig->round_pages++;
+	ch->round_pages++;
 	return 0;
 }
 
-/* Feed one chunk's bytes (already in mig->chunk) to the block's parser. */
-static int rx_feed(struct mig *mig, unsigned int idx, uint32_t len,
+/* Feed one chunk's bytes (already in ch->chunk) to the block's parser. */
+static int rx_feed(struct mig_chan *ch, unsigned int idx, uint32_t len,
 		   uint64_t base)
 {
-	struct mig_rx_block *rx = &mig->rx[idx];
-	const uint8_t *p = mig->chunk;
+	struct mig_rx_stream *rx = &ch->rx[idx];
+	const uint8_t *p = ch->chunk;
 	uint32_t off = 0, need, n;
 	int ret;
 
@@ -337,8 +390,8 @@ static int rx_feed(struct mig *mig, unsigned int idx, uint32_t len,
 				break;
 			rx->part_len = 0;
 			ret = rx->expect == RX_HDR ?
-				rx_header(mig, idx, base + off - need) :
-				rx_record(mig, idx, base + off - need);
+				rx_header(ch, idx, base + off - need) :
+				rx_record(ch, idx, base + off - need);
 			if (ret)
 				return ret;
 			break;
@@ -352,58 +405,77 @@ static int rx_feed(struct mig *mig, unsigned int idx, uint32_t len,
 				rx->expect = RX_REC;
 			break;
 		default:
-			return rx_fail(mig, idx, base + off,
+			return rx_fail(ch, idx, base + off,
 				       "bytes after the end record");
 		}
 	}
 	return 0;
 }
 
-static int rx_chunk(struct mig *mig, const struct mig_hdr *h)
+/* mig_fail, naming the channel when there are several. */
+#define ch_fail(ch, err, fmt, ...)					\
+	((ch)->mig->nch > 1 ?						\
+	 mig_fail((ch)->mig, err, "channel %u: " fmt, (ch)->idx, ##__VA_ARGS__) : \
+	 mig_fail((ch)->mig, err, fmt, ##__VA_ARGS__))
+
+static int rx_chunk(struct mig_chan *ch, const struct mig_hdr *h)
 {
-	struct mig_chunk_hdr ch;
+	struct mig *mig = ch->mig;
+	struct mig_chunk_hdr chh;
 	uint32_t idx, len;
 	uint64_t base;
 	int ret;
 
-	if (h->len < sizeof(ch))
-		return mig_fail(mig, -EBADMSG, "chunk shorter than its header");
-	ret = mig_conn_read(&mig->conn, &ch, sizeof(ch));
+	if (h->len < sizeof(chh))
+		return ch_fail(ch, -EBADMSG, "chunk shorter than its header");
+	ret = mig_conn_read(ch->c, &chh, sizeof(chh));
 	if (ret)
-		return mig_fail(mig, ret, "%s", mig->conn.err);
-	idx = le32toh(ch.block);
-	len = le32toh(ch.length);
-	if (len != h->len - sizeof(ch))
-		return mig_fail(mig, -EBADMSG,
-				"chunk length %u differs from its message (%u)",
-				len, h->len - (uint32_t)sizeof(ch));
+		return ch_fail(ch, ret, "%s", ch->c->err);
+	idx = le32toh(chh.block);
+	len = le32toh(chh.length);
+	if (len != h->len - sizeof(chh))
+		return ch_fail(ch, -EBADMSG,
+			       "chunk length %u differs from its message (%u)",
+			       len, h->len - (uint32_t)sizeof(chh));
 	if (idx >= mig->nr_rx)
-		return mig_fail(mig, -EBADMSG,
-				"chunk for block %u: not in the block list (%u blocks)",
-				idx, mig->nr_rx);
+		return ch_fail(ch, -EBADMSG,
+			       "chunk for block %u: not in the block list (%u blocks)",
+			       idx, mig->nr_rx);
 	if (!mig->rx[idx].migratable)
-		return mig_fail(mig, -EBADMSG,
-				"chunk for non-migratable block %u ('%s' '%s')",
-				idx, mig->blocks[mig->rx[idx].local].path,
-				mig->blocks[mig->rx[idx].local].name);
-	if (mig->rx[idx].expect == RX_DONE)
-		return mig_fail(mig, -EBADMSG,
-				"block %u: second stream in round %" PRIu64,
-				idx, mig->round);
-	base = mig->conn.rx_off;
-	ret = mig_conn_read(&mig->conn, mig->chunk, len);
+		return ch_fail(ch, -EBADMSG,
+			       "chunk for non-migratable block %u ('%s' '%s')",
+			       idx, mig->blocks[mig->rx[idx].local].path,
+			       mig->blocks[mig->rx[idx].local].name);
+	if (ch->rx[idx].expect == RX_DONE)
+		return ch_fail(ch, -EBADMSG,
+			       "block %u: second stream in round %" PRIu64,
+			       idx, mig->round);
+	base = ch->c->rx_off;
+	ret = mig_conn_read(ch->c, ch->chunk, len);
 	if (ret)
-		return mig_fail(mig, ret, "%s", mig->conn.err);
-	mig->round_bytes += len;
-	mig_stat_add(mig, sizeof(*h) + sizeof(ch) + len, 0, 0);
-	return rx_feed(mig, idx, len, base);
+		return ch_fail(ch, ret, "%s", ch->c->err);
+	ch->round_bytes += len;
+	mig_stat_add(mig, sizeof(*h) + sizeof(chh) + len, 0, 0);
+	return rx_feed(ch, idx, len, base);
+}
+
+/* Has channel ch delivered the end record of every migratable block? */
+static bool rx_share_done(struct mig_chan *ch)
+{
+	unsigned int i;
+
+	for (i = 0; i < ch->mig->nr_rx; i++)
+		if (ch->mig->rx[i].migratable && ch->rx[i].expect != RX_DONE)
+			return false;
+	return true;
 }
 
 static int rx_round_end(struct mig *mig, const struct mig_hdr *h)
 {
 	struct nlattr *tb[MIG_A_MAX + 1];
+	struct mig_chan *ch;
 	uint64_t round, v;
-	unsigned int i;
+	unsigned int i, c;
 	int ret;
 
 	ret = mig_recv_attrs(&mig->conn, h, tb);
@@ -423,12 +495,21 @@ static int rx_round_end(struct mig *mig, const struct mig_hdr *h)
 		return mig_fail(mig, -EBADMSG,
 				"round %" PRIu64 ": page counts differ from the source's",
 				round);
-	for (i = 0; i < mig->nr_rx; i++) {
-		if (mig->rx[i].expect != RX_IDLE && mig->rx[i].expect != RX_DONE)
-			return rx_fail(mig, i, mig->conn.msg_pos,
-				       "round ended inside the block's stream");
-		mig->rx[i].expect = RX_IDLE;
+	for (c = 0; c < mig->nch; c++) {
+		ch = mig->ch[c];
+		for (i = 0; i < mig->nr_rx; i++) {
+			/* With channels, each sends every block every round. */
+			if (mig->nch > 1 && mig->rx[i].migratable &&
+			    ch->rx[i].expect != RX_DONE)
+				return rx_fail(ch, i, ch->c->rx_off,
+					       "round ended without the block's end record");
+			if (ch->rx[i].expect != RX_IDLE &&
+			    ch->rx[i].expect != RX_DONE)
+				return rx_fail(ch, i, mig->conn.msg_pos,
+					       "round ended inside the block's stream");
+		}
 	}
+	mig_rx_reset(mig);
 	mig_stat_add(mig, 0, mig->round_pages, mig->round_zero);
 	pthread_mutex_lock(&mig->lock);
 	mig->st.rounds = round;
@@ -436,32 +517,70 @@ static int rx_round_end(struct mig *mig, const struct mig_hdr *h)
 	return 0;
 }
 
-/* After round-begin: chunks until round-end. */
-int mig_recv_round(struct mig *mig)
+/*
+ * One channel's share of a round: channel 0's chunks come on the main
+ * connection until round-end (kept in end_hdr for the main thread);
+ * another channel's until it has delivered every block's end record.
+ */
+
+static int recv_share(struct mig_chan *ch)
 {
+	struct mig *mig = ch->mig;
 	struct mig_hdr h;
 	int ret;
 
-	mig->round_pages = mig->round_zero = mig->round_bytes = 0;
-	for (;;) {
-		ret = mig_recv_hdr(&mig->conn, &h);
+	while (ch->idx == 0 || !rx_share_done(ch)) {
+		ret = mig_recv_hdr(ch->c, &h);
 		if (ret)
-			return mig_fail(mig, ret, "%s", mig->conn.err);
-		if (h.type == MIG_MSG_ROUND_END)
-			return rx_round_end(mig, &h);
+			return ch_fail(ch, ret, "%s", ch->c->err);
+		if (ch->idx == 0 && h.type == MIG_MSG_ROUND_END) {
+			mig->end_hdr = h;
+			return 0;
+		}
 		if (h.type != MIG_MSG_CHUNK)
-			return mig_fail(mig, -EPROTO, "%s inside round %" PRIu64,
-					mig_msg_name(h.type), mig->round);
-		ret = rx_chunk(mig, &h);
+			return ch_fail(ch, -EPROTO, "%s inside round %" PRIu64,
+				       mig_msg_name(h.type), mig->round);
+		ret = rx_chunk(ch, &h);
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+/*
+ * After round-begin: every channel's share, each in its thread, until
+ * round-end on the main connection and every channel's end records; no
+ * channel reads the next round's data before all are done (a page may
+ * change channel from one round to the next).
+ */
+int mig_recv_round(struct mig *mig)
+{
+	struct mig_chan *ch;
+	unsigned int c;
+	int ret;
+
+	mig->round_pages = mig->round_zero = mig->round_bytes = 0;
+	for (c = 0; c < mig->nch; c++) {
+		ch = mig->ch[c];
+		ch->round_pages = ch->round_zero = ch->round_bytes = 0;
+	}
+	ret = mig_chans_run(mig, recv_share);
+	if (ret)
+		return ret;
+	for (c = 0; c < mig->nch; c++) {
+		ch = mig->ch[c];
+		mig->round_pages += ch->round_pages;
+		mig->round_zero += ch->round_zero;
+		mig->round_bytes += ch->round_bytes;
+	}
+	return rx_round_end(mig, &mig->end_hdr);
 }
 
 void mig_rx_reset(struct mig *mig)
 {
-	unsigned int i;
+	unsigned int c, i;
 
-	for (i = 0; i < MIG_MAX_BLOCKS; i++)
-		mig->rx[i].expect = RX_IDLE;
+	for (c = 0; c < mig->nch; c++)
+		for (i = 0; i < MIG_MAX_BLOCKS; i++)
+			mig->ch[c]->rx[i].expect = RX_IDLE;
 }

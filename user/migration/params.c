@@ -28,6 +28,8 @@ const struct mig_param mig_param_table[] = {
 	  1, 99, FIELD(throttle_step) },
 	{ "timeout", "MS", "longest wait for the peer's next byte",
 	  1, 3600000, FIELD(timeout_ms) },
+	{ "channels", "N", "page-stream connections (destination: the most it takes)",
+	  1, MIG_CHANNELS_MAX, FIELD(channels) },
 	{ 0 },
 };
 

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "migration/internal.h"
@@ -65,35 +66,129 @@ static int send_round_marker(struct mig *mig, uint32_t type)
 	return 0;
 }
 
+static bool block_dirty(struct mig *mig, unsigned int i)
+{
+	size_t w;
+
+	for (w = 0; w < mig_bitmap_words(mig->blocks[i].size); w++)
+		if (mig->dirty[i][w])
+			return true;
+	return false;
+}
+
+/* Channel ch's share of every migratable block's round. */
+static int send_share(struct mig_chan *ch)
+{
+	struct mig *mig = ch->mig;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < mig->nr_blocks; i++) {
+		if (!migratable(mig, i))
+			continue;
+		if (mig->tracker == MIG_TRACKER_TERN)
+			ret = ch->sfd[i] >= 0 ?
+				mig_send_kstream(ch, i, mig->round) :
+				mig_send_empty(ch, i, mig->round);
+		/* One channel skips a clean block; several each frame every one. */
+		else if (ch->all || mig->nch > 1 || block_dirty(mig, i))
+			ret = mig_send_pages(ch, i, mig->round, mig->dirty[i],
+					     ch->all);
+	}
+	return ret;
+}
+
+/*
+ * The round's stream fds of block i, one per channel: a set sharing one
+ * harvest, or (no sets here) one fd for channel 0 while the others send
+ * empty rounds of the block.
+ */
+static int open_streams(struct mig *mig, unsigned int i)
+{
+	const struct mig_ram_block *b = &mig->blocks[i];
+	int fds[MIG_CHANNELS_MAX], ret = -ENOTTY;
+	unsigned int c;
+
+	if (mig->nch > 1 && !mig->kset_off && mig->ops->stream_set) {
+		ret = mig->ops->stream_set(mig->vm, i, mig->round, mig->nch, fds);
+		if (!ret) {
+			for (c = 0; c < mig->nch; c++)
+				mig->ch[c]->sfd[i] = fds[c];
+			return 0;
+		}
+		if (ret != -ENOTTY)
+			return mig_fail(mig, ret, "page stream set of block '%s' '%s'",
+					b->path, b->name);
+	}
+	if (mig->nch > 1 && !mig->kset_off) {
+		mig->kset_off = true;
+		if (!mig->p.quiet)
+			pr_info("migration: tern.ko has no page-stream sets (TERN_STREAM_OPEN_SET): its pages go over 1 of %u channels",
+				mig->nch);
+	}
+	ret = mig->ops->stream_round(mig->vm, i, mig->round, &mig->ch[0]->sfd[i]);
+	if (ret)
+		return mig_fail(mig, ret, "page stream of block '%s' '%s'",
+				b->path, b->name);
+	return 0;
+}
+
+/* Stream fds a failed round did not read. */
+static void close_streams(struct mig *mig)
+{
+	unsigned int c, i;
+
+	for (c = 0; c < mig->nch; c++)
+		for (i = 0; i < MIG_MAX_BLOCKS; i++)
+			if (mig->ch[c]->sfd[i] >= 0) {
+				close(mig->ch[c]->sfd[i]);
+				mig->ch[c]->sfd[i] = -1;
+			}
+}
+
+/*
+ * A round: round-begin, every channel's share (each in its thread; the
+ * round is done when every channel has sent its end record of every
+ * block), round-end with the counts of all; only then the next harvest.
+ */
 int mig_send_round(struct mig *mig, bool all)
 {
 	uint64_t t0 = mig_now_ns(), dt;
-	const struct mig_ram_block *b;
-	unsigned int i;
-	size_t w;
-	bool any;
+	struct mig_chan *ch;
+	unsigned int i, c;
 	int ret;
 
 	mig->round++;
 	mig->round_pages = mig->round_zero = mig->round_bytes = 0;
 	mig->round_uncounted = false;
-	ret = send_round_marker(mig, MIG_MSG_ROUND_BEGIN);
-	for (i = 0; !ret && i < mig->nr_blocks; i++) {
-		b = &mig->blocks[i];
-		if (!migratable(mig, i))
-			continue;
-		if (mig->tracker == MIG_TRACKER_TERN) {
-			ret = mig_send_kstream(mig, i, mig->round);
-			continue;
-		}
-		any = all;
-		for (w = 0; !any && w < mig_bitmap_words(b->size); w++)
-			any = mig->dirty[i][w];
-		if (!any)
-			continue;
-		ret = mig_send_pages(mig, i, mig->round, mig->dirty[i], all);
-		memset(mig->dirty[i], 0, mig_bitmap_words(b->size) * sizeof(unsigned long));
+	for (c = 0; c < mig->nch; c++) {
+		ch = mig->ch[c];
+		ch->round_pages = ch->round_zero = ch->round_bytes = 0;
+		ch->round_uncounted = false;
+		ch->all = all;
 	}
+	for (i = 0; i < MIG_MAX_BLOCKS; i++)
+		atomic_store(&mig->cursor[i], 0);
+	ret = send_round_marker(mig, MIG_MSG_ROUND_BEGIN);
+	for (i = 0; !ret && mig->tracker == MIG_TRACKER_TERN &&
+	     i < mig->nr_blocks; i++)
+		if (migratable(mig, i))
+			ret = open_streams(mig, i);
+	if (!ret)
+		ret = mig_chans_run(mig, send_share);
+	close_streams(mig);
+	for (c = 0; c < mig->nch; c++) {
+		ch = mig->ch[c];
+		mig->round_pages += ch->round_pages;
+		mig->round_zero += ch->round_zero;
+		mig->round_bytes += ch->round_bytes;
+		mig->round_uncounted |= ch->round_uncounted;
+	}
+	for (i = 0; !ret && mig->tracker != MIG_TRACKER_TERN &&
+	     i < mig->nr_blocks; i++)
+		if (migratable(mig, i))
+			memset(mig->dirty[i], 0,
+			       mig_bitmap_words(mig->blocks[i].size) * sizeof(unsigned long));
 	if (!ret)
 		ret = send_round_marker(mig, MIG_MSG_ROUND_END);
 	if (ret)

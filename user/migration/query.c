@@ -70,7 +70,7 @@ int mig__set_param(struct mig *mig, const char *name, uint64_t v)
 	/* The sender's pacing follows at once, mid-round too. */
 	if (!ret && !strcmp(name, "max-bandwidth") && mig->is_source &&
 	    atomic_load(&mig->busy))
-		atomic_store(&mig->conn.max_bw, v);
+		mig_chans_set_bw(mig, v);
 	pthread_mutex_unlock(&mig->lock);
 	return ret;
 }

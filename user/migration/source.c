@@ -53,7 +53,7 @@ static int migrate(struct mig *mig)
 	mig->committed = false;
 	mig->tracking = false;
 	mig->chunk = malloc(MIG_CHUNK_DATA_MAX);
-	if (!mig->chunk) {
+	if (!mig->chunk || mig_chans_init(mig)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -77,6 +77,8 @@ static int migrate(struct mig *mig)
 	mig->st.tracker = mig->tracker;
 	pthread_mutex_unlock(&mig->lock);
 	if (!ret)
+		ret = mig_chans_open(mig);
+	if (!ret)
 		ret = mig_ramblocks_send(mig);
 	if (!ret)
 		ret = mig_precopy(mig);
@@ -94,6 +96,7 @@ out:
 		      !atomic_load(&mig->aborted) ? MIG_S_CANCELLED : MIG_S_FAILED;
 	}
 	source_end(mig, ret);
+	mig_chans_free(mig);
 	mig_set_state(mig, end);
 	free(mig->chunk);
 	mig->chunk = NULL;
@@ -110,6 +113,7 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
 		return ret;	/* the running one's state stands */
 	if (ret)
 		return mig_fail_unstarted(mig, ret, "connection: %s", strerror(-ret));
+	mig->uri = NULL;	/* no URI: no channels beside this one */
 	return migrate(mig);
 }
 
@@ -133,7 +137,9 @@ int mig__migrate(struct mig *mig, const char *uri)
 		close(fd);
 		return mig_attempt_fail(mig, ret, "connection: %s", strerror(-ret));
 	}
+	mig->uri = uri;
 	ret = migrate(mig);
+	mig->uri = NULL;
 	close(fd);
 	return ret;
 }

@@ -162,7 +162,7 @@ int mig__listen(const char *uri, int *lfd)
 		return -errno;
 	if (a.family != AF_UNIX)
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, (struct sockaddr *)&a.ss, a.len) || listen(s, 1)) {
+	if (bind(s, (struct sockaddr *)&a.ss, a.len) || listen(s, MIG_CHANNELS_MAX)) {
 		ret = -errno;
 		pr_err("migration: cannot listen on '%s': %s", uri,
 		       strerror(-ret));

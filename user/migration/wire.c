@@ -58,6 +58,10 @@ struct nla_policy mig_policy[MIG_A_MAX + 1] = {
 	[MIG_A_ERR_MSG]		= STR,
 	[MIG_A_RELEASE]		= STR,
 	[MIG_A_DEV_TYPE]	= STR,
+	[MIG_A_CHANNELS]	= U32(),
+	[MIG_A_CHAN_TOKEN]	= { .type = NLA_UNSPEC, .minlen = MIG_CHAN_TOKEN_LEN,
+				    .maxlen = MIG_CHAN_TOKEN_LEN },
+	[MIG_A_CHAN_INDEX]	= U32(),
 };
 
 static const char *const msg_names[__MIG_MSG_NR] = {
@@ -75,6 +79,7 @@ static const char *const msg_names[__MIG_MSG_NR] = {
 	[MIG_MSG_COMMIT]	= "commit",
 	[MIG_MSG_RUNNING]	= "running",
 	[MIG_MSG_ERROR]		= "error",
+	[MIG_MSG_CHANNEL]	= "channel",
 };
 
 const char *mig_msg_name(uint32_t type)

@@ -27,6 +27,7 @@
 #define MIG_MAX_DEVICES		256
 #define MIG_STR_MAX		256
 #define MIG_CPUID_MAX		1024
+#define MIG_CHAN_TOKEN_LEN	16	/* the destination's per-migration secret */
 
 enum mig_msg_type {
 	MIG_MSG_UNSPEC,
@@ -44,6 +45,7 @@ enum mig_msg_type {
 	MIG_MSG_COMMIT,
 	MIG_MSG_RUNNING,
 	MIG_MSG_ERROR,
+	MIG_MSG_CHANNEL,	/* first message of an extra channel */
 	__MIG_MSG_NR,
 };
 
@@ -98,6 +100,9 @@ enum mig_attr {
 	MIG_A_ERR_MSG,		/* string */
 	MIG_A_RELEASE,		/* string: sender's release (optional) */
 	MIG_A_DEV_TYPE,		/* string: the device's table (optional) */
+	MIG_A_CHANNELS,		/* u32: page-stream channels (absent: 1) */
+	MIG_A_CHAN_TOKEN,	/* binary, MIG_CHAN_TOKEN_LEN bytes */
+	MIG_A_CHAN_INDEX,	/* u32: 1..channels-1 */
 	__MIG_A_MAX,
 };
 #define MIG_A_MAX	(__MIG_A_MAX - 1)

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page-stream channels.  A migration with `channels` > 1 opens that many
+ * minus one connections beside its main one, to the same URI; each
+ * begins with a `channel` message carrying the token the destination
+ * chose for this migration in its welcome and the channel's index, so a
+ * stray connection to the destination's listener is closed and never
+ * joins.  During a round each channel's share is sent (or received) by a
+ * thread of its own, all joined before the round ends: a failure of one
+ * wakes the others, which fail too, so the migration fails as a whole.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "migration/internal.h"
+
+/* A silent stray holds the listener up this long at most. */
+#define CHAN_HELLO_MS	5000u
+
+static struct mig_chan *chan_alloc(struct mig *mig, unsigned int idx)
+{
+	struct mig_chan *ch = calloc(1, sizeof(*ch));
+	unsigned int i;
+
+	if (!ch)
+		return NULL;
+	ch->mig = mig;
+	ch->idx = idx;
+	ch->fd = -1;
+	for (i = 0; i < MIG_MAX_BLOCKS; i++)
+		ch->sfd[i] = -1;
+	return ch;
+}
+
+static void chan_free(struct mig_chan *ch)
+{
+	unsigned int i;
+
+	if (!ch)
+		return;
+	if (ch->running)
+		pthread_join(ch->thread, NULL);
+	for (i = 0; i < MIG_MAX_BLOCKS; i++)
+		if (ch->sfd[i] >= 0)
+			close(ch->sfd[i]);
+	if (ch->idx) {
+		mig_conn_destroy(&ch->own);
+		free(ch->chunk);
+	}
+	if (ch->fd >= 0)
+		close(ch->fd);
+	free(ch);
+}
+
+/* A channel of its own over connected fd (taken even on failure). */
+static struct mig_chan *chan_new(struct mig *mig, unsigned int idx, int fd)
+{
+	struct mig_chan *ch = chan_alloc(mig, idx);
+
+	if (!ch) {
+		close(fd);
+		return NULL;
+	}
+	ch->fd = fd;
+	ch->chunk = malloc(MIG_CHUNK_DATA_MAX);
+	if (!ch->chunk || mig_conn_init(&ch->own, fd, fd, mig->cancel_fd,
+					mig->conn.timeout_ms)) {
+		chan_free(ch);
+		return NULL;
+	}
+	ch->c = &ch->own;
+	return ch;
+}
+
+int mig_chans_init(struct mig *mig)
+{
+	struct mig_chan *ch = chan_alloc(mig, 0);
+
+	if (!ch)
+		return -ENOMEM;
+	ch->c = &mig->conn;
+	ch->chunk = mig->chunk;
+	atomic_store(&mig->chan_failed, false);
+	pthread_mutex_lock(&mig->lock);
+	mig->ch[0] = ch;
+	mig->nch = 1;
+	pthread_mutex_unlock(&mig->lock);
+	return 0;
+}
+
+void mig_chans_free(struct mig *mig)
+{
+	struct mig_chan *ch[MIG_CHANNELS_MAX];
+	unsigned int i;
+
+	/* Threads first: none may still use a channel being freed. */
+	for (i = 0; i < MIG_CHANNELS_MAX; i++)
+		if (mig->ch[i] && mig->ch[i]->running) {
+			pthread_join(mig->ch[i]->thread, NULL);
+			mig->ch[i]->running = false;
+		}
+	pthread_mutex_lock(&mig->lock);
+	memcpy(ch, mig->ch, sizeof(ch));
+	memset(mig->ch, 0, sizeof(mig->ch));
+	mig->nch = 0;
+	pthread_mutex_unlock(&mig->lock);
+	for (i = 0; i < MIG_CHANNELS_MAX; i++)
+		chan_free(ch[i]);
+}
+
+void mig_chans_abort(struct mig *mig)
+{
+	uint64_t one = 1;
+
+	atomic_store(&mig->chan_failed, true);
+	/* The cancel eventfd wakes every wait; `cancelled` stays false. */
+	if (write(mig->cancel_fd, &one, sizeof(one)) < 0)
+		pr_warn("migration: stopping channels: %s", strerror(errno));
+}
+
+/* Called with mig->lock held. */
+void mig_chans_set_bw(struct mig *mig, uint64_t bw)
+{
+	uint64_t share = bw ? (bw + mig->nch - 1) / mig->nch : 0;
+	unsigned int i;
+
+	if (mig->nch <= 1) {
+		atomic_store(&mig->conn.max_bw, bw);
+		return;
+	}
+	for (i = 0; i < mig->nch; i++)
+		if (mig->ch[i])
+			atomic_store(&mig->ch[i]->c->max_bw, share);
+}
+
+int mig_chans_open(struct mig *mig)
+{
+	struct mig_chan *ch;
+	struct nl_msg *msg;
+	unsigned int i;
+	int fd, ret;
+
+	for (i = 1; i < mig->nch; i++) {
+		ret = mig_connect(mig, mig->uri, &fd);
+		if (ret)
+			return mig_fail(mig, ret,
+					"channel %u of %u: cannot connect to '%s': %s",
+					i, mig->nch, mig->uri, strerror(-ret));
+		ch = chan_new(mig, i, fd);
+		if (!ch)
+			return mig_fail(mig, -ENOMEM, "channel %u: no memory", i);
+		pthread_mutex_lock(&mig->lock);
+		mig->ch[i] = ch;
+		pthread_mutex_unlock(&mig->lock);
+		msg = mig_attrs_new();
+		if (!msg)
+			return mig_fail(mig, -ENOMEM, "channel %u: no memory", i);
+		if (nla_put_u32(msg, MIG_A_MAGIC, MIG_MAGIC) ||
+		    nla_put(msg, MIG_A_CHAN_TOKEN, MIG_CHAN_TOKEN_LEN, mig->token) ||
+		    nla_put_u32(msg, MIG_A_CHAN_INDEX, i)) {
+			nlmsg_free(msg);
+			return mig_fail(mig, -EMSGSIZE, "channel %u: hello", i);
+		}
+		ret = mig_send_attrs(ch->c, MIG_MSG_CHANNEL, msg);
+		if (ret)
+			return mig_fail(mig, ret, "channel %u: sending its hello: %s",
+					i, ch->c->err);
+	}
+	pthread_mutex_lock(&mig->lock);
+	mig_chans_set_bw(mig, mig->p.max_bandwidth);
+	pthread_mutex_unlock(&mig->lock);
+	return 0;
+}
+
+/* Which channel a new connection says it is, or -1 with why. */
+static int chan_hello_recv(struct mig *mig, struct mig_chan *ch, char *why,
+			   size_t len)
+{
+	struct nlattr *tb[MIG_A_MAX + 1];
+	uint32_t magic, idx;
+	const uint8_t *tok;
+	struct mig_hdr h;
+	uint8_t diff = 0;
+	unsigned int i;
+
+	if (mig_recv_hdr(ch->c, &h)) {
+		snprintf(why, len, "%s", ch->c->err);
+		return -1;
+	}
+	if (h.type != MIG_MSG_CHANNEL) {
+		snprintf(why, len, "it began with %s, not a channel hello",
+			 mig_msg_name(h.type));
+		return -1;
+	}
+	if (mig_recv_attrs(ch->c, &h, tb)) {
+		snprintf(why, len, "channel hello: %s", ch->c->err);
+		return -1;
+	}
+	if (mig_attr_u32(tb, MIG_A_MAGIC, &magic) || magic != MIG_MAGIC ||
+	    !tb[MIG_A_CHAN_TOKEN] ||
+	    nla_len(tb[MIG_A_CHAN_TOKEN]) != MIG_CHAN_TOKEN_LEN ||
+	    mig_attr_u32(tb, MIG_A_CHAN_INDEX, &idx)) {
+		snprintf(why, len, "channel hello lacks magic, token or index");
+		return -1;
+	}
+	tok = nla_data(tb[MIG_A_CHAN_TOKEN]);
+	for (i = 0; i < MIG_CHAN_TOKEN_LEN; i++)
+		diff |= tok[i] ^ mig->token[i];
+	if (diff) {
+		snprintf(why, len, "channel hello with a wrong token");
+		return -1;
+	}
+	if (idx < 1 || idx >= mig->nch || mig->ch[idx]) {
+		snprintf(why, len, "channel index %u (expected 1..%u, once each)",
+			 idx, mig->nch - 1);
+		return -1;
+	}
+	return idx;
+}
+
+int mig_chans_accept(struct mig *mig)
+{
+	uint64_t deadline = mig_now_ns() + mig->conn.timeout_ms * 1000000ull;
+	struct pollfd pfd[2] = {
+		{ .fd = mig->lfd, .events = POLLIN },
+		{ .fd = mig->cancel_fd, .events = POLLIN },
+	};
+	unsigned int have = 1, left_ms;
+	struct mig_chan *ch;
+	char why[MIG_STR_MAX];
+	uint64_t now;
+	int fd, idx, ret;
+
+	while (have < mig->nch) {
+		now = mig_now_ns();
+		if (now >= deadline)
+			return mig_fail(mig, -ETIMEDOUT,
+					"%u of %u channels connected within %u ms",
+					have, mig->nch, mig->conn.timeout_ms);
+		left_ms = (deadline - now) / 1000000 + 1;
+		ret = poll(pfd, 2, left_ms);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return mig_fail(mig, -errno, "waiting for channels: %s",
+					strerror(errno));
+		if (pfd[1].revents)
+			return mig_fail(mig, -ECANCELED,
+					"waiting for channels: cancelled");
+		if (!ret)
+			continue;
+		fd = accept4(mig->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;	/* a connection that went away */
+		ch = chan_new(mig, 0, fd);
+		if (!ch)
+			return mig_fail(mig, -ENOMEM, "channel: no memory");
+		ch->own.timeout_ms = left_ms < CHAN_HELLO_MS ? left_ms : CHAN_HELLO_MS;
+		idx = chan_hello_recv(mig, ch, why, sizeof(why));
+		if (idx < 0) {
+			/* Not ours: refused, and the wait goes on. */
+			if (!mig->p.quiet)
+				pr_warn("migration: refused a connection to the listener: %s",
+					why);
+			chan_free(ch);
+			continue;
+		}
+		ch->idx = idx;
+		ch->own.timeout_ms = mig->conn.timeout_ms;
+		pthread_mutex_lock(&mig->lock);
+		mig->ch[idx] = ch;
+		pthread_mutex_unlock(&mig->lock);
+		have++;
+	}
+	return 0;
+}
+
+static void *chan_main(void *arg)
+{
+	struct mig_chan *ch = arg;
+
+	ch->ret = ch->fn(ch);
+	if (ch->ret)
+		mig_chans_abort(ch->mig);
+	return NULL;
+}
+
+/*
+ * The first error that is not the wake-up of the others (-ECANCELED
+ * after a channel failed) is the migration's.
+ */
+static int first_err(struct mig *mig, int a, int b)
+{
+	if (!a)
+		return b;
+	if (a == -ECANCELED && b && atomic_load(&mig->chan_failed) &&
+	    !atomic_load(&mig->cancelled))
+		return b;
+	return a;
+}
+
+int mig_chans_run(struct mig *mig, int (*fn)(struct mig_chan *ch))
+{
+	struct mig_chan *ch;
+	unsigned int i;
+	int ret = 0, err;
+
+	for (i = 1; i < mig->nch; i++) {
+		ch = mig->ch[i];
+		ch->fn = fn;
+		ch->ret = 0;
+		err = pthread_create(&ch->thread, NULL, chan_main, ch);
+		if (err) {
+			ret = mig_fail(mig, -err, "channel %u: no thread", i);
+			mig_chans_abort(mig);
+			break;
+		}
+		ch->running = true;
+	}
+	if (!ret) {
+		ret = fn(mig->ch[0]);
+		if (ret)
+			mig_chans_abort(mig);
+	}
+	for (i = 1; i < mig->nch; i++) {
+		ch = mig->ch[i];
+		if (!ch->running)
+			continue;
+		pthread_join(ch->thread, NULL);
+		ch->running = false;
+		ret = first_err(mig, ret, ch->ret);
+	}
+	return ret;
+}
