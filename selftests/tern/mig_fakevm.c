@@ -50,7 +50,7 @@ struct fakevm {
 	bool tracking;
 	bool started;
 	unsigned int throttle;
-	unsigned int load_delay_ms, start_delay_ms;
+	unsigned int load_delay_ms, start_delay_ms, machine_delay_ms;
 	int load_error;
 
 	pthread_t writer;
@@ -297,6 +297,11 @@ void fakevm_set_load_delay(struct fakevm *vm, unsigned int ms)
 	vm->load_delay_ms = ms;
 }
 
+void fakevm_set_machine_delay(struct fakevm *vm, unsigned int ms)
+{
+	vm->machine_delay_ms = ms;
+}
+
 void fakevm_set_start_delay(struct fakevm *vm, unsigned int ms)
 {
 	vm->start_delay_ms = ms;
@@ -349,6 +354,9 @@ static int op_ram_blocks(void *opaque, const struct mig_ram_block **blocks,
 static int op_machine(void *opaque, struct mig_machine *m)
 {
 	struct fakevm *vm = opaque;
+
+	if (vm->machine_delay_ms)
+		sleep_ms(vm->machine_delay_ms);
 
 	m->cpu_model = vm->cfg.cpu_model ? vm->cfg.cpu_model : "tern-test-v1";
 	m->cpuid = vm->cpuid;
@@ -412,36 +420,27 @@ static bool page_zero(const uint8_t *p)
 	return true;
 }
 
-/* What tern.ko would do: harvest, then emit one round (round 1: all). */
-static int op_stream_round(void *opaque, unsigned int block, uint64_t round,
-			   int *fdp)
+/* Pages a share of a stream set takes at a time, round-robin. */
+#define SET_RUN	64
+
+/*
+ * Share k of n of one harvested round as a memfd holding it framed as a
+ * whole round: header, records of the pages in runs k, k+n, ..., end.
+ */
+static int emit_share(struct fakevm *vm, unsigned int block, uint64_t round,
+		      const unsigned long *harvest, unsigned int k,
+		      unsigned int n, int *fdp)
 {
-	struct fakevm *vm = opaque;
 	const struct mig_ram_block *b = &vm->blocks[block];
 	uint64_t npages = b->size / PAGE, pg, count = 0;
-	size_t words = (npages + BITS - 1) / BITS, w;
 	struct tern_stream_hdr sh = { 0 };
 	struct tern_page_rec rec;
-	unsigned long *harvest;
 	const uint8_t *page;
 	int fd;
 
-	harvest = calloc(words, sizeof(*harvest));
-	if (!harvest)
-		return -ENOMEM;
-	pthread_mutex_lock(&vm->lock);
-	for (w = 0; w < words; w++) {
-		harvest[w] = vm->kround[block] ? vm->dirty[block][w] : ~0ul;
-		vm->dirty[block][w] = 0;
-	}
-	vm->kround[block]++;
-	pthread_mutex_unlock(&vm->lock);
-
 	fd = memfd_create("fake-stream", MFD_CLOEXEC);
-	if (fd < 0) {
-		free(harvest);
+	if (fd < 0)
 		return -errno;
-	}
 	sh.magic = htole32(TERN_STREAM_MAGIC);
 	sh.version = htole16(TERN_STREAM_VERSION);
 	sh.hdr_len = htole16(sizeof(sh));
@@ -451,7 +450,8 @@ static int op_stream_round(void *opaque, unsigned int block, uint64_t round,
 	if (write(fd, &sh, sizeof(sh)) != sizeof(sh))
 		goto io;
 	for (pg = 0; pg < npages; pg++) {
-		if (!(harvest[pg / BITS] & (1ul << (pg % BITS))))
+		if (!(harvest[pg / BITS] & (1ul << (pg % BITS))) ||
+		    (pg / SET_RUN) % n != k)
 			continue;
 		page = (const uint8_t *)b->host + pg * PAGE;
 		memset(&rec, 0, sizeof(rec));
@@ -473,14 +473,55 @@ static int op_stream_round(void *opaque, unsigned int block, uint64_t round,
 	rec.flags = htole16(TERN_REC_F_END);
 	if (write(fd, &rec, sizeof(rec)) != sizeof(rec))
 		goto io;
-	free(harvest);
 	lseek(fd, 0, SEEK_SET);
 	*fdp = fd;
 	return 0;
 io:
-	free(harvest);
 	close(fd);
 	return -EIO;
+}
+
+/*
+ * What tern.ko would do: harvest once (round 1: all), then emit the
+ * round as n disjoint shares (n = 1: the whole round).
+ */
+static int stream_shares(struct fakevm *vm, unsigned int block,
+			 uint64_t round, unsigned int n, int *fds)
+{
+	uint64_t npages = vm->blocks[block].size / PAGE;
+	size_t words = (npages + BITS - 1) / BITS, w;
+	unsigned long *harvest;
+	unsigned int k;
+	int ret = 0;
+
+	harvest = calloc(words, sizeof(*harvest));
+	if (!harvest)
+		return -ENOMEM;
+	pthread_mutex_lock(&vm->lock);
+	for (w = 0; w < words; w++) {
+		harvest[w] = vm->kround[block] ? vm->dirty[block][w] : ~0ul;
+		vm->dirty[block][w] = 0;
+	}
+	vm->kround[block]++;
+	pthread_mutex_unlock(&vm->lock);
+	for (k = 0; !ret && k < n; k++)
+		ret = emit_share(vm, block, round, harvest, k, n, &fds[k]);
+	while (ret && k-- > 1)
+		close(fds[k - 1]);
+	free(harvest);
+	return ret;
+}
+
+static int op_stream_round(void *opaque, unsigned int block, uint64_t round,
+			   int *fdp)
+{
+	return stream_shares(opaque, block, round, 1, fdp);
+}
+
+static int op_stream_set(void *opaque, unsigned int block, uint64_t round,
+			 unsigned int n, int *fds)
+{
+	return stream_shares(opaque, block, round, n, fds);
 }
 
 static int op_save_state(void *opaque, int fd)
@@ -597,6 +638,7 @@ const struct mig_vm_ops fakevm_kstream_ops = {
 	.dirty_start = op_dirty_start,
 	.dirty_stop = op_dirty_stop,
 	.stream_round = op_stream_round,
+	.stream_set = op_stream_set,
 };
 
 int fakevm_compare(struct fakevm *src, struct fakevm *dst, uint8_t untouched,

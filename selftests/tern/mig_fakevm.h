@@ -44,7 +44,10 @@ struct fakevm;
 extern const struct fakevm_cfg fakevm_fuzz_cfg;
 
 extern const struct mig_vm_ops fakevm_ops;
-/* The same plus stream_round: pages come as a tern.ko-style stream. */
+/*
+ * The same plus stream_round and stream_set: pages come as a
+ * tern.ko-style stream, or as a set of disjoint shares of one harvest.
+ */
 extern const struct mig_vm_ops fakevm_kstream_ops;
 /* ram0 a real tern.ko region (cfg.ram_fd): tracking and stream by the module. */
 extern const struct mig_vm_ops fakevm_tern_ops;
@@ -67,6 +70,8 @@ bool fakevm_tracking(struct fakevm *vm);
 /* Hooks for destinations. */
 void fakevm_set_load_delay(struct fakevm *vm, unsigned int ms);
 void fakevm_set_start_delay(struct fakevm *vm, unsigned int ms);
+/* ops->machine takes this long (a destination slow to welcome). */
+void fakevm_set_machine_delay(struct fakevm *vm, unsigned int ms);
 void fakevm_set_load_error(struct fakevm *vm, int err);
 
 /*

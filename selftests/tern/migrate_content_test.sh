@@ -9,6 +9,9 @@
 # source exits only after the destination confirmed `running`.  With
 # tern.ko's page stream and with the KVM-dirty-log fallback (the handshake
 # names the tracker, asserted), then an idle guest for the figures.
+# Each over its own count of page-stream channels (--channels, taken by
+# the destination, the figures name it): tern.ko's stream over 4, the
+# dirty log over 2, the idle guest over 1.
 # Every guest has every device (disk, tap NIC, rng, vconsole); the busy
 # ones run diskcheck beside memcheck (each acknowledged O_DIRECT|O_DSYNC
 # write read back each pass): it goes on in the destination, which holds
@@ -20,23 +23,25 @@ LIB=$(dirname "$0")/vm_lib.sh
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..30"
+echo "1..33"
 
-# busy NAME TRACKER EXTRA-A EXTRA-B
+# busy NAME TRACKER CHANNELS EXTRA-A EXTRA-B
 busy() {
 	T=$(mktemp -d)
-	src_start "$T" a "$DISKCHECK,run:memcheck:$MC" $3 $(devices "$T" a); A=$PID
-	dst_start "$T" b "unix:$T/mig" $4 $(devices "$T" b); B=$PID
+	src_start "$T" a "$DISKCHECK,run:memcheck:$MC" $4 $(devices "$T" a); A=$PID
+	dst_start "$T" b "unix:$T/mig" $5 $(devices "$T" b); B=$PID
+	"$TERNCTL" --socket "$T/b.sock" migrate-set-parameters --channels "$3" >/dev/null
 	if ! wait_for "$T/a.log" "memcheck: pass .* ok" 120; then
 		not_ok "$1: memcheck runs on the source"; dump "$T" a b
 		kill $A $B; wait $A $B; rm -rf "$T"; return
 	fi
 	ok "$1: memcheck runs on the source"
-	out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --exit "unix:$T/mig" 2>&1)
+	out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --exit --channels "$3" "unix:$T/mig" 2>&1)
 	rc=$?
 	figures "$1 (busy)" "$out"
 	check "$1: completed (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
 	check "$1: handshake chose the $2 tracker" [ "$(jfield "$out" tracker)" = "$2" ]
+	check "$1: over $3 channels" [ "$(jfield "$out" channels)" = "$3" ]
 	wait $A; ra=$?
 	check "$1: source exits 0 once the destination runs (rc=$ra)" \
 		sh -c "[ $ra = 0 ] && grep -q 'the guest runs there, exiting' '$T/a.out'"
@@ -61,12 +66,12 @@ busy() {
 }
 
 if [ -c /dev/tern ]; then
-	busy tern tern "" ""
+	busy tern tern 4 "" ""
 else
-	i=0; while [ $i -lt 13 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern"; done
+	i=0; while [ $i -lt 14 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern"; done
 fi
 M=$(mktemp -d)
-busy dirty-log kvm-dirty-log "--mem-path $M/a.ram" "--mem-path $M/b.ram"
+busy dirty-log kvm-dirty-log 2 "--mem-path $M/a.ram" "--mem-path $M/b.ram"
 rm -rf "$M"
 
 # An idle guest (its init sits in a shell): the figures, and it runs there.
@@ -75,10 +80,11 @@ src_start "$T" a "cpus" $(devices "$T" a); A=$PID
 dst_start "$T" b "tcp:127.0.0.1:4471" $(devices "$T" b); B=$PID
 wait_for "$T/a.log" "steps done" 120
 sleep 1
-out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "tcp:127.0.0.1:4471" 2>&1)
+out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --channels 1 "tcp:127.0.0.1:4471" 2>&1)
 rc=$?
 figures "idle" "$out"
 check "idle: completed over TCP (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
+check "idle: over 1 channel" [ "$(jfield "$out" channels)" = 1 ]
 check "idle: source stays paused without --exit" [ "$(vm_status "$T/a.sock")" = paused ]
 check "idle: destination runs" [ "$(vm_status "$T/b.sock")" = running ]
 "$TERNCTL" --socket "$T/a.sock" quit >/dev/null

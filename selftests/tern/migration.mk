@@ -7,6 +7,8 @@ $(BUILD)/selftests/tern/migration_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migrat
 $(BUILD)/selftests/tern/migration_fault_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 $(BUILD)/selftests/tern/migration_stream_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 $(BUILD)/selftests/tern/migration_zero_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
+# Page-stream channels: counts, strays, cuts.
+$(BUILD)/selftests/tern/migration_channel_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 # The handshake through a vmstate registry's filters (renames, splits).
 $(BUILD)/selftests/tern/migration_compat_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a \
 		$(BUILD)/libtern-vmstate.a
@@ -16,6 +18,7 @@ HOST_TESTS += $(BUILD)/selftests/tern/migration_test
 HOST_TESTS += $(BUILD)/selftests/tern/migration_fault_test
 HOST_TESTS += $(BUILD)/selftests/tern/migration_stream_test
 HOST_TESTS += $(BUILD)/selftests/tern/migration_zero_test
+HOST_TESTS += $(BUILD)/selftests/tern/migration_channel_test
 HOST_TESTS += $(BUILD)/selftests/tern/migration_compat_test
 
 # The destination's receive path under libFuzzer; seeds recorded by

@@ -90,6 +90,7 @@ int mig_chans_init(struct mig *mig)
 	pthread_mutex_lock(&mig->lock);
 	mig->ch[0] = ch;
 	mig->nch = 1;
+	mig->st.channels = 1;
 	pthread_mutex_unlock(&mig->lock);
 	return 0;
 }

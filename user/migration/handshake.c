@@ -336,6 +336,7 @@ int mig_hello_recv(struct mig *mig)
 	pthread_mutex_lock(&mig->lock);
 	mig->st.tracker = tracker;
 	mig->nch = nch;
+	mig->st.channels = nch;
 	pthread_mutex_unlock(&mig->lock);
 	/* The token that admits this migration's channels, and no stray. */
 	if (nch > 1 && getrandom(mig->token, sizeof(mig->token), 0) !=
@@ -393,6 +394,7 @@ static int agree_channels(struct mig *mig, struct nlattr **tb)
 	}
 	pthread_mutex_lock(&mig->lock);
 	mig->nch = n;
+	mig->st.channels = n;
 	pthread_mutex_unlock(&mig->lock);
 	return 0;
 }

@@ -166,6 +166,7 @@ struct mig_stats {
 	uint64_t elapsed_ms;
 	unsigned int throttle_pct;
 	enum mig_tracker tracker;
+	unsigned int channels;		/* page-stream connections agreed */
 	char error[256];		/* why it failed: phase, offset, object */
 };
 

@@ -212,6 +212,34 @@ static int op_stream_round(void *opaque, unsigned int block, uint64_t round, int
 	return 0;
 }
 
+/*
+ * n stream fds sharing one harvest, one per channel (tern.ko's stream
+ * sets); -ENOTTY from a module without them, and the migration sends the
+ * pages over one channel.
+ */
+static int op_stream_set(void *opaque, unsigned int block, uint64_t round,
+			 unsigned int n, int *fds)
+{
+#ifdef TERN_STREAM_OPEN_SET
+	struct vm *vm = mig_of(opaque)->vm;
+	struct tern_stream_set set = {
+		.count = n,
+		.fds = (uintptr_t)fds,
+	};
+	int ret;
+
+	if (block != 0)
+		return -EINVAL;
+	/* As for one stream: the harvest is at the first read, mark before. */
+	ret = vm__kvm_log_mark(vm);
+	if (ret)
+		return ret;
+	return ioctl(vm->ram.fd, TERN_STREAM_OPEN_SET, &set) < 0 ? -errno : 0;
+#else
+	return -ENOTTY;
+#endif
+}
+
 /* Paused: what the guest wrote is made durable before its state leaves. */
 static int op_save_state(void *opaque, int fd)
 {
@@ -349,6 +377,7 @@ static const struct mig_vm_ops tern_ops = {
 	.dirty_stop = op_dirty_stop,
 	.dirty_sync = op_dirty_sync,
 	.stream_round = op_stream_round,
+	.stream_set = op_stream_set,
 	.save_state = op_save_state,
 	.load_state = op_load_state,
 	.start = op_start,
