@@ -317,38 +317,55 @@ TEST(stray_connection_refused_migration_completes)
 }
 
 /*
- * Between source and destination, a proxy that forwards each connection
- * and cuts one of them (0: the main one) after `cut_after` bytes sent.
+ * Between source and destination, a proxy that forwards each connection;
+ * on one of them (`conn`, 0: the main one) it cuts after `cut_after`
+ * bytes sent, stops forwarding after `stall_after`, or flips the byte at
+ * `flip_at` (each NONE: never).
  */
+#define NONE	UINT64_MAX
+
 struct proxy {
 	int lfd;
 	const char *to;
-	unsigned int cut_conn;
-	uint64_t cut_after;
+	unsigned int conn;
+	uint64_t cut_after, stall_after, flip_at;
 	atomic_bool stop;
 	pthread_t t;
 	unsigned int n;
 	struct proxy_conn {
 		struct proxy *px;
 		int a, b;
-		bool cut;
+		bool hit;		/* the one `conn` names */
 		pthread_t t;
 	} conns[16];
-	atomic_bool did_cut;
+	atomic_bool did;		/* the cut, stall or flip happened */
 };
+
+static void proxy_init(struct proxy *px, unsigned int conn)
+{
+	memset(px, 0, sizeof(*px));
+	px->conn = conn;
+	px->cut_after = px->stall_after = px->flip_at = NONE;
+}
 
 static void *proxy_conn_main(void *arg)
 {
 	struct proxy_conn *pc = arg;
-	uint64_t fwd = 0;
+	struct proxy *px = pc->px;
+	uint64_t fwd = 0, limit = NONE;
 	uint8_t buf[65536];
 	struct pollfd p[2];
 	size_t want;
 	ssize_t n;
 	int i;
 
-	while (!atomic_load(&pc->px->stop)) {
-		p[0] = (struct pollfd){ .fd = pc->a, .events = POLLIN };
+	if (pc->hit)
+		limit = px->cut_after < px->stall_after ? px->cut_after :
+			px->stall_after;
+	while (!atomic_load(&px->stop)) {
+		/* Stalled: nothing more forward, the connection stays open. */
+		p[0] = (struct pollfd){ .fd = fwd < limit ? pc->a : -1,
+					.events = POLLIN };
 		p[1] = (struct pollfd){ .fd = pc->b, .events = POLLIN };
 		if (poll(p, 2, 50) <= 0)
 			continue;
@@ -356,17 +373,24 @@ static void *proxy_conn_main(void *arg)
 			if (!p[i].revents)
 				continue;
 			want = sizeof(buf);
-			if (i == 0 && pc->cut && pc->px->cut_after - fwd < want)
-				want = pc->px->cut_after - fwd;
-			n = want ? read(i ? pc->b : pc->a, buf, want) : 0;
-			if (n <= 0 || send(i ? pc->a : pc->b, buf, n,
-					   MSG_NOSIGNAL) != n)
+			if (i == 0 && limit - fwd < want)
+				want = limit - fwd;
+			n = read(i ? pc->b : pc->a, buf, want);
+			if (n <= 0)
+				goto out;
+			if (i == 0 && pc->hit && px->flip_at >= fwd &&
+			    px->flip_at < fwd + n) {
+				buf[px->flip_at - fwd] ^= 0xff;
+				atomic_store(&px->did, true);
+			}
+			if (send(i ? pc->a : pc->b, buf, n, MSG_NOSIGNAL) != n)
 				goto out;
 			if (i == 0)
 				fwd += n;
-			if (i == 0 && pc->cut && fwd >= pc->px->cut_after) {
-				atomic_store(&pc->px->did_cut, true);
-				goto out;
+			if (i == 0 && fwd >= limit) {
+				atomic_store(&px->did, true);
+				if (fwd >= px->cut_after)
+					goto out;
 			}
 		}
 	}
@@ -397,7 +421,7 @@ static void *proxy_main(void *arg)
 		}
 		pc = &px->conns[px->n];
 		*pc = (struct proxy_conn){ .px = px, .a = a, .b = b,
-					   .cut = px->n == px->cut_conn };
+					   .hit = px->n == px->conn };
 		pthread_create(&pc->t, NULL, proxy_conn_main, pc);
 		px->n++;
 	}
@@ -417,40 +441,80 @@ static void proxy_stop(struct proxy *px)
 	}
 }
 
-/* Channel 1 of 2 cut in round 1: both fail, the guest runs on the source. */
-TEST(cut_channel_fails_source_runs)
+/*
+ * A migration over 2 channels through the proxy, whose channel 1 fails
+ * as px says: both sides fail (not cancelled), the guest runs on the
+ * source, untracked, and nothing started on the destination.
+ */
+static void channel_fails(struct __test_metadata *_metadata, struct proxy *px,
+			  unsigned int timeout_ms, const char *needle)
 {
-	struct proxy px = { .cut_conn = 1, .cut_after = 256 << 10 };
 	char path[96], uri[104], why[256];
 	struct chan_run cr;
 	struct chan_pair p;
 
 	chan_pair_setup(_metadata, &p, 2, 8, false);
+	ASSERT_EQ(0, mig__set_param(p.msrc, "timeout", timeout_ms));
+	ASSERT_EQ(0, mig__set_param(p.mdst, "timeout", timeout_ms));
 	snprintf(path, sizeof(path), "%s.proxy", p.path);
 	snprintf(uri, sizeof(uri), "unix:%s", path);
 	unlink(path);
-	ASSERT_EQ(0, mig__listen(uri, &px.lfd));
-	px.to = p.path;
-	pthread_create(&px.t, NULL, proxy_main, &px);
+	ASSERT_EQ(0, mig__listen(uri, &px->lfd));
+	px->to = p.path;
+	pthread_create(&px->t, NULL, proxy_main, px);
 	run_start(&p, &cr, uri);
 	run_finish(&p, &cr);
-	proxy_stop(&px);
-	close(px.lfd);
+	proxy_stop(px);
+	close(px->lfd);
 	unlink(path);
-	ASSERT_TRUE(atomic_load(&px.did_cut));
+	ASSERT_TRUE(atomic_load(&px->did));
 	ASSERT_GT(0, p.r.src_ret);
 	ASSERT_GT(0, p.r.dst_ret);
-	/* Failed, not cancelled; resumed, not tracking, nothing started. */
 	ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why))) TH_LOG("%s", why);
 	ASSERT_EQ(MIG_S_FAILED, p.r.src_st.state);
 	ASSERT_EQ(MIG_S_FAILED, p.r.dst_st.state);
 	ASSERT_FALSE(fakevm_started(p.dst));
 	ASSERT_TRUE(fakevm_writer_advances(p.src));
-	ASSERT_TRUE(strstr(p.r.dst_st.error, "channel 1") ||
-		    strstr(p.r.src_st.error, "channel 1"))
-		TH_LOG("source: '%s'; destination: '%s'", p.r.src_st.error,
-		       p.r.dst_st.error);
+	ASSERT_TRUE(strstr(p.r.dst_st.error, needle) ||
+		    strstr(p.r.src_st.error, needle))
+		TH_LOG("no '%s' in source: '%s'; destination: '%s'", needle,
+		       p.r.src_st.error, p.r.dst_st.error);
 	chan_pair_free(&p);
+}
+
+/* Channel 1 cut in round 1. */
+TEST(cut_channel_fails_source_runs)
+{
+	struct proxy px;
+
+	proxy_init(&px, 1);
+	px.cut_after = 256 << 10;
+	channel_fails(_metadata, &px, 30000, "channel 1");
+}
+
+/* Channel 1 goes quiet in round 1: a failure after `timeout`. */
+TEST(stalled_channel_fails_source_runs)
+{
+	struct proxy px;
+
+	proxy_init(&px, 1);
+	px.stall_after = 256 << 10;
+	channel_fails(_metadata, &px, 500, "channel 1");
+}
+
+/*
+ * The first page-stream header on channel 1 (after its 44-byte hello and
+ * the first chunk's 16 bytes of headers) with a flipped magic: refused,
+ * naming the channel, the block and the byte.
+ */
+TEST(bad_record_on_a_channel_fails_naming_it)
+{
+	struct proxy px;
+
+	proxy_init(&px, 1);
+	px.flip_at = 44 + 16;
+	channel_fails(_metadata, &px, 30000,
+		      "channel 1, block 0 ('/machine' 'ram0'), stream byte 60: bad page-stream magic");
 }
 
 TEST_HARNESS_MAIN
