@@ -6,7 +6,9 @@
  * also throttle.  Every fault it injects is logged with its offset and the
  * seed, so a failing case can be replayed exactly.  With --no-syn it is a
  * destination that never answers a SYN (a listener whose accept queue it
- * keeps full), for the cancel-during-connect tests.
+ * keeps full), for the cancel-during-connect tests.  Connections after
+ * the first (a migration's extra page-stream channels) are forwarded as
+ * they are, each by a child process of its own: faults hit the first.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,8 +59,8 @@ static __attribute__((noreturn)) void usage(void)
 {
 	fprintf(stderr,
 		"usage: tern-fault-proxy --listen PORT --connect PORT [options]\n"
-		"  --listen PORT        accept one connection on 127.0.0.1:PORT (0: any, printed)\n"
-		"  --connect PORT       forward it to 127.0.0.1:PORT\n"
+		"  --listen PORT        accept connections on 127.0.0.1:PORT (0: any, printed)\n"
+		"  --connect PORT       forward them to 127.0.0.1:PORT (faults: the first only)\n"
 		"  --cut DIR:OFF        close both sides when DIR has passed OFF bytes\n"
 		"  --rst                cut with a TCP reset instead of a close\n"
 		"  --flip DIR:OFF[:X]   XOR byte OFF of DIR with X (default 0xff)\n"
@@ -321,6 +323,67 @@ static int pump(struct proxy *p, int fd[2], enum dir d)
 	return 1;
 }
 
+/*
+ * A later connection (a migration channel) in a child: forwarded both
+ * ways unchanged until both directions closed.
+ */
+static __attribute__((noreturn)) void relay_plain(int a, long cport)
+{
+	bool up[2] = { true, true };
+	uint8_t buf[65536];
+	int fds[2] = { a, tcp_connect(cport) };
+	ssize_t n;
+	int d;
+
+	if (fds[1] < 0)
+		_exit(1);
+	while (up[0] || up[1]) {
+		struct pollfd pfd[2] = {
+			{ .fd = up[0] ? fds[0] : -1, .events = POLLIN },
+			{ .fd = up[1] ? fds[1] : -1, .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (d = 0; d < 2; d++) {
+			if (!(pfd[d].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(fds[d], buf, sizeof(buf));
+			if (n <= 0 || send(fds[!d], buf, n, MSG_NOSIGNAL) != n) {
+				/* An error: both gone, as a cut; EOF: half-close. */
+				if (n != 0)
+					goto out;
+				shutdown(fds[!d], SHUT_WR);
+				up[d] = false;
+			}
+		}
+	}
+out:
+	close(fds[0]);
+	close(fds[1]);
+	_exit(0);
+}
+
+/* A later connection on lfd: a child forwards it. */
+static void accept_channel(int lfd, const int *fd, long cport)
+{
+	int a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	pid_t pid;
+
+	if (a < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(lfd);
+		close(fd[FWD]);
+		close(fd[BACK]);
+		relay_plain(a, cport);
+	}
+	if (pid < 0)
+		perror("tern-fault-proxy: fork");
+	close(a);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -415,7 +478,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fd[FWD] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	close(lfd);
 	if (fd[FWD] < 0) {
 		perror("tern-fault-proxy: accept");
 		return 1;
@@ -428,11 +490,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &p.start);
+	signal(SIGCHLD, SIG_IGN);	/* the channels' children reap themselves */
 
 	while (open_[FWD] || open_[BACK]) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 			{ .fd = open_[FWD] ? fd[FWD] : -1, .events = POLLIN },
 			{ .fd = open_[BACK] ? fd[BACK] : -1, .events = POLLIN },
+			{ .fd = lfd, .events = POLLIN },
 		};
 		double now = run_time(&p), wait = -1;
 
@@ -449,11 +513,13 @@ int main(int argc, char **argv)
 					       p.f[d].stall == p.done[d]))
 				pfd[d].revents = POLLIN;
 		if (!pfd[0].revents && !pfd[1].revents &&
-		    poll(pfd, 2, wait < 0 ? -1 : (int)(wait * 1000) + 1) < 0 &&
+		    poll(pfd, 3, wait < 0 ? -1 : (int)(wait * 1000) + 1) < 0 &&
 		    errno != EINTR) {
 			perror("tern-fault-proxy: poll");
 			break;
 		}
+		if (pfd[2].revents & POLLIN)
+			accept_channel(lfd, fd, cport);
 		for (d = 0; d < NR_DIRS; d++) {
 			int ret;
 
@@ -470,6 +536,7 @@ int main(int argc, char **argv)
 	}
 	plog(&p, "done: fwd %" PRIu64 " bytes, back %" PRIu64 " bytes",
 	     p.done[FWD], p.done[BACK]);
+	close(lfd);
 	close(fd[FWD]);
 	close(fd[BACK]);
 	return 0;

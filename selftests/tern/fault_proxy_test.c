@@ -277,4 +277,58 @@ TEST_F(proxy, throttle_holds_the_rate)
 	ASSERT_LE(0.4, secs) TH_LOG("%.3f s", secs);
 }
 
+/*
+ * A second connection (a migration's extra channel) passes unchanged and
+ * unfaulted while the first is cut at its offset.
+ */
+TEST_F(proxy, later_connection_passes_unfaulted)
+{
+	static const char *const f[] = { "--cut", "fwd:100", NULL };
+	struct sink s2 = { 0 };
+	unsigned char small[200] = { 0 };
+	struct sink *whole, *cut;
+	unsigned int sport;
+	pthread_t t2;
+	size_t sent = 0;
+	ssize_t n;
+	int fd2, i;
+
+	s2.got = calloc(1, LEN);
+	s2.t_at = calloc(LEN, sizeof(double));
+	ASSERT_NE(NULL, s2.got);
+	ASSERT_NE(NULL, s2.t_at);
+	self->sink.lfd = s2.lfd = listen_any(&sport);
+	ASSERT_EQ(0, listen(s2.lfd, 4));
+	ASSERT_EQ(0, pthread_create(&self->thr, NULL, sink_run, &self->sink));
+	ASSERT_EQ(0, pthread_create(&t2, NULL, sink_run, &s2));
+	self->pid = proxy_start(sport, &self->port, f);
+	self->fd = connect_to(self->port);
+	fd2 = connect_to(self->port);
+	while (sent < LEN) {
+		n = write(fd2, self->data + sent, LEN - sent);
+		if (n <= 0)
+			break;
+		sent += n;
+	}
+	shutdown(fd2, SHUT_WR);
+	/* All of it through before the cut ends the proxy's first connection. */
+	for (i = 0; i < 500 && __atomic_load_n(&self->sink.len, __ATOMIC_RELAXED) < LEN &&
+	     __atomic_load_n(&s2.len, __ATOMIC_RELAXED) < LEN; i++)
+		usleep(10000);
+	ASSERT_EQ(sizeof(small), write(self->fd, small, sizeof(small)));
+	shutdown(self->fd, SHUT_WR);
+	pthread_join(self->thr, NULL);
+	pthread_join(t2, NULL);
+	close(self->fd);
+	close(fd2);
+	close(s2.lfd);
+	whole = self->sink.len == LEN ? &self->sink : &s2;
+	cut = whole == &s2 ? &self->sink : &s2;
+	ASSERT_EQ(LEN, whole->len);
+	ASSERT_EQ(0, memcmp(self->data, whole->got, LEN));
+	ASSERT_EQ(100, cut->len);
+	free(s2.got);
+	free(s2.t_at);
+}
+
 TEST_HARNESS_MAIN
