@@ -177,12 +177,14 @@ static void over_channels(struct __test_metadata *_metadata,
 	run_start(&p, &cr, p.uri);
 	run_finish(&p, &cr);
 	expect_arrived(_metadata, &p, nch, kstream);
-	TH_LOG("%u channel(s)%s: %llu rounds, %llu pages, %llu zero, %llu bytes",
+	TH_LOG("%u channel(s)%s: %llu rounds, %llu pages, %llu zero, %llu bytes, downtime %llu ms, total %llu ms",
 	       nch, kstream ? " (stream sets)" : "",
 	       (unsigned long long)p.r.src_st.rounds,
 	       (unsigned long long)p.r.src_st.pages,
 	       (unsigned long long)p.r.src_st.zero_pages,
-	       (unsigned long long)p.r.src_st.bytes);
+	       (unsigned long long)p.r.src_st.bytes,
+	       (unsigned long long)p.r.src_st.downtime_ms,
+	       (unsigned long long)p.r.src_st.elapsed_ms);
 	chan_pair_free(&p);
 }
 

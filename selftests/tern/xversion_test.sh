@@ -33,7 +33,7 @@ NEWCTL=$TERNCTL
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$NEWVM" ] && [ -x "$NEWCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..18"
+echo "1..19"
 
 old=$("$OLDVM" --version 2>&1)
 if ! echo "$old" | grep -q '^ternvm '; then
@@ -83,6 +83,10 @@ check "and keeps passing" moves "$T/b.log" 3
 
 TERNVM=$OLDVM dst_start "$T" c "unix:$T/c.mig" $DEVS; C=$PID
 move "$NEWCTL" b c
+# This tree asks for its default channels (2 in the harness); the release
+# knows none and gets the one stream it speaks.
+check "this tree -> release: over 1 channel ($(jfield "$out" channels))" \
+	[ "$(jfield "$out" channels)" = 1 ]
 if [ "$rc" = 0 ]; then
 	ok "this tree -> release: completed"
 	wait $B; rb=$?
