@@ -49,7 +49,8 @@ static void chan_free(struct mig_chan *ch)
 	for (i = 0; i < MIG_MAX_BLOCKS; i++)
 		if (ch->sfd[i] >= 0)
 			close(ch->sfd[i]);
-	if (ch->idx) {
+	/* Channel 0 borrows the main connection and mig->chunk. */
+	if (ch->own_conn) {
 		mig_conn_destroy(&ch->own);
 		free(ch->chunk);
 	}
@@ -68,6 +69,7 @@ static struct mig_chan *chan_new(struct mig *mig, unsigned int idx, int fd)
 		return NULL;
 	}
 	ch->fd = fd;
+	ch->own_conn = true;
 	ch->chunk = malloc(MIG_CHUNK_DATA_MAX);
 	if (!ch->chunk || mig_conn_init(&ch->own, fd, fd, mig->cancel_fd,
 					mig->conn.timeout_ms)) {

@@ -80,6 +80,7 @@ struct mig_chan {
 	unsigned int idx;
 	struct mig_conn *c;		/* &mig->conn, or &own */
 	struct mig_conn own;
+	bool own_conn;			/* own and chunk are this channel's */
 	int fd;				/* own connection, or -1 */
 	uint8_t *chunk;			/* one chunk's payload (channel 0's) */
 	uint64_t round_pages, round_zero, round_bytes;	/* all channels' */
