@@ -15,7 +15,11 @@
 # Environment: MB_MEM (MiB, 512), MB_BUSY (MiB rewritten, 256), MB_RATE
 # (busy MiB/s, 0 = flat out), MB_RUNS (3), MB_DOWNTIME (ms, 300), MB_BW
 # (MiB/s, 1024), MB_BUDGET (s, 900: fewer runs rather than the harness's
-# per-test timeout), MB_SIZES / MB_RATES (item 4 sweeps, see sweep()).
+# per-test timeout), MB_SIZES / MB_RATES (item 4 sweeps, see sweep()),
+# MB_CHANNELS (ternvm runs once per count listed, e.g. "1 2", each a row
+# ternvm-cN of a table of its own; default: ternvm's own count), MB_KINDS
+# ("idle busy"), MB_QEMU (1; 0: ternvm only), MB_MEMPATH (1: ternvm's RAM
+# in a file on each side, so the KVM-dirty-log path even with tern.ko).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
 if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
@@ -35,6 +39,10 @@ RUNS=${MB_RUNS:-3}
 DOWNTIME=${MB_DOWNTIME:-300}
 BW=${MB_BW:-1024}
 BUDGET=${MB_BUDGET:-900}
+CHANNELS=${MB_CHANNELS:-}
+KINDS=${MB_KINDS:-idle busy}
+QEMU_ON=${MB_QEMU:-1}
+MEMPATH=${MB_MEMPATH:-0}
 HB_MS=10
 PORT=4400
 W=$(mktemp -d)
@@ -167,17 +175,22 @@ tern_available() {
 		"$TERNVM" --help 2>&1 | grep -q -- '--incoming-migration'
 }
 
-# tern_run KIND MIB_DIRTY RATE MEM
+# tern_run KIND MIB_DIRTY RATE MEM [CHANNELS]
 tern_run() {
+	vmm=ternvm${5:+-c$5}
 	T=$(mktemp -d -p "$W")
 	PORT=$((PORT + 1))
 	start_console a
 	start_console b
-	"$TERNVM" --cpus 1 --memory "${4}M" --kernel "$BZIMAGE" --initrd "$INITRD" \
+	ma= mb=
+	[ "$MEMPATH" = 1 ] && ma="--mem-path $T/a.ram" mb="--mem-path $T/b.ram"
+	# shellcheck disable=SC2086
+	"$TERNVM" --cpus 1 --memory "${4}M" $ma --kernel "$BZIMAGE" --initrd "$INITRD" \
 		--append "$(guest_append "$2" "$3")" --control "$T/a.sock" \
 		</dev/null >"$T/a.fifo" 2>"$T/a.err" &
 	TA=$!
-	"$TERNVM" --cpus 1 --memory "${4}M" --incoming-migration "tcp:127.0.0.1:$PORT" \
+	# shellcheck disable=SC2086
+	"$TERNVM" --cpus 1 --memory "${4}M" $mb --incoming-migration "tcp:127.0.0.1:$PORT" \
 		--control "$T/b.sock" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	TB=$!
 	out=
@@ -185,23 +198,28 @@ tern_run() {
 	param() {
 		ctl send "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"name\":\"$1\",\"value\":$2}}" >/dev/null
 	}
-	if guest_ready ternvm "$1"; then
+	if guest_ready "$vmm" "$1"; then
 		param downtime-limit "$DOWNTIME"
 		param max-bandwidth $((BW * 1048576))
 		param timeout 120000
+		if [ -n "$5" ]; then
+			param channels "$5"
+			"$TERNCTL" --socket "$T/b.sock" send \
+				"{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"name\":\"channels\",\"value\":$5}}" >/dev/null
+		fi
 		c0=$(cpu_ticks $TA)
 		out=$(ctl --json migrate "tcp:127.0.0.1:$PORT" 2>&1)
 		c1=$(cpu_ticks $TA)
 		if echo "$out" | grep -q '"status":"completed"'; then
-			echo "# ternvm $1 ${4}M: $out"
+			echo "# $vmm $1 ${4}M: $out"
 			wait_for "$T/b.log" " hb " 30
 			sleep 1
 			get() { echo "$out" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
-			record ternvm "$1" "$4" "$(get elapsed)" "$(get downtime)" \
+			record "$vmm" "$1" "$4" "$(get elapsed)" "$(get downtime)" \
 				"$(get bytes)" $((c1 - c0))
 		else
-			echo "# ternvm $1: $out"
-			echo "ternvm $1 $4 - - - - -" >>"$RES"
+			echo "# $vmm $1: $out"
+			echo "$vmm $1 $4 - - - - -" >>"$RES"
 		fi
 	fi
 	ctl quit >/dev/null 2>&1
@@ -247,12 +265,45 @@ table() {
 	done
 }
 
-# point KIND MIB RATE MEM: one ternvm run and one QEMU run, in budget
+# point KIND MIB RATE MEM: one ternvm run (one per MB_CHANNELS count) and
+# one QEMU run, in budget
 point() {
 	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
-	[ $tern = 1 ] && tern_run "$@"
+	if [ $tern = 1 ] && [ -z "$CHANNELS" ]; then
+		tern_run "$@"
+	elif [ $tern = 1 ]; then
+		for c in $CHANNELS; do
+			[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
+			tern_run "$@" "$c"
+		done
+	fi
 	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
-	qemu_run "$@"
+	[ "$QEMU_ON" = 0 ] || qemu_run "$@"
+}
+
+# chtable KIND...: ternvm over each MB_CHANNELS count, min/med, and the
+# last count's median over the first's
+chtable() {
+	set -- $KINDS
+	first=${CHANNELS%% *} last=${CHANNELS##* }
+	printf '%-34s' "$MEM MiB guest, ternvm"
+	for c in $CHANNELS; do printf ' %16s' "$c ch min/med"; done
+	printf ' %10s\n' "${last}ch/${first}ch"
+	for kind in "$@"; do
+		for m in "4 total time ms" "5 downtime ms (VMM)" "6 downtime ms (guest-seen)" \
+			 "7 MiB sent" "8 source CPU s"; do
+			col=${m%% *} name=${m#* }
+			printf '%-34s' "$kind: $name"
+			for c in $CHANNELS; do
+				v=$(stat "ternvm-c$c" "$kind" "$MEM" "$col")
+				[ "$col" = 7 ] && v=$(echo "$v" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
+				printf ' %16s' "$(echo $v | tr ' ' /)"
+				[ "$c" = "$first" ] && f=${v#* }
+				[ "$c" = "$last" ] && l=${v#* }
+			done
+			printf ' %10s\n' "$(ratio "$l" "$f")"
+		done
+	done
 }
 
 # Item 4: cost versus guest size (idle) and versus dirty rate (MB_BUSY MiB
@@ -305,10 +356,19 @@ main() {
 		r=0
 		while [ $r -lt "$RUNS" ]; do
 			r=$((r + 1))
-			point idle 0 "$RATE" "$MEM" || break
-			point busy "$BUSY" "$RATE" "$MEM" || break
+			for kind in $KINDS; do
+				if [ "$kind" = idle ]; then
+					point idle 0 "$RATE" "$MEM" || break 2
+				else
+					point busy "$BUSY" "$RATE" "$MEM" || break 2
+				fi
+			done
 		done
-		table idle busy
+		if [ -n "$CHANNELS" ]; then
+			chtable
+		else
+			table $KINDS
+		fi
 	fi
 	echo "migrate_bench: $(awk '$4 != "-"' "$RES" | wc -l) migrations completed," \
 		"$(awk '$4 == "-"' "$RES" | wc -l) did not, in $(elapsed_s)s"
