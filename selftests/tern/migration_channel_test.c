@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -331,6 +332,7 @@ struct proxy {
 	const char *to;
 	unsigned int conn;
 	uint64_t cut_after, stall_after, flip_at;
+	bool single;		/* refuse all but the first connection */
 	atomic_bool stop;
 	pthread_t t;
 	unsigned int n;
@@ -426,6 +428,12 @@ static void *proxy_main(void *arg)
 					   .hit = px->n == px->conn };
 		pthread_create(&pc->t, NULL, proxy_conn_main, pc);
 		px->n++;
+		if (px->single) {
+			/* Closed: the next connect is refused. */
+			close(px->lfd);
+			px->lfd = -1;
+			break;
+		}
 	}
 	return NULL;
 }
@@ -467,9 +475,10 @@ static void channel_fails(struct __test_metadata *_metadata, struct proxy *px,
 	run_start(&p, &cr, uri);
 	run_finish(&p, &cr);
 	proxy_stop(px);
-	close(px->lfd);
+	if (px->lfd >= 0)
+		close(px->lfd);
 	unlink(path);
-	ASSERT_TRUE(atomic_load(&px->did));
+	ASSERT_TRUE(px->single || atomic_load(&px->did));
 	ASSERT_GT(0, p.r.src_ret);
 	ASSERT_GT(0, p.r.dst_ret);
 	ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why))) TH_LOG("%s", why);
@@ -517,6 +526,22 @@ TEST(bad_record_on_a_channel_fails_naming_it)
 	px.flip_at = 44 + 16;
 	channel_fails(_metadata, &px, 30000,
 		      "channel 1, block 0 ('/machine' 'ram0'), stream byte 60: bad page-stream magic");
+}
+
+/*
+ * A source that cannot open its channels (a forwarder that takes one
+ * connection) fails at once, and so does the destination waiting for
+ * them: not after `timeout` (30 s here).
+ */
+TEST(unopened_channels_fail_both_sides_at_once)
+{
+	struct proxy px;
+	time_t t0 = time(NULL);
+
+	proxy_init(&px, 0);
+	px.single = true;
+	channel_fails(_metadata, &px, 30000, "channel 1 of 2: cannot connect");
+	ASSERT_GT(t0 + 10, time(NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -230,13 +230,16 @@ static int chan_hello_recv(struct mig *mig, struct mig_chan *ch, char *why,
 int mig_chans_accept(struct mig *mig)
 {
 	uint64_t deadline = mig_now_ns() + mig->conn.timeout_ms * 1000000ull;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = mig->lfd, .events = POLLIN },
 		{ .fd = mig->cancel_fd, .events = POLLIN },
+		/* A source that gave up closes the main connection: no wait. */
+		{ .fd = mig->conn.rfd, .events = POLLRDHUP },
 	};
 	unsigned int have = 1, left_ms;
 	struct mig_chan *ch;
 	char why[MIG_STR_MAX];
+	struct mig_hdr h;
 	uint64_t now;
 	int fd, idx, ret;
 
@@ -247,7 +250,7 @@ int mig_chans_accept(struct mig *mig)
 					"%u of %u channels connected within %u ms",
 					have, mig->nch, mig->conn.timeout_ms);
 		left_ms = (deadline - now) / 1000000 + 1;
-		ret = poll(pfd, 2, left_ms);
+		ret = poll(pfd, 3, left_ms);
 		if (ret < 0 && errno == EINTR)
 			continue;
 		if (ret < 0)
@@ -256,6 +259,14 @@ int mig_chans_accept(struct mig *mig)
 		if (pfd[1].revents)
 			return mig_fail(mig, -ECANCELED,
 					"waiting for channels: cancelled");
+		if (pfd[2].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			/* Its last word, an `error` with why, if it sent one. */
+			ret = mig_recv_hdr(&mig->conn, &h);
+			return mig_fail(mig, ret ? ret : -ECONNRESET,
+					"waiting for channels (%u of %u connected): %s",
+					have, mig->nch,
+					ret ? mig->conn.err : "the source closed the connection");
+		}
 		if (!ret)
 			continue;
 		fd = accept4(mig->lfd, NULL, NULL, SOCK_CLOEXEC);
