@@ -33,6 +33,13 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_control_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_state_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_migrate_test.sh
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_reset_test.sh
+# A console reader that stops reading (issue 18): tern-unix-hold holds the
+# console socket without reading.
+$(BUILD)/selftests/tern/tern-unix-hold: $(BUILD)/selftests/tern/unix_hold.o
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/selftests/tern/vm_console_test.sh: $(BUILD)/selftests/tern/tern-unix-hold
+HARNESS_FILES += $(BUILD)/selftests/tern/tern-unix-hold:/usr/bin/tern-unix-hold
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_console_test.sh
 
 # C device tests: a VM made in the test process by vm__create (no kernel),
 # its devices driven through the dispatcher.  The whole VM archive: the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The serial console's host side: stdio, a file (output only) or a unix
- * socket (one client at a time), chosen by --console.
+ * socket (one client at a time), chosen by --console.  Writing never waits
+ * for the reader: a stalled one makes output drop, counted.
  */
 #ifndef TERN_VM_CONSOLE_H
 #define TERN_VM_CONSOLE_H
