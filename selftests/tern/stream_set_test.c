@@ -10,14 +10,16 @@
  * or spliced from concurrent threads converge after a last round with the
  * writers stopped; a set opened for each round works as one kept open;
  * bad requests install nothing; closing in any order leaks nothing and
- * lets the module unload.
+ * lets the module unload, as does a process killed while it waits.
  */
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -792,6 +794,61 @@ TEST(every_close_order_then_unload)
 		ASSERT_EQ(0, __tern_module_load());
 	}
 	free(buf);
+}
+
+/*
+ * A process killed while a member waits for the others (and one killed
+ * mid-share) leaves nothing behind: the wait is interruptible and the
+ * release path gives everything back.
+ */
+TEST(killed_while_waiting_leaks_nothing)
+{
+	const size_t npages = 128, cap = stream_round_max(npages);
+	struct ternnl_stats st;
+	int run, status, fd, fds[2], ready[2];
+	char *buf, *mem, c;
+	pid_t pid;
+
+	REQUIRE_TERN();
+	for (run = 0; run < 2; run++) {
+		ASSERT_EQ(0, pipe(ready));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			buf = malloc(cap);
+			fd = region_create(npages * PAGE, "set-kill");
+			mem = region_map(fd, npages * PAGE);
+			memset(mem, 0x4d, npages * PAGE);
+			track_start(fd);
+			stream_set_open(fd, 2, fds);
+			if (run)	/* mid-share: a claim held */
+				TEST_ASSERT(read(fds[0], buf, 2 * PAGE) > 0,
+					    "read");
+			else		/* its share read: the next read waits */
+				read_share_on(fds[0], buf, 0, cap);
+			TEST_ASSERT(write(ready[1], "r", 1) == 1, "ready");
+			if (!run && read(fds[0], buf, cap) != 0)
+				TEST_ASSERT(write(ready[1], "x", 1) == 1,
+					    "returned");	/* did not wait */
+			pause();
+			_exit(1);
+		}
+		close(ready[1]);
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		/* run 0: the read that must wait does not return */
+		ASSERT_EQ(0, poll(&(struct pollfd){ .fd = ready[0],
+						    .events = POLLIN }, 1, 200));
+		close(ready[0]);
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("run %d: %#x", run,
+							status);
+		ASSERT_TRUE(tern_stats_settle_zero(&st)) {
+			TH_LOG("run %d: regions %u pages %llu streams %u", run,
+			       st.regions, (unsigned long long)st.pages,
+			       st.streams);
+		}
+	}
 }
 
 TEST(counters_return_to_zero)
