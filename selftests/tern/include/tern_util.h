@@ -80,5 +80,6 @@ static inline uint64_t xorshift64(uint64_t *s)
 }
 
 bool check_full(void);
+bool debug_kernel(void);
 
 #endif /* TERN_SELFTEST_TERN_UTIL_H */

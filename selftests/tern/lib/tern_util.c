@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,14 @@ bool check_full(void)
 	const char *v = getenv("TERN_CHECK_FULL");
 
 	return v && *v == '1';
+}
+
+/* The debug kernel (scripts/debug-kernel.sh): KASAN and lockdep make it slow. */
+bool debug_kernel(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && strstr(u.release, "-tern-debug");
 }
 
 int tern_dev_open(void)
