@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Live migration between two ternvms in the harness VM: the guest image
-# carries memcheck and diskcheck (the memory and disk oracles), the fault proxy steers the
-# cancel/kill cases.  Shares vm.mk's ternvm, ternctl, bzImage and vm_lib.sh.
+# carries memcheck and diskcheck (the memory and disk oracles) and rebind
+# (a driver unbind/bind loop), the fault proxy steers the cancel/kill
+# cases.  Shares vm.mk's ternvm, ternctl, bzImage and vm_lib.sh.
 MIG_GUEST_IMG := $(BUILD)/guest/ternvm-migguest.cpio.gz
 
-$(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck
+$(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck \
+		selftests/tern/guest/rebind.sh
 	KVER=$(KVER) scripts/guest-image.sh $@ $(BUILD)/guest/memcheck:/bin/memcheck \
-		$(BUILD)/guest/diskcheck:/bin/diskcheck
+		$(BUILD)/guest/diskcheck:/bin/diskcheck selftests/tern/guest/rebind.sh:/bin/rebind
 
 $(BUILD)/selftests/tern/migrate_%.sh: selftests/tern/migrate_%.sh $(MIG_GUEST_IMG) \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/tern-fault-proxy
@@ -35,3 +37,9 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_disk_test.sh
 $(BUILD)/selftests/tern/migrate_revert_test.sh: $(BUILD)/ternvm-test
 HARNESS_FILES += $(BUILD)/ternvm-test:/usr/bin/ternvm-test
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_revert_test.sh
+
+# Inconvenient points, each migrated several times in a row (issue 15): a
+# reboot loop, power-off in pre-copy, a driver rebind loop, virtio-blk
+# requests queued at switchover (ternvm-test's one-request hook).
+$(BUILD)/selftests/tern/migrate_inconv_test.sh: $(BUILD)/ternvm-test
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_inconv_test.sh

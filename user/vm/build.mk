@@ -38,7 +38,7 @@ PROGS += $(BUILD)/ternvm
 # ternvm-test: ternvm with the fault hooks of user/vm/test_hooks.h, for
 # the tests only (never in PROGS, never installed).  Only the files that
 # hold a hook are built twice.
-VM_HOOKED_SRCS := user/vm/vcpu_state.c
+VM_HOOKED_SRCS := user/vm/vcpu_state.c user/vm/devices/virtio-blk.c
 $(BUILD)/test-hooks/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DTERN_TEST_HOOKS $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -21,3 +21,13 @@ bool test_hook__refuse(const char *call, int id)
 		return true;
 	return env[n] == '@' && sscanf(env + n + 1, "%d", &want) == 1 && want == id;
 }
+
+int test_hook__one_request(const char *model)
+{
+	const char *env = getenv("TERN_TEST_ONE_REQUEST");
+	size_t n = strlen(model);
+
+	if (!env || strncmp(env, model, n) || (env[n] && env[n] != ':'))
+		return -1;
+	return env[n] ? atoi(env + n + 1) : 0;
+}

@@ -5,6 +5,13 @@
  * constant false and vanish.  A test sets TERN_TEST_REFUSE=CALL[@ID] in
  * the environment to make that KVM call (on that vCPU, any if no @ID)
  * fail with EINVAL, as a KVM that rejects the state would.
+ *
+ * TERN_TEST_ONE_REQUEST=MODEL[:MS] (e.g. virtio-blk:20): that device
+ * model takes one request per kick, MS milliseconds late (slow storage),
+ * and kicks itself again for the rest, so requests a busy guest queued
+ * wait in the ring; a pause for switchover then finds them there (they
+ * travel in the ring to the destination), which the fast, draining
+ * handler of the shipped build leaves to chance.
  */
 #ifndef TERN_VM_TEST_HOOKS_H
 #define TERN_VM_TEST_HOOKS_H
@@ -13,10 +20,17 @@
 
 #ifdef TERN_TEST_HOOKS
 bool test_hook__refuse(const char *call, int id);
+/* The hook's delay in ms for MODEL (0 if none given), or -1: no hook. */
+int test_hook__one_request(const char *model);
 #else
 static inline bool test_hook__refuse(const char *call, int id)
 {
 	return false;
+}
+
+static inline int test_hook__one_request(const char *model)
+{
+	return -1;
 }
 #endif
 

@@ -117,6 +117,8 @@ struct virtio_dev *virtio__find(struct vm *vm, const char *name, int n);
 void virtio__post_load(struct virtio_dev *vdev);
 bool virtio__ready(struct virtio_dev *vdev);
 
+/* Requests the driver made available that the device has not taken. */
+uint16_t vq__waiting(struct virtio_dev *vdev, int q);
 /* 1: e filled; 0: queue empty; -EINVAL: malformed chain (logged). */
 int vq__pop(struct virtio_dev *vdev, int q, struct vq_elem *e);
 /* Return e to the driver with `written` bytes stored in its in-segments. */

@@ -27,6 +27,19 @@ static int broken(struct virtio_dev *vdev)
 	return -EINVAL;
 }
 
+uint16_t vq__waiting(struct virtio_dev *vdev, int q)
+{
+	struct vq_state *vq = &vdev->s.vq[q];
+	struct vring_avail *avail;
+
+	if (!vq->enabled || !vq->size || (vq->avail & 1))
+		return 0;
+	avail = avail_of(vdev, vq);
+	if (!avail)
+		return 0;
+	return __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE) - vq->last_avail;
+}
+
 int vq__pop(struct virtio_dev *vdev, int q, struct vq_elem *e)
 {
 	struct vq_state *vq = &vdev->s.vq[q];

@@ -12,9 +12,15 @@
  * one) fails that check, and the guest says so on its console.  Once a
  * second it prints "diskcheck: pass N ok".  It rests 10 ms after each
  * write, so it is always between two writes but leaves the guest's one
- * vCPU to memcheck.
+ * vCPU to memcheck.  Several of them on disjoint ranges, resting 0 ms,
+ * keep requests queued on the device all the time (the in-flight case).
  *
- *   diskcheck [DEVICE [BLOCKS]]	(default /dev/vda 64; from 1 MiB in)
+ *   diskcheck [DEVICE [BLOCKS [FIRST [REST_MS [DSYNC]]]]]
+ *	(default /dev/vda 64 0 10 1: blocks FIRST.. from 1 MiB in)
+ *
+ * DSYNC 0 opens without O_DSYNC: a write returns once the device did it
+ * (no cache flush after it, which the block layer would serialize), so
+ * several writers keep several requests on the device at once.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -77,40 +83,52 @@ int main(int argc, char **argv)
 	struct timespec rest = { 0, 10 * 1000000 };
 	const char *dev = argc > 1 ? argv[1] : "/dev/vda";
 	long n = argc > 2 ? strtol(argv[2], NULL, 0) : 64, i;
+	long first = argc > 3 ? strtol(argv[3], NULL, 0) : 0;
+	long ms = argc > 4 ? strtol(argv[4], NULL, 0) : 10;
+	int dsync = argc > 5 ? atoi(argv[5]) : 1;
+	char tag[32] = "diskcheck";
+	off_t start;
 	uint64_t *b, gen;
 	double last = 0;
 	ssize_t r;
 	int fd;
 
-	if (n <= 0) {
-		fprintf(stderr, "diskcheck: bad block count\n");
+	if (n <= 0 || first < 0 || ms < 0 || ms > 1000) {
+		fprintf(stderr, "diskcheck: bad block count, first block or rest\n");
 		return 2;
 	}
-	fd = open(dev, O_RDWR | O_DIRECT | O_DSYNC);
+	rest.tv_nsec = ms * 1000000;
+	start = START + (off_t)first * BLOCK;
+	/* One writer of several says which: "diskcheck@FIRST: pass N ok". */
+	if (first)
+		snprintf(tag, sizeof(tag), "diskcheck@%ld", first);
+	fd = open(dev, O_RDWR | O_DIRECT | (dsync ? O_DSYNC : 0));
 	if (fd < 0 || posix_memalign((void **)&b, BLOCK, BLOCK)) {
 		perror("diskcheck: open");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("diskcheck: %s, %ld blocks of %d bytes\n", dev, n, BLOCK);
+	printf("%s: %s, %ld blocks of %d bytes from block %ld, %ld ms rest\n",
+	       tag, dev, n, BLOCK, first, ms);
 	for (gen = 1;; gen++) {
 		for (i = 0; i < n; i++) {
-			fill(b, gen, i);
-			r = pwrite(fd, b, BLOCK, START + (off_t)i * BLOCK);
+			fill(b, gen, first + i);
+			r = pwrite(fd, b, BLOCK, start + (off_t)i * BLOCK);
 			if (r != BLOCK) {
-				printf("diskcheck: FAIL pass %llu block %ld: write returned %zd (%m)\n",
-				       (unsigned long long)gen, i, r);
+				printf("%s: FAIL pass %llu block %ld: write returned %zd (%m)\n",
+				       tag, (unsigned long long)gen, i, r);
 				return 1;
 			}
-			nanosleep(&rest, NULL);
+			if (ms)
+				nanosleep(&rest, NULL);
 		}
 		for (i = 0; i < n; i++) {
 			memset(b, 0, BLOCK);
-			r = pread(fd, b, BLOCK, START + (off_t)i * BLOCK);
+			r = pread(fd, b, BLOCK, start + (off_t)i * BLOCK);
 			if (r != BLOCK || b[W_MAGIC] != MAGIC || b[W_GEN] != gen ||
-			    b[W_INDEX] != (uint64_t)i || b[W_SUM] != checksum(b)) {
-				printf("diskcheck: FAIL pass %llu block %ld: read %zd, generation %llu, index %llu, checksum %s\n",
-				       (unsigned long long)gen, i, r,
+			    b[W_INDEX] != (uint64_t)(first + i) || b[W_SUM] != checksum(b)) {
+				printf("%s: FAIL pass %llu block %ld: read %zd, generation %llu, index %llu, checksum %s\n",
+				       tag, (unsigned long long)gen, i, r,
 				       (unsigned long long)b[W_GEN], (unsigned long long)b[W_INDEX],
 				       b[W_SUM] == checksum(b) ? "ok" : "bad");
 				return 1;
@@ -118,7 +136,7 @@ int main(int argc, char **argv)
 		}
 		if (now() - last >= 1.0) {
 			last = now();
-			printf("diskcheck: pass %llu ok\n", (unsigned long long)gen);
+			printf("%s: pass %llu ok\n", tag, (unsigned long long)gen);
 		}
 	}
 }

@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "vm/image_lock.h"
 #include "vm/init.h"
+#include "vm/test_hooks.h"
 #include "vm/vm.h"
 #include "vm/virtio.h"
 
@@ -91,16 +92,37 @@ static void blk_notify(struct virtio_dev *vdev, int q)
 	struct vq_elem e;
 	uint32_t written;
 	uint8_t status;
-	int r, done = 0;
+	int r, done = 0, hook = test_hook__one_request(vdev->ops->name);
 
 	while ((r = vq__pop(vdev, q, &e)) > 0) {
+		if (hook > 0)
+			usleep(hook * 1000);
 		status = do_request(b, &e, &written);
 		vq__write_in(&e, e.in_len - 1, &status, 1);
 		vq__push(vdev, q, &e, written + 1);
 		done++;
+		/* The test build's hook: leave the rest queued (test_hooks.h). */
+		if (hook >= 0 && vdev->kick_fd[q] >= 0) {
+			uint64_t one = 1;
+
+			if (write(vdev->kick_fd[q], &one, sizeof(one)) == sizeof(one))
+				break;
+		}
 	}
 	if (done)
 		vq__notify(vdev, q);
+}
+
+/* State loaded (a migration's destination, a restore): requests queued in
+ * the ring when the state was saved, done once the guest runs here
+ * (virtio__post_load kicks the queues). */
+static void blk_loaded(struct virtio_dev *vdev)
+{
+	uint16_t n = vq__waiting(vdev, 0);
+
+	if (n)
+		pr_info("%s: %u requests were queued when the state was saved; done here",
+			vdev->dev.path, n);
 }
 
 static const struct virtio_ops blk_ops = {
@@ -112,6 +134,7 @@ static const struct virtio_ops blk_ops = {
 	.features = (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
 		    (1ULL << VIRTIO_BLK_F_BLK_SIZE),
 	.notify = blk_notify,
+	.loaded = blk_loaded,
 };
 
 static int blk_sync(struct device_header *dev, char *why, size_t len)
