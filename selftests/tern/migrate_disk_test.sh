@@ -22,6 +22,9 @@
 #   200 ms throughout; B2 announces the guest's MAC on its tap (five RARP
 #   frames, tern-tap-sniff), and the pings are answered again within 2 s
 #   of the migration's end (the guest-seen gap is printed).
+# - the source's MAC is the user's (--net tap=tma,mac=...): the guest sees
+#   it, and B2 (with a MAC of its own on its command line) keeps and
+#   announces the guest's.
 # (A cancel and a destination killed mid-migration: migrate_cancel_test.)
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
@@ -33,12 +36,13 @@ VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
-echo "1..24"
+echo "1..26"
 
 SNIFF=${SNIFF:-$(command -v tern-tap-sniff)}
 [ -x "$SNIFF" ] || skip_all "no tern-tap-sniff"
 T=$(mktemp -d)
 D=$T/disk.img
+UMAC=52:54:00:be:ef:15		# the user's MAC for the guest (--net mac=)
 # port TAP: TAP joins the bridge, up.
 port() { brctl addif tbr "$1" && ip link set "$1" up; }
 ip link add tbr type bridge && ip addr add 10.0.2.2/24 dev tbr && ip link set tbr up
@@ -47,13 +51,14 @@ seqs() { grep -o 'from 10.0.2.2: seq=[0-9]*' "$1" | cut -d= -f2; }
 
 # (The sleep lets the test put the tap on the bridge before `net` pings.)
 src_start "$T" a "$DISKCHECK,run:sleep:3,net,bg:ping:-i:0.2:10.0.2.2,run:memcheck:$MC" \
-	$(devices "$T" a); A=$PID
+	$(devices "$T" a mac=$UMAC); A=$PID
 port tma
 wait_for "$T/a.log" "memcheck: pass .* ok" 120 || dump "$T" a
 check "memcheck runs on the source" wait_for "$T/a.log" "memcheck: pass .* ok" 1
 check "and diskcheck" wait_for "$T/a.log" "diskcheck: pass .* ok" 10
 check "and the guest's pings are answered over its tap" wait_for "$T/a.log" "from 10.0.2.2: seq=" 10
 mac=$(sed -n 's/.*tern-guest: net mac \([0-9a-f:]*\).*/\1/p' "$T/a.log")
+check "the guest's MAC is the user's ($UMAC): ${mac:-none}" [ "$mac" = $UMAC ]
 check "the source holds the image's lock" holds_lock $A "$D"
 timeout -s KILL 30 "$TERNVM" --memory 64M --disk "$D" --kernel "$BZIMAGE" \
 	--initrd "$MIG_INITRD" --append "console=ttyS0 tern.run=poweroff" \
@@ -79,7 +84,7 @@ check "and takes the image's lock back" holds_lock $A "$D"
 check "diskcheck goes on in the source" disk_moves "$T/a.log" 10
 
 # A completed migration: the lock passes at commit.
-dst_start "$T" b2 "unix:$T/m2" $(devices "$T" b2); B=$PID
+dst_start "$T" b2 "unix:$T/m2" $(devices "$T" b2 mac=52:54:00:00:0b:02); B=$PID
 port tmb2
 "$SNIFF" tmb2 0x8035 30 >"$T/sniff.out" 2>&1 &
 S=$!
@@ -106,6 +111,8 @@ kill $S 2>/dev/null; wait $S 2>/dev/null
 sed 's/^/# sniff: /' "$T/sniff.out" | head -n 8
 check "the destination announced the guest's MAC ${mac:-?} on its tap, 5 times" \
 	[ -n "$mac" -a "$(grep -c "frame .* $mac" "$T/sniff.out")" = 5 ]
+check "and said its own mac= does not apply to this guest" \
+	grep -q "the guest keeps its MAC $UMAC; mac=52:54:00:00:0b:02" "$T/b2.out"
 "$TERNCTL" --socket "$T/a.sock" cont --revert >"$T/rev.out" 2>&1; rc=$?
 check "cont --revert on the source refused while the destination runs: $(cat "$T/rev.out")" \
 	sh -c "[ $rc != 0 ] && grep -q 'refused: .* is locked' '$T/rev.out'"

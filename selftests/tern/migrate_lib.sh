@@ -9,13 +9,14 @@ PROXY=${PROXY:-$(command -v tern-fault-proxy)}
 MC=${MC:-64}			# memcheck buffer, MiB
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 256M}
 
-# devices DIR NAME: ternvm options attaching every device a guest can
-# have (issue 15): the shared disk image DIR/disk.img (made here, 16 MiB,
-# if missing), virtio-rng, a virtio-console into DIR/NAME.vcon and a tap
-# NIC named after NAME (each ternvm needs its own tap, as on two hosts).
+# devices DIR NAME [NETOPT]: ternvm options attaching every device a
+# guest can have (issue 15): the shared disk image DIR/disk.img (made
+# here, 16 MiB, if missing), virtio-rng, a virtio-console into
+# DIR/NAME.vcon and a tap NIC named after NAME (each ternvm needs its own
+# tap, as on two hosts), with NETOPT (e.g. mac=...) if given.
 devices() {
 	[ -e "$1/disk.img" ] || dd if=/dev/zero of="$1/disk.img" bs=1M count=16 2>/dev/null
-	echo "--disk $1/disk.img --rng --vconsole $1/$2.vcon --net tap=tm$2"
+	echo "--disk $1/disk.img --rng --vconsole $1/$2.vcon --net tap=tm$2${3:+,$3}"
 }
 # The disk oracle (selftests/tern/guest/diskcheck.c) as a tern.run= step,
 # in the background so memcheck runs beside it.

@@ -12,7 +12,7 @@ BIN=$(dirname "$0")/../..
 TERNVM=${TERNVM:-$BIN/ternvm}
 [[ -x $TERNVM ]] || TERNVM=$ROOT/build/ternvm
 K=/dev/null
-CASES=17
+CASES=23
 n=${VM_ARGS_FIRST:-0} failed=0 where=${VM_ARGS_WHERE:-}
 
 # case EXPECTED_SUBSTRING ARGS...
@@ -46,6 +46,13 @@ run_cases() {
 	case_ "--cpus 99" --kernel $K --cpus 99
 	case_ "--cpus two" --kernel $K --cpus two
 	case_ "--net eth0: want tap=IFNAME" --kernel $K --net eth0
+	# mac=: six hex octets, unicast, not zero (issue 15).
+	case_ "--net tap=t0,mac=52:54:00:12:34: want tap=IFNAME" --kernel $K --net tap=t0,mac=52:54:00:12:34
+	case_ "--net tap=t0,mac=01:00:5e:00:00:01: want" --kernel $K --net tap=t0,mac=01:00:5e:00:00:01
+	case_ "--net tap=t0,mac=00:00:00:00:00:00: want" --kernel $K --net tap=t0,mac=00:00:00:00:00:00
+	case_ "--net tap=t0,mac=52:54:00:12:34:zz: want" --kernel $K --net tap=t0,mac=52:54:00:12:34:zz
+	case_ "--net tap=t0,speed=10: want" --kernel $K --net tap=t0,speed=10
+	case_ "--net tap=,mac=52:54:00:12:34:56: want" --kernel $K --net tap=,mac=52:54:00:12:34:56
 	case_ "--console tcp:1" --kernel $K --console tcp:1
 	case_ "--kernel /nonexistent: No such file" --kernel /nonexistent
 	case_ "--paused needs --incoming URI" --kernel $K --paused

@@ -4,6 +4,7 @@
  * destroy the VM (vm.h).  Exit status: 0 poweroff or quit, 2 guest reset
  * with --no-reboot (without it the machine resets in place), 1 error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -36,7 +37,7 @@ static void usage(FILE *f)
 "  --memory SIZE       guest RAM, e.g. 512M or 1G (default 512M)\n"
 "  --cpus N            vCPUs, 1-%d (default 1)\n"
 "  --disk FILE         raw image as virtio-blk\n"
-"  --net tap=IFNAME    virtio-net on a tap device\n"
+"  --net tap=IFNAME[,mac=MAC]  virtio-net on a tap device\n"
 "  --rng               virtio-rng fed from /dev/urandom\n"
 "  --vconsole FILE     virtio-console, output to FILE\n"
 "  --console SPEC      serial console: stdio (default), file:PATH, unix:PATH\n"
@@ -91,6 +92,49 @@ static int parse_size(const char *s, uint64_t *out)
 	if (*end || v > (1ULL << (63 - shift)))
 		return -EINVAL;
 	*out = v << shift;
+	return 0;
+}
+
+/* A MAC as six hex octets "xx:xx:xx:xx:xx:xx": unicast and not zero. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	int i;
+
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = strtoul(s + 3 * i, NULL, 16);
+	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -EINVAL;		/* multicast or broadcast; zero */
+	return 0;
+}
+
+/* --net tap=IFNAME[,mac=MAC]: the tap's name (at most IFNAMSIZ - 1 bytes). */
+static int parse_net(const char *arg, struct vm_config *cfg)
+{
+	static char tap[16];
+	const char *comma;
+	size_t n;
+
+	if (strncmp(arg, "tap=", 4))
+		return -EINVAL;
+	arg += 4;
+	comma = strchr(arg, ',');
+	n = comma ? (size_t)(comma - arg) : strlen(arg);
+	if (!n || n >= sizeof(tap))
+		return -EINVAL;
+	memcpy(tap, arg, n);
+	tap[n] = '\0';
+	cfg->net_tap = tap;
+	cfg->net_mac_set = false;
+	if (!comma)
+		return 0;
+	if (strncmp(comma + 1, "mac=", 4) || parse_mac(comma + 5, cfg->net_mac))
+		return -EINVAL;
+	cfg->net_mac_set = true;
 	return 0;
 }
 
@@ -172,9 +216,9 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_DISK: cfg->disk = optarg; break;
 		case OPT_NET:
-			if (strncmp(optarg, "tap=", 4) || !optarg[4] || strlen(optarg + 4) >= 16)
-				die("--net %s: want tap=IFNAME", optarg);
-			cfg->net_tap = optarg + 4;
+			if (parse_net(optarg, cfg))
+				die("--net %s: want tap=IFNAME[,mac=52:54:00:12:34:56] (a tap name of"
+				    " at most 15 bytes, a unicast MAC other than zero)", optarg);
 			break;
 		case OPT_RNG: cfg->rng = true; break;
 		case OPT_CONTROL_GROUP:

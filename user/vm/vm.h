@@ -34,6 +34,8 @@ struct vm_config {
 	int nr_cpus;
 	const char *disk;
 	const char *net_tap;
+	uint8_t net_mac[6];	/* --net tap=IFNAME,mac=MAC, if net_mac_set */
+	bool net_mac_set;
 	const char *control;
 	int control_gid;	/* --control-group: also these peers; -1 none */
 	const char *state_dir;	/* save/load-state paths allowed under it */

@@ -225,9 +225,18 @@ static void net_loaded(struct virtio_dev *vdev)
 	struct net *n = vdev->priv;
 	static const uint8_t none[6];
 
-	if (memcmp(vdev->mac, none, 6))
+	if (memcmp(vdev->mac, none, 6)) {
+		const uint8_t *m = vdev->vm->cfg.net_mac;
+
+		/* The guest knows its MAC: a different mac= here cannot apply. */
+		if (vdev->vm->cfg.net_mac_set && memcmp(m, vdev->mac, 6))
+			pr_warn("%s: the guest keeps its MAC %02x:%02x:%02x:%02x:%02x:%02x;"
+				" mac=%02x:%02x:%02x:%02x:%02x:%02x applies to a guest booted here",
+				vdev->dev.path, vdev->mac[0], vdev->mac[1], vdev->mac[2],
+				vdev->mac[3], vdev->mac[4], vdev->mac[5],
+				m[0], m[1], m[2], m[3], m[4], m[5]);
 		memcpy(n->config.mac, vdev->mac, 6);
-	else
+	} else
 		memcpy(vdev->mac, n->config.mac, 6);	/* not sent: ours stays */
 	announce_start(n);
 }
@@ -281,9 +290,12 @@ static int virtio_net__init(struct vm *vm)
 		return ret;
 	}
 	n->announce_fd = -1;
-	/* Locally administered, stable across runs of the same tap, and
-	 * different for two taps (FNV-1a of the name). */
-	{
+	/* The user's (--net ...,mac=); else locally administered, stable
+	 * across runs of the same tap, and different for two taps (FNV-1a of
+	 * the name). */
+	if (vm->cfg.net_mac_set) {
+		memcpy(n->config.mac, vm->cfg.net_mac, 6);
+	} else {
 		const char *c;
 		uint32_t h = 2166136261u;
 
