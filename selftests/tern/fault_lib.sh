@@ -12,17 +12,30 @@ DEST_MSG='incoming migration from .* failed: (handshake|ramblocks|precopy|switch
 SAN_PAT='ERROR: AddressSanitizer|runtime error:|LeakSanitizer|SUMMARY: UndefinedBehavior'
 PORT_NEXT=${PORT_BASE:-41000}
 
+# fdevices NAME: every device a guest can have (issue 15), as in
+# migrate_lib.sh's devices: the guest's disk image $T/$FDISK.img (on
+# storage both sides share; made here; one per guest, each locked by the
+# side that runs it), virtio-rng, a virtio-console into $T/NAME.vcon and
+# a tap NIC of its own, tfNAME.
+FDISK=disk
+fdevices() {
+	[ -e "$T/$FDISK.img" ] || dd if=/dev/zero of="$T/$FDISK.img" bs=1M count=16 2>/dev/null
+	echo "--disk $T/$FDISK.img --rng --vconsole $T/$1.vcon --net tap=tf$1"
+}
+
 # start_vm NAME [--incoming-migration URI]: a ternvm with control socket
 # $T/NAME.sock, console $T/NAME.log, output $T/NAME.out; pid in VM_PID.
 # Without options it boots the memcheck guest, whose workload has begun
 # on return (see boot_guest); a source may live as long as its test.
+# Every ternvm has every device (fdevices).
 start_vm() {
 	_n=$1; shift
 	if [ $# = 0 ]; then
 		_g=$VM_GUARD
 		VM_GUARD=3600
 		boot_guest "$T/$_n.log" "$T/$_n.out" 'tern-guest: run' 120 \
-			--cpus 1 --memory "$MEM" --kernel "$BZIMAGE" --initrd "$MC_INITRD" \
+			--cpus 1 --memory "$MEM" $(fdevices "$_n") \
+			--kernel "$BZIMAGE" --initrd "$MC_INITRD" \
 			--append "console=ttyS0 tern.run=run:/bin/memcheck-bg,counter tern.mc=${MC_MIB:-16}" \
 			--console "file:$T/$_n.log" --control "$T/$_n.sock"
 		_r=$?
@@ -30,7 +43,7 @@ start_vm() {
 		VM_PID=$PID
 		return $_r
 	fi
-	"$TERNVM" --cpus 1 --memory "$MEM" "$@" --console "file:$T/$_n.log" \
+	"$TERNVM" --cpus 1 --memory "$MEM" $(fdevices "$_n") "$@" --console "file:$T/$_n.log" \
 		--control "$T/$_n.sock" >"$T/$_n.out" 2>&1 &
 	VM_PID=$!
 	guard $VM_PID 900

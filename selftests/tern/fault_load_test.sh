@@ -4,7 +4,7 @@
 # Load: the same guest migrated 3 times in a row, back and forth, then 2
 # guests migrating at once between two pairs of ternvm; memcheck (the
 # guest's own content oracle) must keep passing on every destination and
-# the counter go on.
+# the counter go on.  Every guest has every device (fault_lib's fdevices).
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
@@ -42,10 +42,12 @@ done
 quit_vm $SRC $SRC_PID
 
 # 2 guests at once, each between its own pair.
-start_vm c && C=$VM_PID && start_vm e && E=$VM_PID || { not_ok "two sources boot"; echo "1..$TAP_N"; exit 1; }
+# (Each guest its own disk image: FDISK.)
+FDISK=c; start_vm c && C=$VM_PID && FDISK=e && start_vm e && E=$VM_PID ||
+	{ not_ok "two sources boot"; echo "1..$TAP_N"; exit 1; }
 wait_for "$T/c.log" "memcheck: pass [0-9]* ok" 120 && wait_for "$T/e.log" "memcheck: pass [0-9]* ok" 120
-start_dest cd; CD=$VM_PID; CP=$DEST_PORT
-start_dest ed; ED=$VM_PID; EP=$DEST_PORT
+FDISK=c; start_dest cd; CD=$VM_PID; CP=$DEST_PORT
+FDISK=e; start_dest ed; ED=$VM_PID; EP=$DEST_PORT
 migrate_to c $CP >"$T/c.mig" &
 P1=$!
 migrate_to e $EP >"$T/e.mig" &
