@@ -61,8 +61,12 @@ c1=$(last_counter "$T/a.log")
 check "$1: source stays paused: $(cat "$T/astatus")" grep -q "^paused" "$T/astatus"
 wait_for "$T/b.log" "tern-counter" 30
 first=$(grep -o 'tern-counter [0-9]*' "$T/b.log" | head -n1 | cut -d' ' -f2)
-check "$1: guest goes on in the destination ($c1 -> ${first:-none})" \
-	sh -c "[ -n '$first' ] && [ '$first' -ge '$c1' ] && [ '$first' -le $((c1 + 1)) ]"
+# The next line, c1 + 1, or c1 + 2 when the switchover split c1 + 1's
+# line (its start on the source, its end here: neither side has it whole).
+slack=1
+[ -z "$(tail -c1 "$T/a.log")" ] || slack=2
+check "$1: guest goes on in the destination ($c1 -> ${first:-none}, slack $slack)" \
+	sh -c "[ -n '$first' ] && [ '$first' -ge '$c1' ] && [ '$first' -le $((c1 + slack)) ]"
 c2=$(counter_passes "$T/b.log" $((${first:-0} + 5)) 20)
 check "$1: and keeps counting there (${first:-none} -> ${c2:-none})" \
 	sh -c "[ -n '$c2' ] && [ '$c2' -gt $((${first:-0} + 5)) ]"
