@@ -35,6 +35,11 @@ SRC=a
 start_vm a || { echo "not ok 1 source starts"; show_console "$T/a.out"; echo "1..1"; exit 1; }
 SRC_PID=$VM_PID
 set_param "$T/a.sock" timeout $TIMEOUT_MS
+# One page-stream channel: the parts' offsets, found in the recorded clean
+# run, then hold for every case (with several, the pages' split between
+# connections differs from run to run and a flip aimed at a late part can
+# land past the main connection's end).  Faults on channels: issue 22.
+set_param "$T/a.sock" channels 1
 if ! wait_for "$T/a.log" "memcheck: pass [0-9]* ok" 120 || ! wait_for "$T/a.log" "tern-counter 5" 30; then
 	not_ok "source guest runs counter and memcheck"; show_console "$T/a.log"; echo "1..$TAP_N"; exit 1
 fi
@@ -46,6 +51,7 @@ swap_to() {
 	quit_vm "$SRC" "$SRC_PID"
 	SRC=$1 SRC_PID=$2
 	set_param "$T/$SRC.sock" timeout $TIMEOUT_MS
+	set_param "$T/$SRC.sock" channels 1
 }
 
 # The first, clean migration through the proxy, recorded: the stream's
