@@ -82,20 +82,9 @@ struct mig_chan {
 	struct mig_conn own;
 	bool own_conn;			/* own and chunk are this channel's */
 	int fd;				/* own connection, or -1 */
-	uint8_t *chunk;			/* one chunk's payload (channel 0's) */
-	uint64_t round_pages, round_zero, round_bytes;	/* all channels' */
+	uint8_t *chunk;			/* one chunk's payload (channel 0: mig's) */
+	uint64_t round_pages, round_zero, round_bytes;	/* this channel's */
 	bool round_uncounted;		/* a block's records went uncounted */
-
-	/* channels (channel.c) */
-	unsigned int nch;		/* agreed; 1 before the handshake */
-	struct mig_chan *ch[MIG_CHANNELS_MAX];
-	const char *uri;		/* source: where channels connect */
-	int lfd;			/* destination: listener, or -1 */
-	uint8_t token[MIG_CHAN_TOKEN_LEN];	/* destination's, in welcome */
-	atomic_bool chan_failed;	/* a channel failed: all stop */
-	_Atomic uint64_t cursor[MIG_MAX_BLOCKS];	/* dirty-log split */
-	bool kset_off;			/* tern.ko has no stream sets */
-	struct mig_hdr end_hdr;		/* destination: this round's round-end */
 	bool all;			/* source: this round sends every page */
 	int sfd[MIG_MAX_BLOCKS];	/* source, tern path: stream fds, or -1 */
 	struct mig_rx_stream rx[MIG_MAX_BLOCKS];
