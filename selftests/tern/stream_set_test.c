@@ -580,29 +580,6 @@ TEST(bad_requests_install_nothing)
 
 /* ---- writers during rounds, members on their own threads ---- */
 
-struct scribbler {
-	char *mem;
-	size_t npages;
-	volatile bool *stop;
-	uint64_t seed;
-};
-
-/* Stamps of the writer's PRNG into random pages; now and then a zero page. */
-static void *scribble(void *arg)
-{
-	struct scribbler *w = arg;
-
-	while (!*w->stop) {
-		uint64_t r = xorshift64(&w->seed);
-		size_t page = r % w->npages, off = (r >> 32) % (PAGE - 8);
-
-		if ((r >> 20) % 97 == 0)
-			memset(w->mem + page * PAGE, 0, PAGE);
-		else
-			memcpy(w->mem + page * PAGE + off, &r, 8);
-	}
-	return NULL;
-}
 
 struct member {
 	int fd;

@@ -548,29 +548,6 @@ TEST(destination_valid_and_truncated_rounds)
 
 /* ---- a migration in miniature ---- */
 
-struct scribbler {
-	char *mem;
-	size_t npages;
-	volatile bool *stop;
-	uint64_t seed;
-};
-
-static void *scribble(void *arg)
-{
-	struct scribbler *w = arg;
-
-	while (!*w->stop) {
-		uint64_t r = xorshift64(&w->seed);
-		size_t page = r % w->npages, off = (r >> 32) % (PAGE - 8);
-
-		/* some pages go back to all-zero, to exercise ZERO records */
-		if ((r >> 20) % 97 == 0)
-			memset(w->mem + page * PAGE, 0, PAGE);
-		else
-			memcpy(w->mem + page * PAGE + off, &r, 8);
-	}
-	return NULL;
-}
 
 /*
  * Two threads scribble over the source while rounds go read -> write and

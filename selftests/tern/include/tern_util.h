@@ -82,4 +82,12 @@ static inline uint64_t xorshift64(uint64_t *s)
 bool check_full(void);
 bool debug_kernel(void);
 
+struct scribbler {
+	char *mem;
+	size_t npages;
+	volatile bool *stop;
+	uint64_t seed;
+};
+void *scribble(void *arg);	/* a pthread: writes until *stop */
+
 #endif /* TERN_SELFTEST_TERN_UTIL_H */

@@ -284,3 +284,23 @@ bool tern_stats_settle_zero(struct ternnl_stats *st)
 	}
 	return false;
 }
+
+/*
+ * A writer thread for stream tests: stamps of its PRNG into random pages,
+ * and now and then a page back to all zero (a ZERO record), until *stop.
+ */
+void *scribble(void *arg)
+{
+	struct scribbler *w = arg;
+
+	while (!*w->stop) {
+		uint64_t r = xorshift64(&w->seed);
+		size_t page = r % w->npages, off = (r >> 32) % (PAGE - 8);
+
+		if ((r >> 20) % 97 == 0)
+			memset(w->mem + page * PAGE, 0, PAGE);
+		else
+			memcpy(w->mem + page * PAGE + off, &r, 8);
+	}
+	return NULL;
+}
