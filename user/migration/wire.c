@@ -189,32 +189,41 @@ static int conn_throttle(struct mig_conn *c, size_t n)
 /*
  * splice() and write() to a pipe have no MSG_NOSIGNAL: around them, hold
  * SIGPIPE off this thread and swallow the one a closed peer raised, so a
- * cut never kills the VMM (the caller sees EPIPE).
+ * cut never kills the VMM (the caller sees EPIPE, or a short count first:
+ * a splice that moved one pipe buffer before the peer closed returns that
+ * count, yet the next buffer's EPIPE already raised the signal).
  */
 struct sigpipe_guard {
 	sigset_t old;
 	bool was_pending;
 };
 
+static bool sigpipe_pending(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGPIPE);
+}
+
 static void sigpipe_hold(struct sigpipe_guard *g)
 {
-	sigset_t set, pending;
+	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
-	sigpending(&pending);
-	g->was_pending = sigismember(&pending, SIGPIPE);
+	g->was_pending = sigpipe_pending();
 	pthread_sigmask(SIG_BLOCK, &set, &g->old);
 }
 
-static void sigpipe_release(struct sigpipe_guard *g, bool epipe)
+static void sigpipe_release(struct sigpipe_guard *g)
 {
 	struct timespec zero = { 0, 0 };
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
-	if (epipe && !g->was_pending)
+	if (!g->was_pending && sigpipe_pending())
 		sigtimedwait(&set, NULL, &zero);
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
@@ -229,7 +238,7 @@ static ssize_t conn_write_some(struct mig_conn *c, const void *p, size_t len)
 		sigpipe_hold(&g);
 		n = write(c->wfd, p, len);
 		err = errno;
-		sigpipe_release(&g, n < 0 && err == EPIPE);
+		sigpipe_release(&g);
 		errno = err;
 	}
 	return n;
@@ -290,7 +299,7 @@ int mig_conn_splice(struct mig_conn *c, int pipe_rd, size_t len)
 		n = splice(pipe_rd, NULL, c->wfd, NULL, len,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		err = errno;
-		sigpipe_release(&g, n < 0 && err == EPIPE);
+		sigpipe_release(&g);
 		errno = err;
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
