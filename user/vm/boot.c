@@ -117,6 +117,28 @@ static void bzimage_refuse(const char *path)
 	pr_err("%s: not a bzImage with a 64-bit entry (boot protocol >= 2.12)", path);
 }
 
+/* A relocatable kernel goes where it prefers, any other at 1 MiB. */
+static uint64_t bzimage_load_addr(const uint8_t *img)
+{
+	return img[BP_RELOCATABLE] ? rd64(img + BP_PREF_ADDR) : BIOS_END;
+}
+
+/*
+ * pref_address comes from the file: below 1 MiB the kernel would land on
+ * the zero page, command line and page tables; above 4 GiB, past what
+ * the boot page tables map (and a sum with it could wrap).
+ */
+static bool bzimage_placed(const uint8_t *img, const char *path)
+{
+	uint64_t load = bzimage_load_addr(img);
+
+	if (load >= BIOS_END && load < (4ULL << 30) && !(load & (GUEST_PAGE_SIZE - 1)))
+		return true;
+	pr_err("%s: load address 0x%llx (pref_address) not page-aligned in [1 MiB, 4 GiB)",
+	       path, (unsigned long long)load);
+	return false;
+}
+
 /*
  * Called while the command line is parsed, before /dev/kvm is opened, so
  * a wrong --kernel gets the same one-line error on a host without KVM.
@@ -144,6 +166,8 @@ int boot__check_kernel(const char *path)
 	}
 	if (!bzimage_ok(hdr, len)) {
 		bzimage_refuse(path);
+		ret = -EINVAL;
+	} else if (!bzimage_placed(hdr, path)) {
 		ret = -EINVAL;
 	}
 out:
@@ -274,11 +298,15 @@ int boot__load(struct vm *vm)
 		bzimage_refuse(vm->cfg.kernel);
 		goto out;
 	}
+	if (!bzimage_placed(img, vm->cfg.kernel))
+		goto out;
 	setup_len = ((img[BP_SETUP_SECTS] ?: 4) + 1) * 512;
-	load = img[BP_RELOCATABLE] ? rd64(img + BP_PREF_ADDR) : BIOS_END;
+	load = bzimage_load_addr(img);
 	init_size = rd32(img + BP_INIT_SIZE);
-	if (setup_len >= len || load + (len - setup_len) > vm->ram_low ||
-	    load + init_size > vm->ram_low || strlen(cmdline) >= CMDLINE_MAX) {
+	/* Differences, not sums: nothing here can wrap. */
+	if (setup_len >= len || load > vm->ram_low ||
+	    len - setup_len > vm->ram_low - load ||
+	    init_size > vm->ram_low - load || strlen(cmdline) >= CMDLINE_MAX) {
 		pr_err("%s: kernel (%zu bytes, init_size %llu) does not fit in %llu MiB",
 		       vm->cfg.kernel, len, (unsigned long long)init_size,
 		       (unsigned long long)(vm->ram_low >> 20));
