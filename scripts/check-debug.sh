@@ -54,7 +54,7 @@ for f in $FILES; do files+=(--file "$f"); done
 # KASAN and lockdep slow the guest kernel down several times over.
 scripts/harness --kernel "$DK/arch/x86/boot/bzImage" \
 	--moddir "$DK/mods/lib/modules/$KVER" --ko "$MODS/tern/kmod/tern.ko" \
-	--mem 4096 --timeout 3600 --test-timeout 1200 \
+	--mem 4096 --timeout 3600 --test-timeout 1200 --append tern_check_debug \
 	--out "$ROOT/build/harness/check-debug" "${files[@]}" $TESTS
 rc=$?
 
