@@ -45,6 +45,7 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_console_test.sh
 # its devices driven through the dispatcher.  The whole VM archive: the
 # devices are only reached through their constructors.
 $(BUILD)/selftests/tern/vm_device_test: $(BUILD)/selftests/tern/vm_device_test.o \
+		$(call objs,user/vmstate/testdev.c) \
 		$(BUILD)/libtern-vm.a $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
 		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(BUILD)/libtern-vm.a \

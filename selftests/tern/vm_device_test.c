@@ -31,6 +31,7 @@
 #include "vm/iotrap.h"
 #include "vm/virtio.h"
 #include "vm/vm.h"
+#include "vmstate/testdev.h"
 
 #define COM1		0x3f8
 #define PCI_ADDR	0xcf8
@@ -203,6 +204,106 @@ TEST_F(vm, virtio_rng_through_pci_and_its_bar)
 	ASSERT_TRUE(iotrap__dispatch(self->vm, NULL, IOTRAP_MMIO,
 				     bar + VIRTIO_PCI_COMMON_NUMQ, (uint8_t *)&numq, 2, false));
 	EXPECT_EQ(1, numq);
+}
+
+#define CMOS_INDEX	0x70
+#define CMOS_DATA	0x71
+
+static void cmos_write(struct vm *vm, uint8_t idx, uint8_t v)
+{
+	pio_write(vm, CMOS_INDEX, idx);
+	pio_write(vm, CMOS_DATA, v);
+}
+
+static uint8_t cmos_read(struct vm *vm, uint8_t idx)
+{
+	pio_write(vm, CMOS_INDEX, idx);
+	return pio_read(vm, CMOS_DATA);
+}
+
+/* The whole of memfd `fd`, from its start, in a malloc'd buffer. */
+static uint8_t *read_all(int fd, size_t *len)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	uint8_t *p = end > 0 ? malloc(end) : NULL;
+
+	if (!p || pread(fd, p, end, 0) != end) {
+		free(p);
+		return NULL;
+	}
+	*len = end;
+	return p;
+}
+
+/*
+ * The CMOS clock keeps the time a guest set as an offset from the host's
+ * clock, and the offset travels in the state.  A stream's offset beyond
+ * any time a guest can set used to be taken as it came, and the next
+ * clock read wrapped now + offset (UBSan aborts on it): now the load is
+ * refused, naming the device, and a set time still moves.
+ */
+TEST_F(vm, rtc_offset_from_a_stream_is_range_checked)
+{
+	struct tm tm = { .tm_year = 2050 - 1900, .tm_mday = 1 };
+	int64_t want, v, bad = INT64_MAX - 1;
+	char why[256] = "";
+	size_t len, i, at = 0;
+	struct vm *vm2;
+	uint8_t *p;
+	int fd, fd2, found = 0;
+
+	/* The guest sets 2050-01-01 00:00:00, binary mode, 24 h. */
+	cmos_write(self->vm, 11, 0x80 | 0x04 | 0x02);
+	cmos_write(self->vm, 0, 0);
+	cmos_write(self->vm, 2, 0);
+	cmos_write(self->vm, 4, 0);
+	cmos_write(self->vm, 7, 1);
+	cmos_write(self->vm, 8, 1);
+	cmos_write(self->vm, 9, 50);
+	cmos_write(self->vm, 0x32, 20);
+	cmos_write(self->vm, 11, 0x04 | 0x02);
+	want = (int64_t)timegm(&tm) - time(NULL);
+	EXPECT_EQ(50, cmos_read(self->vm, 9));
+
+	fd = memfd_create("vm_device_test", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vm__save_state(self->vm, fd));
+	p = read_all(fd, &len);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i + 8 <= len; i++) {
+		memcpy(&v, p + i, 8);
+		if (v >= want - 5 && v <= want + 5) {
+			at = i;
+			found++;
+		}
+	}
+	ASSERT_EQ(1, found) TH_LOG("the offset %lld in the saved state", (long long)want);
+
+	/* As saved, it loads, and the second VM's clock reads 2050. */
+	vm2 = make_vm(self->console2);
+	ASSERT_NE(NULL, vm2);
+	ASSERT_EQ(0, (int)lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(0, vm__load_state(vm2, fd, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_EQ(50, cmos_read(vm2, 9));
+	EXPECT_EQ(20, cmos_read(vm2, 0x32));
+	vm__destroy(vm2);
+
+	/* An offset no guest could set, its CRC made right: refused. */
+	memcpy(p + at, &bad, 8);
+	td__fix_crcs(p, len);
+	fd2 = memfd_create("vm_device_test.bad", MFD_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ((ssize_t)len, write(fd2, p, len));
+	ASSERT_EQ(0, (int)lseek(fd2, 0, SEEK_SET));
+	vm2 = make_vm(self->console2);
+	ASSERT_NE(NULL, vm2);
+	EXPECT_NE(0, vm__load_state(vm2, fd2, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "rtc")) TH_LOG("%s", why);
+	EXPECT_NE(50, cmos_read(vm2, 9));	/* its own clock, untouched */
+	vm__destroy(vm2);
+	free(p);
+	close(fd);
+	close(fd2);
 }
 
 /*

@@ -31,6 +31,12 @@ enum {
 #define RTC_24H		0x02	/* B: 24-hour mode */
 #define RTC_VRT		0x80	/* D: valid RAM and time */
 #define CMOS_CENTURY	0x32
+/*
+ * Past any time a guest can set (century byte 0..99: years -1900..9999,
+ * about 3.2e11 s from now), short of where now + offset could wrap or
+ * gmtime_r() fail.
+ */
+#define RTC_OFFSET_MAX	(1LL << 40)
 
 struct rtc {
 	struct device_header dev;
@@ -66,7 +72,8 @@ static void fill_time(struct rtc *rtc)
 	struct tm tm;
 	uint8_t *c = rtc->r.cmos;
 
-	gmtime_r(&t, &tm);
+	if (!gmtime_r(&t, &tm))
+		return;			/* the registers keep the last time */
 	c[RTC_SECONDS] = enc(rtc, tm.tm_sec);
 	c[RTC_MINUTES] = enc(rtc, tm.tm_min);
 	c[RTC_HOURS] = enc(rtc, tm.tm_hour);
@@ -90,7 +97,10 @@ static void take_time(struct rtc *rtc)
 		.tm_year = dec(rtc, c[RTC_YEAR]) + (dec(rtc, c[CMOS_CENTURY]) - 19) * 100,
 	};
 
-	rtc->r.offset = (int64_t)timegm(&tm) - time(NULL);
+	int64_t offset = (int64_t)timegm(&tm) - time(NULL);
+
+	if (offset >= -RTC_OFFSET_MAX && offset <= RTC_OFFSET_MAX)
+		rtc->r.offset = offset;
 }
 
 static void rtc_io(struct vcpu *vcpu, uint64_t addr, uint8_t *data,
@@ -160,7 +170,12 @@ static int rtc_post_load(void *staging, uint32_t version)
 {
 	struct rtc *rtc = staging;
 
-	return rtc->r.index < 128 ? 0 : -EINVAL;
+	if (rtc->r.index >= 128)
+		return -EINVAL;
+	/* From the stream: the clock offset no guest could have set. */
+	if (rtc->r.offset < -RTC_OFFSET_MAX || rtc->r.offset > RTC_OFFSET_MAX)
+		return -ERANGE;
+	return 0;
 }
 
 static const struct vmstate_field rtc_fields[] = {
