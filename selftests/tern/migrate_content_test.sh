@@ -26,7 +26,7 @@ LIB=$(dirname "$0")/vm_lib.sh
 # Under check-debug (TERN_CHECK_DEBUG=1) the dirty-log case, whose RAM is
 # a file and never tern.ko's, is not run: it reaches no module code, and
 # this test took 950 of check-debug's 1690 s on the KASAN kernel.
-if [ "${TERN_CHECK_DEBUG:-0}" = 1 ]; then echo "1..19"; else echo "1..33"; fi
+if [ "${TERN_CHECK_DEBUG:-0}" = 1 ]; then echo "1..21"; else echo "1..35"; fi
 
 # busy NAME TRACKER CHANNELS EXTRA-A EXTRA-B
 busy() {
@@ -84,12 +84,20 @@ T=$(mktemp -d)
 src_start "$T" a "cpus" $(devices "$T" a); A=$PID
 dst_start "$T" b "tcp:127.0.0.1:4471" $(devices "$T" b); B=$PID
 wait_for "$T/a.log" "steps done" 120
+# Before the source, a port scan and an HTTP request: the destination
+# drops both and waits on (issue 18, admission).
+nc 127.0.0.1 4471 </dev/null >/dev/null 2>&1
+printf 'GET / HTTP/1.0\r\n\r\n' | nc 127.0.0.1 4471 >/dev/null 2>&1
+check "idle: the destination drops a scan and a non-hello, waits on" \
+	wait_for "$T/b.out" "dropped incoming connection 2: its first message is unknown" 10
 sleep 1
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --channels 1 "tcp:127.0.0.1:4471" 2>&1)
 rc=$?
 figures "idle" "$out"
 check "idle: completed over TCP (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
 check "idle: over 1 channel" [ "$(jfield "$out" channels)" = 1 ]
+check "idle: the destination counted 2 dropped connections" \
+	[ "$(jfield "$("$TERNCTL" --socket "$T/b.sock" --json query-migrate)" dropped)" = 2 ]
 check "idle: source stays paused without --exit" [ "$(vm_status "$T/a.sock")" = paused ]
 check "idle: destination runs" [ "$(vm_status "$T/b.sock")" = running ]
 "$TERNCTL" --socket "$T/a.sock" quit >/dev/null

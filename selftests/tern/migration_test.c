@@ -25,6 +25,7 @@
 #include "lib/version.h"
 #include "mig_run.h"
 #include "migration/params.h"
+#include "migration/wire.h"
 #include "test_util.h"
 
 #define MiB	(1ull << 20)
@@ -247,6 +248,114 @@ TEST(over_unix_socket)
 	unlink(path + 5);
 	over_uri(_metadata, path, false);
 	unlink(path + 5);
+}
+
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int tcp_connect(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s >= 0 && connect(s, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Until the destination counted n dropped connections (5 s at most). */
+static uint64_t wait_dropped(struct mig *mig, uint64_t n)
+{
+	struct mig_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		mig__query(mig, &st);
+		if (st.dropped >= n)
+			break;
+		usleep(10000);
+	}
+	return st.dropped;
+}
+
+/*
+ * A waiting destination admits only a whole hello (issue 18, item 2): a
+ * port scan, an HTTP request, a stray channel connection, a hello
+ * header whose body never comes and a peer that says nothing are each
+ * dropped, and the wait goes on; the source that comes next migrates.
+ * (Before, the first of them ended the destination.)  With nobody
+ * coming, the wait ends at incoming-timeout.
+ */
+TEST(destination_admits_only_a_whole_hello)
+{
+	/* Little-endian type and length: a channel's, a 64-byte hello's. */
+	const uint8_t channel[8] = { MIG_MSG_CHANNEL }, hello_head[8] = { MIG_MSG_HELLO, 0, 0, 0, 64 };
+	struct incoming_arg a = { 0 };
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	struct mig_params dp;
+	struct mig_stats st;
+	int fd[5], i;
+	char uri[64], why[256];
+	pthread_t t;
+	struct pair p;
+
+	mig__default_params(&dp);
+	dp.timeout_ms = 300;		/* each peer's time to say hello */
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, &dp, false);
+	ASSERT_EQ(0, mig__listen("tcp:127.0.0.1:0", &a.lfd));
+	ASSERT_EQ(0, getsockname(a.lfd, (struct sockaddr *)&sin, &slen));
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%u", ntohs(sin.sin_port));
+	a.mig = p.mdst;
+	pthread_create(&t, NULL, incoming_main, &a);
+
+	fd[0] = tcp_connect(ntohs(sin.sin_port));	/* a scan: closes at once */
+	ASSERT_LE(0, fd[0]);
+	close(fd[0]);
+	ASSERT_EQ(1, wait_dropped(p.mdst, 1));
+	fd[1] = tcp_connect(ntohs(sin.sin_port));
+	ASSERT_LE(0, fd[1]);
+	ASSERT_EQ(16, write(fd[1], "GET / HTTP/1.0\r\n", 16));
+	ASSERT_EQ(2, wait_dropped(p.mdst, 2));
+	fd[2] = tcp_connect(ntohs(sin.sin_port));
+	ASSERT_LE(0, fd[2]);
+	ASSERT_EQ(8, write(fd[2], channel, 8));
+	ASSERT_EQ(3, wait_dropped(p.mdst, 3));
+	fd[3] = tcp_connect(ntohs(sin.sin_port));	/* hello's header only */
+	ASSERT_LE(0, fd[3]);
+	ASSERT_EQ(8, write(fd[3], hello_head, 8));
+	ASSERT_EQ(4, wait_dropped(p.mdst, 4));
+	fd[4] = tcp_connect(ntohs(sin.sin_port));	/* says nothing */
+	ASSERT_LE(0, fd[4]);
+	ASSERT_EQ(5, wait_dropped(p.mdst, 5));
+	mig__query(p.mdst, &st);
+	ASSERT_NE(MIG_S_FAILED, st.state) TH_LOG("%s", st.error);
+
+	p.r.src_ret = mig__migrate(p.msrc, uri);
+	pthread_join(t, NULL);
+	p.r.dst_ret = a.ret;
+	mig__query(p.msrc, &p.r.src_st);
+	mig__query(p.mdst, &p.r.dst_st);
+	ASSERT_EQ(0, p.r.src_ret) TH_LOG("%s", p.r.src_st.error);
+	ASSERT_EQ(0, a.ret) TH_LOG("%s", p.r.dst_st.error);
+	ASSERT_EQ(5, p.r.dst_st.dropped);
+	ASSERT_EQ(0, mig_run_check(&p.r, why, sizeof(why))) TH_LOG("%s", why);
+	for (i = 1; i < 5; i++)
+		close(fd[i]);
+	close(a.lfd);
+	pair_free(&p);
+
+	/* Nobody comes: the wait ends, failed, naming the limit. */
+	dp.incoming_timeout_ms = 200;
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, &dp, false);
+	ASSERT_EQ(-ETIMEDOUT, mig__incoming(p.mdst, "tcp:127.0.0.1:0"));
+	mig__query(p.mdst, &st);
+	ASSERT_EQ(MIG_S_FAILED, st.state);
+	ASSERT_NE(NULL, strstr(st.error, "no source said hello within 200 ms"))
+		TH_LOG("%s", st.error);
+	ASSERT_FALSE(fakevm_started(p.dst));
+	pair_free(&p);
 }
 
 TEST(bad_uri_refused)

@@ -12,7 +12,7 @@ BIN=$(dirname "$0")/../..
 TERNVM=${TERNVM:-$BIN/ternvm}
 [[ -x $TERNVM ]] || TERNVM=$ROOT/build/ternvm
 K=/dev/null
-CASES=25
+CASES=27
 n=${VM_ARGS_FIRST:-0} failed=0 where=${VM_ARGS_WHERE:-}
 
 # case EXPECTED_SUBSTRING ARGS...
@@ -60,6 +60,8 @@ run_cases() {
 	case_ "--console tcp:1" --kernel $K --console tcp:1
 	case_ "--kernel /nonexistent: No such file" --kernel /nonexistent
 	case_ "--paused needs --incoming URI" --kernel $K --paused
+	case_ "--incoming-timeout needs --incoming URI" --kernel $K --incoming-timeout 5
+	case_ "--incoming-timeout -1: want milliseconds" --kernel $K --incoming-timeout -1
 	# Not a kernel, stdin /dev/null (which epoll refuses): one line that
 	# names the file, no noise from the stdio console or from KVM.
 	case_ "/dev/null: not a bzImage" --kernel $K

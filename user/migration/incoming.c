@@ -162,10 +162,9 @@ int mig__incoming_listener(struct mig *mig, int lfd)
 {
 	int fd, ret;
 
-	ret = mig_accept(mig, lfd, &fd);
+	ret = mig_accept_source(mig, lfd, &fd);
 	if (ret)
-		return mig_fail_unstarted(mig, ret, "waiting for the source: %s",
-					  strerror(-ret));
+		return ret;
 	ret = incoming(mig, fd, fd, lfd);
 	close(fd);
 	return ret;

@@ -104,8 +104,9 @@ struct mig {
 	atomic_bool busy;		/* one migration at a time */
 	bool is_source;			/* error positions: sent vs received */
 
-	pthread_mutex_t lock;		/* guards st */
+	pthread_mutex_t lock;		/* guards st and dropped */
 	struct mig_stats st;
+	uint64_t dropped;		/* this wait's connections without a hello */
 	uint64_t start_ns, pause_ns;
 
 	struct mig_conn conn;
@@ -177,7 +178,10 @@ void mig_params_snapshot(struct mig *mig, struct mig_params *out);
 
 /* transport.c */
 int mig_connect(struct mig *mig, const char *uri, int *fd);
-int mig_accept(struct mig *mig, int lfd, int *fd);
+int mig_accept(struct mig *mig, int lfd, int timeout_ms, int *fd);
+
+/* admission.c: the first connection whose hello is whole, or -errno. */
+int mig_accept_source(struct mig *mig, int lfd, int *fd);
 
 /* handshake.c */
 int mig_hello_send(struct mig *mig);

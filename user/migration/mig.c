@@ -54,6 +54,7 @@ void mig__default_params(struct mig_params *p)
 	p->throttle_step = 10;
 	p->timeout_ms = 30000;
 	p->channels = mig_default_channels();
+	p->incoming_timeout_ms = 600000;
 	p->caps = __MIG_CAP_ALL;
 	p->version_min = MIG_VERSION_MIN;
 	p->version_max = MIG_VERSION_MAX;
@@ -132,6 +133,7 @@ void mig__query(struct mig *mig, struct mig_stats *st)
 {
 	pthread_mutex_lock(&mig->lock);
 	*st = mig->st;
+	st->dropped = mig->dropped;
 	if (mig->start_ns && st->state != MIG_S_NONE &&
 	    st->state < MIG_S_COMPLETED)
 		st->elapsed_ms = (mig_now_ns() - mig->start_ns) / 1000000;

@@ -132,6 +132,11 @@ struct mig_params {
 	 * A source asks for this many; a destination takes at most this many.
 	 */
 	unsigned int channels;
+	/*
+	 * Destination: longest wait for a source whose hello arrives whole,
+	 * from the start of the wait (0: for ever; default 10 minutes).
+	 */
+	unsigned int incoming_timeout_ms;
 	uint32_t caps;			/* offered MIG_CAP_* (default all usable) */
 	uint32_t caps_required;		/* MIG_CAP_* this side needs */
 	uint32_t version_min, version_max;	/* protocol range (tests) */
@@ -167,6 +172,7 @@ struct mig_stats {
 	unsigned int throttle_pct;
 	enum mig_tracker tracker;
 	unsigned int channels;		/* page-stream connections agreed */
+	uint64_t dropped;		/* destination: connections dropped before a hello */
 	char error[256];		/* why it failed: phase, offset, object */
 };
 

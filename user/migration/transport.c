@@ -173,7 +173,8 @@ int mig__listen(const char *uri, int *lfd)
 	return 0;
 }
 
-int mig_accept(struct mig *mig, int lfd, int *fd)
+/* timeout_ms: -1 waits until a source comes or a cancel; else -ETIMEDOUT. */
+int mig_accept(struct mig *mig, int lfd, int timeout_ms, int *fd)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = lfd, .events = POLLIN },
@@ -181,12 +182,13 @@ int mig_accept(struct mig *mig, int lfd, int *fd)
 	};
 	int ret, s;
 
-	/* Waiting for a source has no timeout; only a cancel ends it. */
 	do
-		ret = poll(pfd, 2, -1);
+		ret = poll(pfd, 2, timeout_ms);
 	while (ret < 0 && errno == EINTR);
 	if (ret < 0)
 		return -errno;
+	if (!ret)
+		return -ETIMEDOUT;
 	if (pfd[1].revents)
 		return -ECANCELED;
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);

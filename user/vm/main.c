@@ -51,6 +51,8 @@ static void usage(FILE *f)
 "  --incoming URI      wait paused for a live migration on URI (tcp:HOST:PORT\n"
 "                      or unix:PATH), run the guest once the source commits\n"
 "  --incoming-migration URI  the same\n"
+"  --incoming-timeout MS  with --incoming URI: fail if no source said hello\n"
+"                      within MS ms (default 600000; 0: wait for ever)\n"
 "  --paused            with --incoming URI: after commit, load everything and\n"
 "                      stay paused until cont (the source may still revert)\n"
 "  --no-reboot         a guest reboot ends ternvm (status 2) instead of\n"
@@ -165,7 +167,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_CONTROL_GROUP,
 	       OPT_STATE_DIR, OPT_MEMPATH,
-	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_NO_REBOOT, OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
+	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -185,6 +187,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "incoming-timeout", required_argument, NULL, OPT_INCOMING_TIMEOUT },
 		{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -194,7 +197,8 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	long n;
 	int c;
 
-	*cfg = (struct vm_config){ .ram_size = 512ULL << 20, .nr_cpus = 1, .control_gid = -1 };
+	*cfg = (struct vm_config){ .ram_size = 512ULL << 20, .nr_cpus = 1, .control_gid = -1,
+				     .incoming_timeout_ms = -1 };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -253,6 +257,14 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_PAUSED: cfg->paused = true; break;
 		case OPT_NO_REBOOT: cfg->no_reboot = true; break;
+		case OPT_INCOMING_TIMEOUT:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 0 || n > 86400000)
+				die("--incoming-timeout %s: want milliseconds from 0 (for ever) to 86400000",
+				    optarg);
+			cfg->incoming_timeout_ms = n;
+			break;
 		case OPT_LIST_COMMANDS:
 			list_commands();
 			exit(0);
@@ -283,6 +295,8 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		die("no --kernel given (see --help)");
 	if (cfg->incoming && cfg->incoming_uri)
 		die("--incoming and --incoming-migration exclude each other");
+	if (cfg->incoming_timeout_ms >= 0 && !cfg->incoming_uri)
+		die("--incoming-timeout needs --incoming URI (a live migration)");
 	if (cfg->paused && !cfg->incoming_uri)
 		die("--paused needs --incoming URI (a live migration)");
 	if (cfg->incoming && !cfg->mem_path)

@@ -732,6 +732,8 @@ static int migration__init(struct vm *vm)
 		p.caps = strtoul(getenv("TERN_MIG_TEST_CAPS"), NULL, 0);
 	if (getenv("TERN_MIG_TEST_REQUIRE"))
 		p.caps_required = strtoul(getenv("TERN_MIG_TEST_REQUIRE"), NULL, 0);
+	if (vm->cfg.incoming_uri && vm->cfg.incoming_timeout_ms >= 0)
+		p.incoming_timeout_ms = vm->cfg.incoming_timeout_ms;
 	m->mig = mig__new(vm->ram.backend == RAM_BACKEND_TERN ? &tern_ops : &memfd_ops,
 			  m, &p);
 	if (!m->mig) {

@@ -44,6 +44,7 @@ struct vm_config {
 	const char *vconsole;	/* virtio-console output file */
 	const char *incoming;	/* load this saved state instead of booting */
 	const char *incoming_uri;	/* wait for a live migration from here */
+	long incoming_timeout_ms;	/* --incoming-timeout, or -1: the default */
 	bool paused;		/* incoming: after commit, stay paused until cont */
 	bool rng;
 	bool no_reboot;		/* a guest reset ends the VM (status 2) */
