@@ -228,16 +228,28 @@ VMSTATE_DEVICE_TABLE(vcpu_vmsd);
 
 int vcpu_state__register(struct vm *vm, struct vcpu *v)
 {
-	struct kvm_msr_list *list;
+	struct kvm_msr_list probe = { .nmsrs = 0 }, *list;
 	char path[32];
 	uint32_t i, j;
+	int err;
 
-	list = calloc(1, sizeof(*list) + 1024 * sizeof(list->indices[0]));
+	/* KVM says how many it lists (E2BIG for a short list): none is lost. */
+	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG) {
+		err = errno;
+		pr_err("vCPU %d: KVM_GET_MSR_INDEX_LIST: %s", v->id, strerror(err));
+		return -err;
+	}
+	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
 	if (!list)
 		return -ENOMEM;
-	list->nmsrs = 1024;
-	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0)
-		list->nmsrs = 0;
+	list->nmsrs = probe.nmsrs;
+	if (probe.nmsrs && ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+		err = errno;
+		free(list);
+		pr_err("vCPU %d: KVM_GET_MSR_INDEX_LIST (%u): %s", v->id, probe.nmsrs,
+		       strerror(err));
+		return -err;
+	}
 	for (i = 0; i < sizeof(wanted_msrs) / sizeof(wanted_msrs[0]); i++) {
 		for (j = 0; j < list->nmsrs; j++) {
 			if (list->indices[j] == wanted_msrs[i] && v->state.nr_msrs < VCPU_MAX_MSRS) {
