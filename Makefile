@@ -27,10 +27,17 @@ CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iuser $(shell pkg-config --c
 # the environment as is.
 CFLAGS	:= -std=c11 -O2 -g $(WARN) -fno-omit-frame-pointer $(EXTRA_CFLAGS)
 LDLIBS	:= $(shell pkg-config --libs libnl-genl-3.0 json-c liburcu 2>/dev/null) -lpthread
+# Hardened as Debian's hardening=+all builds a package: PIE, full RELRO,
+# stack protector, and (without ASan, which replaces them) the
+# _FORTIFY_SOURCE checked calls.
+CFLAGS	+= -fPIE -fstack-protector-strong
+LDFLAGS	+= -pie -Wl,-z,relro,-z,now
 ifeq ($(SANITIZE),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 CFLAGS	+= $(SANFLAGS)
 LDFLAGS	+= $(SANFLAGS)
+else
+CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
 # Fuzz targets: coverage-instrumented copies of the sources they test.
 FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

@@ -59,3 +59,12 @@ $(BUILD)/selftests/tern/ctl_args_test.sh: selftests/tern/ctl_args_test.sh \
 	@mkdir -p $(@D)
 	cp $< $@
 HOST_TESTS += $(BUILD)/selftests/tern/ctl_args_test.sh
+
+# The programs' hardening (issue 18, item 6): PIE, full RELRO, stack
+# protector, _FORTIFY_SOURCE.
+$(BUILD)/selftests/tern/hardening_test.sh: selftests/tern/hardening_test.sh \
+		$(BUILD)/selftests/tern/host_lib.sh \
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
+	@mkdir -p $(@D)
+	cp $< $@
+HOST_TESTS += $(BUILD)/selftests/tern/hardening_test.sh
