@@ -4,28 +4,17 @@
 $(BUILD)/selftests/tern/host_lib.sh: selftests/tern/host_lib.sh
 	@mkdir -p $(@D)
 	cp $< $@
-$(BUILD)/selftests/tern/version_test.sh: selftests/tern/version_test.sh \
+# The tests of the three built programs: versions; the man pages against
+# their --help (and groff's warnings); make install / uninstall into a
+# staging tree; their hardening (issue 18, item 6: PIE, full RELRO, stack
+# protector, _FORTIFY_SOURCE).
+PROGRAM_TESTS := $(patsubst %,$(BUILD)/selftests/tern/%_test.sh,version man install hardening)
+$(PROGRAM_TESTS): $(BUILD)/selftests/tern/%.sh: selftests/tern/%.sh \
 		$(BUILD)/selftests/tern/host_lib.sh \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
 	@mkdir -p $(@D)
 	cp $< $@
-HOST_TESTS += $(BUILD)/selftests/tern/version_test.sh
-
-# The man pages against the programs' --help (and groff's warnings).
-$(BUILD)/selftests/tern/man_test.sh: selftests/tern/man_test.sh \
-		$(BUILD)/selftests/tern/host_lib.sh \
-		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
-	@mkdir -p $(@D)
-	cp $< $@
-HOST_TESTS += $(BUILD)/selftests/tern/man_test.sh
-
-# make install / uninstall into a staging tree.
-$(BUILD)/selftests/tern/install_test.sh: selftests/tern/install_test.sh \
-		$(BUILD)/selftests/tern/host_lib.sh \
-		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
-	@mkdir -p $(@D)
-	cp $< $@
-HOST_TESTS += $(BUILD)/selftests/tern/install_test.sh
+HOST_TESTS += $(PROGRAM_TESTS)
 
 # DKMS (and, under check-full, its module in the harness: module_test).
 $(BUILD)/selftests/tern/dkms_test.sh: selftests/tern/dkms_test.sh \
@@ -59,12 +48,3 @@ $(BUILD)/selftests/tern/ctl_args_test.sh: selftests/tern/ctl_args_test.sh \
 	@mkdir -p $(@D)
 	cp $< $@
 HOST_TESTS += $(BUILD)/selftests/tern/ctl_args_test.sh
-
-# The programs' hardening (issue 18, item 6): PIE, full RELRO, stack
-# protector, _FORTIFY_SOURCE.
-$(BUILD)/selftests/tern/hardening_test.sh: selftests/tern/hardening_test.sh \
-		$(BUILD)/selftests/tern/host_lib.sh \
-		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/tern-state-dump
-	@mkdir -p $(@D)
-	cp $< $@
-HOST_TESTS += $(BUILD)/selftests/tern/hardening_test.sh
