@@ -50,6 +50,7 @@ static int admit(struct mig *mig, int fd, uint64_t deadline_ns,
 	size_t need = 0;	/* the whole hello's bytes, once its header is in */
 	int avail = 0, ret, wait;
 	struct mig_hdr h;
+	ssize_t n;
 
 	for (;;) {
 		wait = ms_until(deadline_ns);
@@ -68,8 +69,9 @@ static int admit(struct mig *mig, int fd, uint64_t deadline_ns,
 		if (ioctl(fd, FIONREAD, &avail) < 0)
 			return -errno;
 		if (!need && avail >= (int)sizeof(h)) {
-			if (recv(fd, &h, sizeof(h), MSG_PEEK) != sizeof(h))
-				return -errno;
+			n = recv(fd, &h, sizeof(h), MSG_PEEK);
+			if (n != sizeof(h))
+				return n < 0 ? -errno : -EIO;
 			h.type = le32toh(h.type);
 			h.len = le32toh(h.len);
 			if (h.type != MIG_MSG_HELLO) {
