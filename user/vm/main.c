@@ -166,8 +166,8 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	static char state_dir[PATH_MAX];
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_CONTROL_GROUP,
-	       OPT_STATE_DIR, OPT_MEMPATH,
-	       OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED, OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
+	       OPT_STATE_DIR, OPT_MEMPATH, OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED,
+	       OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
