@@ -12,7 +12,7 @@ BIN=$(dirname "$0")/../..
 TERNVM=${TERNVM:-$BIN/ternvm}
 [[ -x $TERNVM ]] || TERNVM=$ROOT/build/ternvm
 K=/dev/null
-CASES=27
+CASES=28
 n=${VM_ARGS_FIRST:-0} failed=0 where=${VM_ARGS_WHERE:-}
 
 # case EXPECTED_SUBSTRING ARGS...
@@ -62,6 +62,9 @@ run_cases() {
 	case_ "--paused needs --incoming URI" --kernel $K --paused
 	case_ "--incoming-timeout needs --incoming URI" --kernel $K --incoming-timeout 5
 	case_ "--incoming-timeout -1: want milliseconds" --kernel $K --incoming-timeout -1
+	# The option table and its enum disagreed on the order here: a
+	# missing argument named the wrong option.
+	case_ "option --incoming-timeout needs an argument" --kernel $K --incoming-timeout
 	# Not a kernel, stdin /dev/null (which epoll refuses): one line that
 	# names the file, no noise from the stdio console or from KVM.
 	case_ "/dev/null: not a bzImage" --kernel $K

@@ -193,6 +193,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
+	const struct option *o;
 	char *end;
 	long n;
 	int c;
@@ -281,9 +282,10 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			 * option (there are none), or 0 for an unknown long
 			 * one; argv[optind - 1] is not the culprit for "-xyz".
 			 */
-			if (optopt >= OPT_KERNEL && optopt <= OPT_VERSION)
-				die("option --%s needs an argument (see --help)",
-				    opts[optopt - OPT_KERNEL].name);
+			for (o = opts; o->name; o++)
+				if (o->val == optopt)
+					die("option --%s needs an argument (see --help)",
+					    o->name);
 			if (optopt)
 				die("unknown option -%c (see --help)", optopt);
 			die("unknown option %s (see --help)", argv[optind - 1]);
