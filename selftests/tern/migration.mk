@@ -34,3 +34,14 @@ FUZZERS += $(BUILD)/fuzz/mig_recv_fuzz
 # The tern.ko path with the real module: runs in the harness VM.
 $(BUILD)/selftests/tern/migration_kmod_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 HARNESS_TESTS += $(BUILD)/selftests/tern/migration_kmod_test
+
+# TLS (issue 18): credentials made by tls_certs.sh (certtool); kernel TLS
+# on loopback TCP, so in the harness (whose kernel loads `tls`).
+TLS_CERTS := $(BUILD)/tls/good/ca-cert.pem
+$(TLS_CERTS): selftests/tern/tls_certs.sh
+	selftests/tern/tls_certs.sh $(BUILD)/tls
+$(BUILD)/selftests/tern/migration_tls_test.o: CPPFLAGS += -DTLS_CERTS='"$(BUILD)/tls"'
+$(BUILD)/selftests/tern/migration_tls_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a \
+		| $(TLS_CERTS)
+HARNESS_TESTS += $(BUILD)/selftests/tern/migration_tls_test
+HARNESS_FILES += $(BUILD)/tls:/usr/share/tern/tls

@@ -16,8 +16,8 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,8 +39,12 @@ static int ms_until(uint64_t deadline_ns)
 	return (int)((deadline_ns - now + NS_PER_MS - 1) / NS_PER_MS);
 }
 
-/* Whether fd's next message is a hello, whole; -errno and why if not. */
-static int admit(struct mig *mig, int fd, uint64_t deadline_ns,
+/*
+ * Whether fd's next message is a hello, whole; -errno and why if not.
+ * What came is peeked, not counted with FIONREAD: under kernel TLS the
+ * queue holds records, not the bytes they carry.
+ */
+static int admit(struct mig *mig, int fd, uint8_t *peek, uint64_t deadline_ns,
 		 char *why, size_t whylen)
 {
 	struct pollfd pfd[2] = {
@@ -48,14 +52,14 @@ static int admit(struct mig *mig, int fd, uint64_t deadline_ns,
 		{ .fd = mig->cancel_fd, .events = POLLIN },
 	};
 	size_t need = 0;	/* the whole hello's bytes, once its header is in */
-	int avail = 0, ret, wait;
+	ssize_t avail = 0, n;
 	struct mig_hdr h;
-	ssize_t n;
+	int ret, wait;
 
 	for (;;) {
 		wait = ms_until(deadline_ns);
 		if (!wait) {
-			snprintf(why, whylen, "no whole hello in time (%d bytes came)",
+			snprintf(why, whylen, "no whole hello in time (%zd bytes came)",
 				 avail);
 			return -ETIMEDOUT;
 		}
@@ -66,14 +70,21 @@ static int admit(struct mig *mig, int fd, uint64_t deadline_ns,
 			return -errno;
 		if (pfd[1].revents)
 			return -ECANCELED;
-		if (ioctl(fd, FIONREAD, &avail) < 0)
+		n = recv(fd, peek, need ? need : sizeof(h), MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			snprintf(why, whylen, "%s", strerror(errno));
 			return -errno;
-		if (!need && avail >= (int)sizeof(h)) {
-			n = recv(fd, &h, sizeof(h), MSG_PEEK);
-			if (n != sizeof(h))
-				return n < 0 ? -errno : -EIO;
+		}
+		if (n > 0)
+			avail = n;
+		if (!need && avail >= (ssize_t)sizeof(h)) {
+			memcpy(&h, peek, sizeof(h));
 			h.type = le32toh(h.type);
 			h.len = le32toh(h.len);
+			if (!mig->tls && peek[0] == 0x16 && peek[1] == 0x03) {
+				snprintf(why, whylen, "a TLS ClientHello, but this destination has no --tls-creds or --tls-psk");
+				return -EPROTO;
+			}
 			if (h.type != MIG_MSG_HELLO) {
 				snprintf(why, whylen, "its first message is %s (type %u), not hello",
 					 mig_msg_name(h.type), h.type);
@@ -85,11 +96,12 @@ static int admit(struct mig *mig, int fd, uint64_t deadline_ns,
 				return -EMSGSIZE;
 			}
 			need = sizeof(h) + h.len;
+			continue;	/* peek for all of it */
 		}
 		if (need && (size_t)avail >= need)
 			return 0;
-		if (pfd[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-			snprintf(why, whylen, "closed after %d bytes, before a whole hello",
+		if (!n || pfd[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			snprintf(why, whylen, "closed after %zd bytes, before a whole hello",
 				 avail);
 			return -ECONNRESET;
 		}
@@ -110,6 +122,7 @@ static void dropped(struct mig *mig, const char *why)
 
 	pthread_mutex_lock(&mig->lock);
 	n = ++mig->dropped;
+	snprintf(mig->dropped_why, sizeof(mig->dropped_why), "%s", why);
 	s = mig->st.state;
 	pthread_mutex_unlock(&mig->lock);
 	if (!mig->p.quiet)
@@ -120,15 +133,16 @@ static void dropped(struct mig *mig, const char *why)
 		mig->ops->state_changed(mig->vm, s);
 }
 
-int mig_accept_source(struct mig *mig, int lfd, int *fd)
+static int wait_for_source(struct mig *mig, int lfd, int *fd, uint8_t *peek)
 {
 	struct mig_params p;
 	uint64_t start = mig_now_ns(), end, conn_end;
-	char why[160];
+	char why[MIG_STR_MAX], tls_why[MIG_STR_MAX];
 	int ret;
 
 	pthread_mutex_lock(&mig->lock);
 	mig->dropped = 0;
+	mig->dropped_why[0] = '\0';
 	pthread_mutex_unlock(&mig->lock);
 	for (;;) {
 		/* Parameters may change while we wait: read them each time. */
@@ -145,7 +159,12 @@ int mig_accept_source(struct mig *mig, int lfd, int *fd)
 		if (end && end < conn_end)
 			conn_end = end;
 		why[0] = '\0';
-		ret = admit(mig, *fd, conn_end, why, sizeof(why));
+		ret = mig_tls_handshake(mig, *fd, true, NULL, conn_end, tls_why,
+					sizeof(tls_why));
+		if (ret && ret != -ECANCELED)
+			snprintf(why, sizeof(why), "TLS: %s", tls_why);
+		if (!ret)
+			ret = admit(mig, *fd, peek, conn_end, why, sizeof(why));
 		if (!ret)
 			return 0;
 		close(*fd);
@@ -155,4 +174,16 @@ int mig_accept_source(struct mig *mig, int lfd, int *fd)
 						  strerror(-ret));
 		dropped(mig, why[0] ? why : strerror(-ret));
 	}
+}
+
+int mig_accept_source(struct mig *mig, int lfd, int *fd)
+{
+	uint8_t *peek = malloc(sizeof(struct mig_hdr) + MIG_CTRL_MAX);
+	int ret;
+
+	if (!peek)
+		return mig_fail_unstarted(mig, -ENOMEM, "waiting for the source: no memory");
+	ret = wait_for_source(mig, lfd, fd, peek);
+	free(peek);
+	return ret;
 }

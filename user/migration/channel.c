@@ -145,16 +145,17 @@ void mig_chans_set_bw(struct mig *mig, uint64_t bw)
 int mig_chans_open(struct mig *mig)
 {
 	struct mig_chan *ch;
+	char why[MIG_STR_MAX];
 	struct nl_msg *msg;
 	unsigned int i;
 	int fd, ret;
 
 	for (i = 1; i < mig->nch; i++) {
-		ret = mig_connect(mig, mig->uri, &fd);
+		ret = mig_connect(mig, mig->uri, &fd, why, sizeof(why));
 		if (ret)
 			return mig_fail(mig, ret,
 					"channel %u of %u: cannot connect to '%s': %s",
-					i, mig->nch, mig->uri, strerror(-ret));
+					i, mig->nch, mig->uri, why);
 		ch = chan_new(mig, i, fd);
 		if (!ch)
 			return mig_fail(mig, -ENOMEM, "channel %u: no memory", i);
@@ -272,6 +273,21 @@ int mig_chans_accept(struct mig *mig)
 		fd = accept4(mig->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;	/* a connection that went away */
+		ret = mig_tls_handshake(mig, fd, true, NULL, mig_now_ns() +
+					1000000ull * (left_ms < CHAN_HELLO_MS ?
+						      left_ms : CHAN_HELLO_MS),
+					why, sizeof(why));
+		if (ret == -ECANCELED) {
+			close(fd);
+			return mig_fail(mig, ret, "waiting for channels: cancelled");
+		}
+		if (ret) {
+			if (!mig->p.quiet)
+				pr_warn("migration: refused a connection to the listener: TLS: %s",
+					why);
+			close(fd);
+			continue;
+		}
 		ch = chan_new(mig, 0, fd);
 		if (!ch)
 			return mig_fail(mig, -ENOMEM, "channel: no memory");

@@ -55,6 +55,18 @@ static unsigned int chans_wanted(struct mig *mig)
 	return mig->uri ? mig->p.channels : 1;
 }
 
+/*
+ * A TLS 1.3 server checks our certificate after our side of the handshake
+ * has ended: a destination that refuses it closes before the welcome.
+ */
+static const char *refused_hint(struct mig *mig, int err)
+{
+	if (mig->tls && (err == -ECONNRESET || err == -EPIPE || err == -EBADMSG ||
+			 err == -EIO))
+		return " (it may have refused our certificate; see its log)";
+	return "";
+}
+
 int mig_hello_send(struct mig *mig)
 {
 	struct mig_machine m = { 0 };
@@ -89,7 +101,8 @@ int mig_hello_send(struct mig *mig)
 	}
 	ret = mig_send_attrs(&mig->conn, MIG_MSG_HELLO, msg);
 	if (ret)
-		return mig_fail(mig, ret, "sending hello: %s", mig->conn.err);
+		return mig_fail(mig, ret, "sending hello: %s%s", mig->conn.err,
+				refused_hint(mig, ret));
 	return 0;
 }
 
@@ -408,8 +421,13 @@ int mig_welcome_recv(struct mig *mig)
 
 	mig->releases[0] = '\0';
 	ret = mig_recv_hdr(&mig->conn, &h);
+	/*
+	 * A destination that refuses us closes here: a TLS 1.3 server checks
+	 * our certificate after our side of the handshake has ended.
+	 */
 	if (ret)
-		return mig_fail(mig, ret, "waiting for welcome: %s", mig->conn.err);
+		return mig_fail(mig, ret, "waiting for welcome: %s%s", mig->conn.err,
+				refused_hint(mig, ret));
 	if (h.type != MIG_MSG_WELCOME)
 		return mig_fail(mig, -EPROTO, "expected welcome, got %s",
 				mig_msg_name(h.type));

@@ -7,8 +7,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -155,13 +157,21 @@ static int incoming(struct mig *mig, int rfd, int wfd, int lfd)
 
 int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
 {
+	if (mig->tls)
+		return mig_fail_unstarted(mig, -EPROTONOSUPPORT,
+					  "TLS needs a tcp: URI, not a connected fd");
 	return incoming(mig, rfd, wfd, -1);
 }
 
 int mig__incoming_listener(struct mig *mig, int lfd)
 {
-	int fd, ret;
+	socklen_t len = sizeof(int);
+	int fd, ret, proto = 0;
 
+	if (mig->tls && (getsockopt(lfd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) ||
+			 proto != IPPROTO_TCP))
+		return mig_fail_unstarted(mig, -EPROTONOSUPPORT,
+					  "TLS: kernel TLS runs on TCP only: listen on a tcp: URI");
 	ret = mig_accept_source(mig, lfd, &fd);
 	if (ret)
 		return ret;

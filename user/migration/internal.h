@@ -98,6 +98,7 @@ struct mig {
 	const struct mig_vm_ops *ops;
 	void *vm;
 	struct mig_params p;
+	struct mig_tls *tls;		/* NULL: plaintext */
 	int cancel_fd;			/* eventfd, written by mig__cancel */
 	atomic_bool cancelled;
 	atomic_bool aborted;		/* mig__abort: fails, not cancelled */
@@ -107,6 +108,7 @@ struct mig {
 	pthread_mutex_t lock;		/* guards st and dropped */
 	struct mig_stats st;
 	uint64_t dropped;		/* this wait's connections without a hello */
+	char dropped_why[256];		/* the last one's */
 	uint64_t start_ns, pause_ns;
 
 	struct mig_conn conn;
@@ -177,8 +179,18 @@ void mig_session_end(struct mig *mig);
 void mig_params_snapshot(struct mig *mig, struct mig_params *out);
 
 /* transport.c */
-int mig_connect(struct mig *mig, const char *uri, int *fd);
+/* Connect (and with TLS, shake hands); why says what failed. */
+int mig_connect(struct mig *mig, const char *uri, int *fd, char *why,
+		size_t len);
 int mig_accept(struct mig *mig, int lfd, int timeout_ms, int *fd);
+
+/*
+ * tls.c: with mig->tls, the TLS handshake on a connected TCP fd, then its
+ * record layer handed to the kernel; 0 at once without.  -errno and why.
+ * host: the name the destination's certificate must carry (client side).
+ */
+int mig_tls_handshake(struct mig *mig, int fd, bool server, const char *host,
+		      uint64_t deadline_ns, char *why, size_t len);
 
 /* admission.c: the first connection whose hello is whole, or -errno. */
 int mig_accept_source(struct mig *mig, int lfd, int *fd);

@@ -95,6 +95,7 @@ void mig__free(struct mig *mig)
 	if (!mig)
 		return;
 	close(mig->cancel_fd);
+	mig__tls_free(mig->tls);
 	pthread_mutex_destroy(&mig->lock);
 	free(mig);
 }
@@ -134,6 +135,7 @@ void mig__query(struct mig *mig, struct mig_stats *st)
 	pthread_mutex_lock(&mig->lock);
 	*st = mig->st;
 	st->dropped = mig->dropped;
+	memcpy(st->dropped_why, mig->dropped_why, sizeof(st->dropped_why));
 	if (mig->start_ns && st->state != MIG_S_NONE &&
 	    st->state < MIG_S_COMPLETED)
 		st->elapsed_ms = (mig_now_ns() - mig->start_ns) / 1000000;

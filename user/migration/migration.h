@@ -173,6 +173,7 @@ struct mig_stats {
 	enum mig_tracker tracker;
 	unsigned int channels;		/* page-stream connections agreed */
 	uint64_t dropped;		/* destination: connections dropped before a hello */
+	char dropped_why[256];		/* why the last of them was dropped */
 	char error[256];		/* why it failed: phase, offset, object */
 };
 
@@ -198,7 +199,21 @@ int mig__incoming(struct mig *mig, const char *uri);
 int mig__listen(const char *uri, int *lfd);
 int mig__incoming_listener(struct mig *mig, int lfd);
 
-/* The same over already-connected fds (rfd may equal wfd). */
+/*
+ * TLS on the migration's connections (tcp: only): x509 credentials in
+ * creds_dir (ca-cert.pem, and server-cert.pem/server-key.pem to receive,
+ * client-cert.pem/client-key.pem to send, ca-crl.pem if any) or a
+ * pre-shared key (a line IDENTITY:HEXKEY in psk_file), exactly one of the
+ * two.  NULL with why on a bad or unreadable file.  mig__set_tls gives
+ * the credentials to mig (freed with it; NULL: plaintext again).
+ */
+struct mig_tls;
+struct mig_tls *mig__tls_load(const char *creds_dir, const char *psk_file,
+			      char *why, size_t len);
+void mig__tls_free(struct mig_tls *t);
+void mig__set_tls(struct mig *mig, struct mig_tls *t);
+
+/* The same over already-connected fds (rfd may equal wfd); no TLS. */
 int mig__migrate_fd(struct mig *mig, int rfd, int wfd);
 int mig__incoming_fd(struct mig *mig, int rfd, int wfd);
 

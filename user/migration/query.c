@@ -53,6 +53,9 @@ struct json_object *mig__stats_json(const struct mig_stats *st)
 			       json_object_new_string(tracker_name(st->tracker)));
 	json_object_object_add(o, "channels", json_object_new_int(st->channels));
 	json_object_object_add(o, "dropped", json_object_new_uint64(st->dropped));
+	if (st->dropped_why[0])
+		json_object_object_add(o, "dropped-why",
+				       json_object_new_string(st->dropped_why));
 	if (st->error[0])
 		json_object_object_add(o, "error",
 				       json_object_new_string(st->error));

@@ -108,6 +108,9 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
 {
 	int ret;
 
+	if (mig->tls)
+		return mig_fail_unstarted(mig, -EPROTONOSUPPORT,
+					  "TLS needs a tcp: URI, not a connected fd");
 	ret = mig_session_begin(mig, rfd, wfd);
 	if (ret == -EBUSY)
 		return ret;	/* the running one's state stands */
@@ -123,15 +126,16 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
  */
 int mig__migrate(struct mig *mig, const char *uri)
 {
+	char why[MIG_STR_MAX];
 	int fd, ret;
 
 	ret = mig_attempt_begin(mig);
 	if (ret)
 		return ret;	/* the running one's state stands */
-	ret = mig_connect(mig, uri, &fd);
+	ret = mig_connect(mig, uri, &fd, why, sizeof(why));
 	if (ret)
 		return mig_attempt_fail(mig, ret, "cannot connect to '%s': %s",
-					uri, strerror(-ret));
+					uri, why);
 	ret = mig_session_attach(mig, fd, fd);
 	if (ret) {
 		close(fd);

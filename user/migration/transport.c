@@ -114,22 +114,43 @@ static int connect_wait(struct mig *mig, int s)
 	return -err;
 }
 
-int mig_connect(struct mig *mig, const char *uri, int *fd)
+/* The host of "tcp:HOST:PORT" (brackets of an IPv6 address dropped). */
+static void uri_host(const char *uri, char *host, size_t len)
 {
+	const char *h = uri + 4, *colon = strrchr(h, ':');
+	size_t n = colon ? (size_t)(colon - h) : 0;
+
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		h++;
+		n -= 2;
+	}
+	snprintf(host, len, "%.*s", (int)n, h);
+}
+
+int mig_connect(struct mig *mig, const char *uri, int *fd, char *why,
+		size_t len)
+{
+	char host[256], tls_why[MIG_STR_MAX];
 	unsigned int tries;
 	struct mig_addr a;
 	int ret, s;
 
+	snprintf(why, len, "bad address");
 	ret = parse_uri(uri, false, &a);
 	if (ret)
 		return ret;
+	if (mig->tls && a.family == AF_UNIX) {
+		snprintf(why, len, "TLS: kernel TLS runs on TCP only (a tcp: URI)");
+		return -EPROTONOSUPPORT;
+	}
 	/* Name resolution cannot be interrupted: look once it is done. */
 	if (atomic_load(&mig->cancelled))
-		return -ECANCELED;
-	s = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s < 0)
-		return -errno;
-	ret = connect(s, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+		ret = -ECANCELED;
+	s = ret ? -1 : socket(a.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (!ret && s < 0)
+		ret = -errno;
+	if (!ret)
+		ret = connect(s, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
 	if (ret == -EINPROGRESS)
 		ret = connect_wait(mig, s);
 	/* A unix socket's full backlog: try again until the timeout. */
@@ -141,8 +162,20 @@ int mig_connect(struct mig *mig, const char *uri, int *fd)
 		else
 			ret = connect(s, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
 	}
+	snprintf(why, len, "%s", strerror(-ret));
+	if (!ret && mig->tls) {
+		uri_host(uri, host, sizeof(host));
+		ret = mig_tls_handshake(mig, s, false, host, mig_now_ns() +
+					mig->p.timeout_ms * 1000000ull,
+					tls_why, sizeof(tls_why));
+		if (ret == -ECANCELED)
+			snprintf(why, len, "%s", strerror(-ret));
+		else if (ret)
+			snprintf(why, len, "TLS: %s", tls_why);
+	}
 	if (ret) {
-		close(s);
+		if (s >= 0)
+			close(s);
 		return ret;
 	}
 	*fd = s;
