@@ -67,8 +67,12 @@ _ternvm()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	COMPREPLY=()
 	case $prev in
-	--kernel | --initrd | --disk | --vconsole | --mem-path | --incoming | --control)
+	--kernel | --initrd | --disk | --vconsole | --mem-path | --incoming | --control | --tls-psk)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return
+		;;
+	--state-dir | --tls-creds)
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return
 		;;
 	--console)

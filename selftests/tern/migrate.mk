@@ -43,3 +43,8 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_revert_test.sh
 # requests queued at switchover (ternvm-test's one-request hook).
 $(BUILD)/selftests/tern/migrate_inconv_test.sh: $(BUILD)/ternvm-test
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_inconv_test.sh
+
+# A busy guest over TLS with kernel TLS under tern.ko's stream (issue 18);
+# the credentials come with migration_tls_test (migration.mk).
+$(BUILD)/selftests/tern/migrate_tls_test.sh: $(BUILD)/tls/good/ca-cert.pem
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migrate_tls_test.sh

@@ -12,7 +12,7 @@ BIN=$(dirname "$0")/../..
 TERNVM=${TERNVM:-$BIN/ternvm}
 [[ -x $TERNVM ]] || TERNVM=$ROOT/build/ternvm
 K=/dev/null
-CASES=28
+CASES=34
 n=${VM_ARGS_FIRST:-0} failed=0 where=${VM_ARGS_WHERE:-}
 
 # case EXPECTED_SUBSTRING ARGS...
@@ -65,6 +65,15 @@ run_cases() {
 	# The option table and its enum disagreed on the order here: a
 	# missing argument named the wrong option.
 	case_ "option --incoming-timeout needs an argument" --kernel $K --incoming-timeout
+	# TLS credentials are loaded, and refused, before any VM (issue 18).
+	local IN="--incoming tcp:127.0.0.1:1"
+	case_ "option --tls-psk needs an argument" $IN --tls-psk
+	case_ "--tls-creds and --tls-psk exclude each other" $IN --tls-creds /x --tls-psk /y
+	case_ "--tls-creds: /nonexistent/ca-cert.pem: No such file" $IN --tls-creds /nonexistent
+	case_ "--tls-psk: $TLS_TMP/open: readable by others (mode 644): chmod 600 it" \
+		$IN --tls-psk "$TLS_TMP/open"
+	case_ "--tls-psk: $TLS_TMP/short:2: key of 6 hex digits" $IN --tls-psk "$TLS_TMP/short"
+	case_ "--tls-psk: kernel TLS runs on TCP only" --incoming unix:/tmp/x --tls-psk "$TLS_TMP/short"
 	# Not a kernel, stdin /dev/null (which epoll refuses): one line that
 	# names the file, no noise from the stdio console or from KVM.
 	case_ "/dev/null: not a bzImage" --kernel $K
@@ -107,6 +116,15 @@ if [[ $VM_ARGS_WHERE ]]; then
 	run_cases
 	exit $failed
 fi
+
+# PSK files for the TLS cases, shared with the run below.
+TLS_TMP=$(mktemp -d)
+trap 'rm -rf "$TLS_TMP"' EXIT
+export TLS_TMP
+printf 'tern:00112233445566778899aabbccddeeff\n' >"$TLS_TMP/open"
+chmod 644 "$TLS_TMP/open"
+printf '# too short\ntern:001122\n' >"$TLS_TMP/short"
+chmod 600 "$TLS_TMP/short"
 
 echo "1..$((2 * CASES + 1))"
 run_cases

@@ -20,6 +20,7 @@
 
 #include "lib/log.h"
 #include "lib/version.h"
+#include "migration/migration.h"
 #include "vm/boot.h"
 #include "vm/control.h"
 #include "vm/vm.h"
@@ -53,6 +54,13 @@ static void usage(FILE *f)
 "  --incoming-migration URI  the same\n"
 "  --incoming-timeout MS  with --incoming URI: fail if no source said hello\n"
 "                      within MS ms (default 600000; 0: wait for ever)\n"
+"  --tls-creds DIR     TLS 1.3 on migrations, both ways: DIR holds ca-cert.pem,\n"
+"                      server-cert.pem/server-key.pem (to receive) and\n"
+"                      client-cert.pem/client-key.pem (to send); the peer's\n"
+"                      certificate must come from that CA, the destination's\n"
+"                      must name the host of the migrate URI\n"
+"  --tls-psk FILE      TLS 1.3 with a pre-shared key: one line IDENTITY:HEXKEY\n"
+"                      (16 to 64 bytes), the same file on both hosts\n"
 "  --paused            with --incoming URI: after commit, load everything and\n"
 "                      stay paused until cont (the source may still revert)\n"
 "  --no-reboot         a guest reboot ends ternvm (status 2) instead of\n"
@@ -167,7 +175,8 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_CONTROL_GROUP,
 	       OPT_STATE_DIR, OPT_MEMPATH, OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED,
-	       OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
+	       OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_TLS_CREDS, OPT_TLS_PSK,
+	       OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -188,13 +197,16 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 		{ "incoming-timeout", required_argument, NULL, OPT_INCOMING_TIMEOUT },
+		{ "tls-creds", required_argument, NULL, OPT_TLS_CREDS },
+		{ "tls-psk", required_argument, NULL, OPT_TLS_PSK },
 		{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
 	};
+	const char *tls_creds = NULL, *tls_psk = NULL;
 	const struct option *o;
-	char *end;
+	char why[256], *end;
 	long n;
 	int c;
 
@@ -266,6 +278,8 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 				    optarg);
 			cfg->incoming_timeout_ms = n;
 			break;
+		case OPT_TLS_CREDS: tls_creds = optarg; break;
+		case OPT_TLS_PSK: tls_psk = optarg; break;
 		case OPT_LIST_COMMANDS:
 			list_commands();
 			exit(0);
@@ -313,6 +327,17 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		die("--initrd %s: %s", cfg->initrd, strerror(errno));
 	if (cfg->disk && access(cfg->disk, R_OK | W_OK))
 		die("--disk %s: %s", cfg->disk, strerror(errno));
+	if (tls_creds && tls_psk)
+		die("--tls-creds and --tls-psk exclude each other");
+	if ((tls_creds || tls_psk) && cfg->incoming_uri &&
+	    strncmp(cfg->incoming_uri, "tcp:", 4))
+		die("--%s: kernel TLS runs on TCP only: want --incoming tcp:HOST:PORT",
+		    tls_creds ? "tls-creds" : "tls-psk");
+	if (tls_creds || tls_psk) {
+		cfg->tls = mig__tls_load(tls_creds, tls_psk, why, sizeof(why));
+		if (!cfg->tls)
+			die("--%s: %s", tls_creds ? "tls-creds" : "tls-psk", why);
+	}
 }
 
 /* Running: end the VM in order.  Building or unwinding: just go. */

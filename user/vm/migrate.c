@@ -740,6 +740,8 @@ static int migration__init(struct vm *vm)
 		free(m);
 		return -ENOMEM;
 	}
+	mig__set_tls(m->mig, vm->cfg.tls);
+	vm->cfg.tls = NULL;
 	{
 		struct device_header *d = (struct device_header *)(m + 1);
 

@@ -26,6 +26,8 @@ enum vm_exit_reason {
 	VM_EXIT_ERROR,		/* internal error or KVM failure: status 1 */
 };
 
+struct mig_tls;
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -45,6 +47,7 @@ struct vm_config {
 	const char *incoming;	/* load this saved state instead of booting */
 	const char *incoming_uri;	/* wait for a live migration from here */
 	long incoming_timeout_ms;	/* --incoming-timeout, or -1: the default */
+	struct mig_tls *tls;	/* --tls-creds/--tls-psk, or NULL; migrate.c takes it */
 	bool paused;		/* incoming: after commit, stay paused until cont */
 	bool rng;
 	bool no_reboot;		/* a guest reset ends the VM (status 2) */
