@@ -12,9 +12,10 @@ $(VM_GUEST_MEMCHECK_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck \
 		selftests/tern/fault_memcheck_bg.sh:/bin/memcheck-bg
 
 # The campaign runs in every make check (its bounded sample; the issue's
-# counts with TERN_CHECK_FULL=1), and so does the load test (~1 min).  The
+# counts with TERN_CHECK_FULL=1), a smaller sample over TLS, and the load
+# test (~1 min).  The
 # kill test boots six guests (~5 min under TCG): TERN_CHECK_FULL=1 only.
-FAULT_TESTS := campaign load
+FAULT_TESTS := campaign tls load
 ifeq ($(TERN_CHECK_FULL),1)
 FAULT_TESTS += kill
 endif
@@ -29,6 +30,9 @@ HARNESS_FILES += selftests/tern/fault_lib.sh:/usr/share/tern/fault_lib.sh
 HARNESS_FILES += $(VM_GUEST_MEMCHECK_IMG):/guest/initrd-memcheck.gz
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-proxy
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-index:/usr/bin/tern-fault-index
-FAULT_SCRIPTS := $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,campaign kill load)
+# The campaign over TLS (fault_tls_test.sh runs fault_campaign_test.sh).
+HARNESS_FILES += selftests/tern/fault_campaign_test.sh:/usr/share/tern/fault_campaign_test.sh
+$(BUILD)/selftests/tern/fault_tls_test.sh: $(BUILD)/tls/good/ca-cert.pem
+FAULT_SCRIPTS := $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,campaign tls kill load)
 user: $(FAULT_SCRIPTS)
 LINUX_GUEST_TESTS_LAST += $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,$(FAULT_TESTS))

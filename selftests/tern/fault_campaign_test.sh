@@ -8,6 +8,8 @@
 # (counter moving), the destination exited naming phase and byte, and no
 # sanitizer report; then one clean migration keeps memcheck passing.
 # Deterministic from TERN_FAULT_SEED; TERN_CHECK_FULL=1 runs many more.
+# TERN_FAULT_TLS=1: every ternvm runs TLS (--tls-creds), the proxy sees
+# sealed records, and flips land anywhere in them (fault_tls_test.sh).
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
@@ -20,6 +22,11 @@ FLIB=$(dirname "$0")/fault_lib.sh
 [ -x "$PROXY" ] && [ -x "$INDEX" ] || skip_all "no tern-fault-proxy/tern-fault-index"
 
 SEED=${TERN_FAULT_SEED:-8}
+if [ "${TERN_FAULT_TLS:-0}" = 1 ]; then
+	CREDS=${TLS_CREDS:-/usr/share/tern/tls/good}
+	[ -r "$CREDS/ca-cert.pem" ] || skip_all "no test credentials in $CREDS"
+	TLS_OPTS="--tls-creds $CREDS"
+fi
 if [ "${TERN_CHECK_FULL:-0}" = 1 ]; then
 	NCUT_FWD=28 NCUT_BACK=12 NFLIP=20 NSTALL=4
 else
@@ -70,8 +77,16 @@ else
 	not_ok "clean migration through the proxy completes"; show_console "$T/rec.out"
 	echo "1..$TAP_N"; exit 1
 fi
-"$INDEX" "$T/stream.fwd" "$T/stream.back" >"$T/index"
 FWD_LEN=$(wc -c <"$T/stream.fwd") BACK_LEN=$(wc -c <"$T/stream.back")
+if [ -n "$TLS_OPTS" ]; then
+	# Sealed records: no parts to tell apart, and a flipped byte anywhere
+	# fails its record (the proxy cannot aim at page data).
+	printf 'fwd 0 %d sealed\nback 0 %d sealed\n' "$FWD_LEN" "$BACK_LEN" >"$T/index"
+	PARTS=sealed
+else
+	"$INDEX" "$T/stream.fwd" "$T/stream.back" >"$T/index"
+	PARTS="handshake blocklist framing device control"
+fi
 echo "# stream: fwd $FWD_LEN bytes, back $BACK_LEN bytes; parts:"
 awk '{ n[$1" "$4] += $3 - $2 } END { for (k in n) print "#   " k, n[k] }' "$T/index" | sort
 [ -z "$FAULT_SAVE_STREAM" ] || cp "$T/stream.fwd" "$T/stream.back" "$T/index" "$FAULT_SAVE_STREAM/"
@@ -133,6 +148,11 @@ run_case() {
 		# runs on the destination, whose memcheck decides.
 		N_COMPLETED=$((N_COMPLETED + 1))
 		counter_moves $_b || _why="$_why guest stuck on the destination;"
+		# A sealed record with a flipped byte fails its authentication.
+		if [ -n "$TLS_OPTS" ] && grep -q ": flip " "$T/proxy.err"; then
+			_why="$_why a flipped byte in a TLS record went unnoticed;"
+		fi
+		grep -Eq ": (flip|cut|stall) " "$T/proxy.err" || _st="$_st (fault not reached)"
 		swap_to $_b $_bpid ;;
 	*)
 		_why=" no final state: $_out;"
@@ -176,7 +196,7 @@ done <"$T/cuts"
 
 # Flips (never in page data, which only memcheck can judge): NFLIP single bytes in each part, anywhere in its spans (both
 # directions), XOR a random non-zero mask.
-for part in handshake blocklist framing device control; do
+for part in $PARTS; do
 	awk -v s="$SEED" -v n=$NFLIP -v p=$part 'BEGIN { srand(s); k = 0 }
 		$4 == p { d[k] = $1; a[k] = $2; b[k] = $3; tot += $3 - $2; k++ }
 		END { if (!tot) exit; for (i = 0; i < n; i++) { x = int(rand() * tot);

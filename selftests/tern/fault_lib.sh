@@ -11,6 +11,8 @@ MEM=${MEM:-128M}
 DEST_MSG='incoming migration from .* failed: (handshake|ramblocks|precopy|switchover|load|ready|commit|running), byte [0-9]+ (sent|received)'
 SAN_PAT='ERROR: AddressSanitizer|runtime error:|LeakSanitizer|SUMMARY: UndefinedBehavior'
 PORT_NEXT=${PORT_BASE:-41000}
+# Options every ternvm gets (the campaign over TLS sets --tls-creds here).
+TLS_OPTS=${TLS_OPTS:-}
 
 # fdevices NAME: every device a guest can have (issue 15), as in
 # migrate_lib.sh's devices: the guest's disk image $T/$FDISK.img (on
@@ -34,7 +36,7 @@ start_vm() {
 		_g=$VM_GUARD
 		VM_GUARD=3600
 		boot_guest "$T/$_n.log" "$T/$_n.out" 'tern-guest: run' 120 \
-			--cpus 1 --memory "$MEM" $(fdevices "$_n") \
+			--cpus 1 --memory "$MEM" $(fdevices "$_n") $TLS_OPTS \
 			--kernel "$BZIMAGE" --initrd "$MC_INITRD" \
 			--append "console=ttyS0 tern.run=run:/bin/memcheck-bg,counter tern.mc=${MC_MIB:-16}" \
 			--console "file:$T/$_n.log" --control "$T/$_n.sock"
@@ -43,7 +45,7 @@ start_vm() {
 		VM_PID=$PID
 		return $_r
 	fi
-	"$TERNVM" --cpus 1 --memory "$MEM" $(fdevices "$_n") "$@" --console "file:$T/$_n.log" \
+	"$TERNVM" --cpus 1 --memory "$MEM" $(fdevices "$_n") $TLS_OPTS "$@" --console "file:$T/$_n.log" \
 		--control "$T/$_n.sock" >"$T/$_n.out" 2>&1 &
 	VM_PID=$!
 	guard $VM_PID 900
