@@ -8,9 +8,13 @@
  * a record header and the page), and, where tern.ko is loaded, the tern
  * page stream spliced region -> pipe -> socket, alone and as a stream set
  * of 2 and 4 members (TERN_STREAM_OPEN_SET), each member spliced into its
- * own socket by its own thread.  Prints GB/s and sender CPU seconds per
- * GiB (all sender threads), min and median of several runs.  A benchmark:
- * it asserts nothing.
+ * own socket by its own thread.  With kernel TLS (the `tls` module): the
+ * splice and the tern stream into a kTLS socket, against the userspace
+ * way of a TLS library (copy each 16 KiB record out, seal it with
+ * AES-128-GCM, write it), the receiver decrypting in kernel TLS in all
+ * three; keys are fixed on both ends, no handshake is measured.  Prints
+ * GB/s and sender CPU seconds per GiB (all sender threads), min and
+ * median of several runs.  A benchmark: it asserts nothing.
  *
  *   stream_bench [MiB] [runs]
  */
@@ -30,6 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <linux/tls.h>
+#include <netinet/tcp.h>
 
 #include <linux/tern.h>
 
@@ -42,11 +50,32 @@ struct result {
 	double secs, cpu;
 };
 
+/* What a row needs, and how its connection is sealed. */
+enum { NEEDS_TERN = 1, NEEDS_KTLS = 2 };
+enum seal { PLAIN, KTLS, USER_TLS };
+
 struct bench {
 	const char *name;
 	int (*send)(int sock, void *mem, int memfd, size_t len);
 	unsigned int members;	/* a stream set's: one socket each */
+	unsigned int needs;
+	enum seal seal;		/* the receiver decrypts in kernel TLS unless PLAIN */
 };
+
+#ifndef SOL_TLS
+#define SOL_TLS		282
+#endif
+#define TLS_RECORD	16384
+
+/* One fixed AES-128-GCM key both ends agree on: TLS 1.3 as after a handshake. */
+static const struct tls12_crypto_info_aes_gcm_128 bench_keys = {
+	.info = { .version = TLS_1_3_VERSION, .cipher_type = TLS_CIPHER_AES_GCM_128 },
+	.iv = { 1, 2, 3, 4, 5, 6, 7, 8 },
+	.key = { 0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+		 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c },
+	.salt = { 9, 10, 11, 12 },
+};
+
 
 static double mono(void)
 {
@@ -82,6 +111,53 @@ static int write_all(int fd, const void *buf, size_t len)
 static int send_write(int sock, void *mem, int memfd, size_t len)
 {
 	return write_all(sock, mem, len);
+}
+
+static int ktls_set(int sock, int dir)
+{
+	if (setsockopt(sock, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
+		return -1;
+	return setsockopt(sock, SOL_TLS, dir, &bench_keys, sizeof(bench_keys));
+}
+
+/*
+ * The userspace way: each record's bytes copied out with their content
+ * type, sealed (nonce = salt || iv XOR the record number, the header as
+ * associated data), written; as a TLS library's record layer does.
+ */
+static int send_user_tls(int sock, void *mem, int memfd, size_t len)
+{
+	static uint8_t plain[TLS_RECORD + 1], rec[5 + TLS_RECORD + 1 + 16];
+	gnutls_datum_t key = { .data = (void *)bench_keys.key, .size = 16 };
+	gnutls_aead_cipher_hd_t h;
+	uint8_t nonce[12];
+	uint64_t seq = 0;
+	size_t off, n, clen;
+	int i, ret = 0;
+
+	if (gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_128_GCM, &key))
+		return -1;
+	for (off = 0; off < len && !ret; off += n, seq++) {
+		n = len - off < TLS_RECORD ? len - off : TLS_RECORD;
+		memcpy(plain, (char *)mem + off, n);
+		plain[n] = 0x17;	/* application data */
+		memcpy(nonce, bench_keys.salt, 4);
+		memcpy(nonce + 4, bench_keys.iv, 8);
+		for (i = 0; i < 8; i++)
+			nonce[4 + i] ^= seq >> (56 - 8 * i);
+		rec[0] = 0x17;
+		rec[1] = rec[2] = 0x03;
+		rec[3] = (n + 1 + 16) >> 8;
+		rec[4] = (n + 1 + 16) & 0xff;
+		clen = sizeof(rec) - 5;
+		if (gnutls_aead_cipher_encrypt(h, nonce, sizeof(nonce), rec, 5, 16,
+					       plain, n + 1, rec + 5, &clen))
+			ret = -1;
+		else
+			ret = write_all(sock, rec, 5 + clen);
+	}
+	gnutls_aead_cipher_deinit(h);
+	return ret;
 }
 
 static int send_sendfile(int sock, void *mem, int memfd, size_t len)
@@ -263,15 +339,21 @@ out:
 /* The index of the page-stream rows, for the CPU ratio below. */
 #define B_USERSPACE	3
 #define B_TERN		4
+#define B_KTLS_TERN	8
+#define B_USER_TLS	9
 
 static const struct bench benches[] = {
-	{ "write(2) from memory", send_write, 0 },
-	{ "sendfile(2) from memfd", send_sendfile, 0 },
-	{ "splice memfd->pipe->socket", send_splice, 0 },
-	{ "userspace VMM (bitmap, zero check, records)", send_userspace_vmm, 0 },
-	{ "tern page stream, splice", send_tern_stream, 0 },
-	{ "tern stream set of 2, splice, 2 sockets", NULL, 2 },
-	{ "tern stream set of 4, splice, 4 sockets", NULL, 4 },
+	{ "write(2) from memory", send_write, 0, 0, PLAIN },
+	{ "sendfile(2) from memfd", send_sendfile, 0, 0, PLAIN },
+	{ "splice memfd->pipe->socket", send_splice, 0, 0, PLAIN },
+	{ "userspace VMM (bitmap, zero check, records)", send_userspace_vmm, 0, 0, PLAIN },
+	{ "tern page stream, splice", send_tern_stream, 0, NEEDS_TERN, PLAIN },
+	{ "tern stream set of 2, splice, 2 sockets", NULL, 2, NEEDS_TERN, PLAIN },
+	{ "tern stream set of 4, splice, 4 sockets", NULL, 4, NEEDS_TERN, PLAIN },
+	{ "kTLS: splice memfd->pipe->socket", send_splice, 0, NEEDS_KTLS, KTLS },
+	{ "kTLS: tern page stream, splice", send_tern_stream, 0,
+	  NEEDS_TERN | NEEDS_KTLS, KTLS },
+	{ "userspace TLS: copy, AES-128-GCM, write", send_user_tls, 0, NEEDS_KTLS, USER_TLS },
 };
 #define NR_BENCHES	(sizeof(benches) / sizeof(benches[0]))
 
@@ -285,8 +367,11 @@ static void *drain(void *arg)
 	return NULL;
 }
 
-/* A loopback TCP connection: *cfd sends, *sfd is drained by *thr. */
-static int tcp_drained(int *cfd, int *sfd, pthread_t *thr)
+/*
+ * A loopback TCP connection: *cfd sends, *sfd is drained by *thr, through
+ * kernel TLS unless seal is PLAIN (and *cfd seals in kernel TLS if KTLS).
+ */
+static int tcp_drained(int *cfd, int *sfd, pthread_t *thr, enum seal seal)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -303,6 +388,9 @@ static int tcp_drained(int *cfd, int *sfd, pthread_t *thr)
 	*sfd = accept(lfd, NULL, NULL);
 	close(lfd);
 	if (*sfd < 0)
+		return -1;
+	if ((seal != PLAIN && ktls_set(*sfd, TLS_RX)) ||
+	    (seal == KTLS && ktls_set(*cfd, TLS_TX)))
 		return -1;
 	pthread_create(thr, NULL, drain, (void *)(intptr_t)*sfd);
 	return 0;
@@ -328,7 +416,7 @@ static int run_set(const struct bench *b, struct result *r)
 	if (ioctl(region_fd, TERN_STREAM_OPEN_SET, &req))
 		return -1;
 	for (i = 0; i < b->members; i++)
-		if (tcp_drained(&cfd[i], &sfd[i], &drn[i]))
+		if (tcp_drained(&cfd[i], &sfd[i], &drn[i], b->seal))
 			return -1;
 	t0 = mono();
 	for (i = 0; i < b->members; i++) {
@@ -362,7 +450,7 @@ static int run_one(const struct bench *b, void *mem, int memfd, size_t len,
 
 	if (b->members)
 		return run_set(b, r);
-	if (tcp_drained(&cfd, &sfd, &thr))
+	if (tcp_drained(&cfd, &sfd, &thr, b->seal))
 		return -1;
 
 	t0 = mono();
@@ -402,8 +490,8 @@ int main(int argc, char **argv)
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 256;
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
 	size_t len = mib << 20, i;
-	double best_gbs = 0, gbs_med[NR_BENCHES], cpu_med[NR_BENCHES];
-	size_t nr = B_TERN;
+	double best_gbs = 0, gbs_med[NR_BENCHES] = { 0 }, cpu_med[NR_BENCHES] = { 0 };
+	unsigned int have = 0;
 	int memfd;
 	char *mem;
 
@@ -422,16 +510,23 @@ int main(int argc, char **argv)
 		((uint64_t *)mem)[i] = (i / (PAGE / 8)) % 8 ? i * 0x9e3779b97f4a7c15ULL : 0;
 
 	if (setup_region(mem, len) == 0)
-		nr = NR_BENCHES;
+		have |= NEEDS_TERN;
 	else
 		printf("stream_bench: no /dev/tern here, tern page stream not measured\n");
+	/* TCP_ULP wants a connected socket: ask whether the module is in. */
+	if (!access("/sys/module/tls", F_OK))
+		have |= NEEDS_KTLS;
+	else
+		printf("stream_bench: no kernel TLS here (modprobe tls), TLS rows not measured\n");
 	printf("stream_bench: %zu MiB over loopback TCP, %d runs each\n", mib, runs);
 	printf("%-46s %10s %10s %14s %14s\n", "sender", "GB/s min", "GB/s med",
 	       "CPU s/GiB min", "CPU s/GiB med");
-	for (size_t b = 0; b < nr; b++) {
+	for (size_t b = 0; b < NR_BENCHES; b++) {
 		double gbs[MAX_RUNS], cpu[MAX_RUNS];
 		struct result r;
 
+		if ((benches[b].needs & have) != benches[b].needs)
+			continue;
 		for (int k = 0; k < runs; k++) {
 			if (run_one(&benches[b], mem, memfd, len, &r)) {
 				fprintf(stderr, "%s: failed\n", benches[b].name);
@@ -450,12 +545,17 @@ int main(int argc, char **argv)
 		       gbs[0], gbs_med[b], cpu[0], cpu_med[b]);
 	}
 	printf("ratios (median): ");
-	for (size_t b = 0; b < nr; b++)
-		printf("%s%s %.2fx of best", b ? ", " : "", benches[b].name,
-		       gbs_med[b] / best_gbs);
+	for (size_t b = 0; b < NR_BENCHES; b++)
+		if (gbs_med[b])
+			printf("%s%s %.2fx of best", b ? ", " : "", benches[b].name,
+			       gbs_med[b] / best_gbs);
 	printf("\n");
-	if (nr == NR_BENCHES)
+	if (have & NEEDS_TERN)
 		printf("tern stream CPU per GiB vs userspace VMM path (median): %.2fx\n",
 		       cpu_med[B_TERN] / cpu_med[B_USERSPACE]);
+	if (have & NEEDS_TERN && have & NEEDS_KTLS)
+		printf("kTLS tern stream vs userspace TLS (median): GB/s %.2fx, CPU per GiB %.2fx\n",
+		       gbs_med[B_KTLS_TERN] / gbs_med[B_USER_TLS],
+		       cpu_med[B_KTLS_TERN] / cpu_med[B_USER_TLS]);
 	return 0;
 }
