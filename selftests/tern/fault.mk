@@ -36,3 +36,8 @@ $(BUILD)/selftests/tern/fault_tls_test.sh: $(BUILD)/tls/good/ca-cert.pem
 FAULT_SCRIPTS := $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,campaign tls kill load)
 user: $(FAULT_SCRIPTS)
 LINUX_GUEST_TESTS_LAST += $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,$(FAULT_TESTS))
+
+# A long stop stops the guest's clock too (the campaign's "source counter
+# stuck" after a stall in switchover): the memcheck guest and fault_lib.sh.
+$(BUILD)/selftests/tern/vm_stop_clock_test.sh: $(VM_GUEST_MEMCHECK_IMG)
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_stop_clock_test.sh

@@ -309,9 +309,9 @@ static void *throttler(void *arg)
 		on = (struct timespec){ 0, (long)(100 - pct) * 1000000 };
 		off = (struct timespec){ 0, (long)pct * 1000000 };
 		nanosleep(&on, NULL);
-		vm__pause(m->vm);
+		vm__throttle_pause(m->vm);
 		nanosleep(&off, NULL);
-		vm__resume(m->vm);
+		vm__throttle_resume(m->vm);
 	}
 }
 

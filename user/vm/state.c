@@ -33,7 +33,40 @@ struct machine_state {
 	struct kvm_pit_state2 pit;
 	struct kvm_clock_data clock;
 	bool reset_pending;	/* the guest asked for a reset (reset.c) */
+	/* kvmclock when the VM stopped, set again when it runs (see below) */
+	struct kvm_clock_data stopped_clock;
+	bool clock_stopped;
 };
+
+/*
+ * The guest's clock stands still while the VM is paused, as QEMU's
+ * kvmclock does: a guest stopped for 25 s (a stop, a switchover that
+ * failed after its timeout) otherwise wakes to every timer expired at
+ * once and a 25 s jump, and in the harness its sleeping tasks did not
+ * run for over 10 s after `cont`.  The migration stream carries the
+ * clock of the stop, so the downtime is not a jump either.
+ */
+void vm__clock_stop(struct vm *vm)
+{
+	struct machine_state *m = vm->machine;
+
+	if (!m || m->clock_stopped)
+		return;
+	if (vm_ioctl(vm, KVM_GET_CLOCK, &m->stopped_clock))
+		return;		/* logged; the clock just runs on */
+	m->clock_stopped = true;
+}
+
+void vm__clock_run(struct vm *vm)
+{
+	struct machine_state *m = vm->machine;
+
+	if (!m || !m->clock_stopped)
+		return;
+	m->clock_stopped = false;
+	m->stopped_clock.flags = 0;
+	kvm__vm_ioctl(vm, KVM_SET_CLOCK, &m->stopped_clock, "kvmclock: KVM_SET_CLOCK");
+}
 
 int vm__register_state(struct vm *vm, const struct vmsd *vmsd, void *opaque,
 		       const char *path)
@@ -70,11 +103,13 @@ static int machine_pre_save(void *opaque)
 	struct vm *vm = m->vm;
 
 	m->reset_pending = atomic_load(&vm->reset_pending);
+	if (m->clock_stopped)
+		m->clock = m->stopped_clock;
 	return get_chip(vm, &m->pic_master, KVM_IRQCHIP_PIC_MASTER) ?:
 	       get_chip(vm, &m->pic_slave, KVM_IRQCHIP_PIC_SLAVE) ?:
 	       get_chip(vm, &m->ioapic, KVM_IRQCHIP_IOAPIC) ?:
 	       vm_ioctl(vm, KVM_GET_PIT2, &m->pit) ?:
-	       vm_ioctl(vm, KVM_GET_CLOCK, &m->clock);
+	       (m->clock_stopped ? 0 : vm_ioctl(vm, KVM_GET_CLOCK, &m->clock));
 }
 
 static int machine_post_load(void *staging, uint32_t version)
@@ -109,6 +144,8 @@ static int machine_post_commit(void *opaque, char *why, size_t len)
 		snprintf(why, len, "%s: %s", what, strerror(-ret));
 		return ret;
 	}
+	/* The loaded clock stands: no older one is set at the next run. */
+	m->clock_stopped = false;
 	if (m->reset_pending) {
 		pr_info("a reset pending at the source: done here once the guest runs");
 		vm__request_reset(vm);

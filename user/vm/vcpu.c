@@ -419,8 +419,13 @@ void vcpu__stop_all(struct vm *vm)
  * I/O (what the I/O thread was doing finishes; later work waits).
  * Pauses, resumes and resets are serialised by pause_lock so the device
  * hooks pair up.
+ *
+ * stop_clock: the guest's clock stops too (a stop, a switchover, a
+ * reset); not for auto-converge's throttle, whose pauses are the
+ * guest's own time going by.  Counted apart from the depth, so a stop
+ * during a throttle's pause stops the clock all the same.
  */
-void vm__pause_locked(struct vm *vm)
+static void pause_locked(struct vm *vm, bool stop_clock)
 {
 	bool first;
 	int i;
@@ -436,13 +441,22 @@ void vm__pause_locked(struct vm *vm)
 	pthread_mutex_unlock(&vm->run_lock);
 	if (first)
 		device__pause_all(vm);
+	if (stop_clock && vm->clock_stops++ == 0)
+		vm__clock_stop(vm);
 }
 
-void vm__resume_locked(struct vm *vm)
+void vm__pause_locked(struct vm *vm)
+{
+	pause_locked(vm, true);
+}
+
+static void resume_locked(struct vm *vm, bool stop_clock)
 {
 	uint64_t one = 1;
 	bool last;
 
+	if (stop_clock && vm->clock_stops > 0 && --vm->clock_stops == 0)
+		vm__clock_run(vm);
 	pthread_mutex_lock(&vm->run_lock);
 	last = vm->pause_depth > 0 && --vm->pause_depth == 0;
 	pthread_mutex_unlock(&vm->run_lock);
@@ -456,6 +470,25 @@ void vm__resume_locked(struct vm *vm)
 	if (last && atomic_load(&vm->reset_pending) &&
 	    write(vm->exit_efd, &one, sizeof(one)) < 0)
 		pr_warn("exit eventfd: %s", strerror(errno));
+}
+
+void vm__resume_locked(struct vm *vm)
+{
+	resume_locked(vm, true);
+}
+
+void vm__throttle_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	pause_locked(vm, false);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm__throttle_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	resume_locked(vm, false);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 int vm__pause(struct vm *vm)

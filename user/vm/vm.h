@@ -117,6 +117,7 @@ struct vm {
 	pthread_mutex_t run_lock;
 	pthread_cond_t run_cond;
 	int pause_depth;
+	int clock_stops;		/* pauses that stop the guest's clock */
 	atomic_int pause_waiters;	/* in vm__pause, before pause_lock */
 	int nr_parked;
 	int nr_running;			/* vCPU threads inside their loop */
@@ -206,6 +207,12 @@ int vm__pause(struct vm *vm);
 /* Undo one vm__pause(); the vCPUs run again when the last one is undone. */
 void vm__resume(struct vm *vm);
 bool vm__paused(struct vm *vm);
+/*
+ * The same for auto-converge's throttle: the vCPUs park, the guest's
+ * clock runs on (a vm__pause stops it while the VM is stopped).
+ */
+void vm__throttle_pause(struct vm *vm);
+void vm__throttle_resume(struct vm *vm);
 
 /*
  * Dirty tracking for the memfd backend: KVM's dirty log for vCPU writes
@@ -240,5 +247,12 @@ int vm__kvm_log_mark(struct vm *vm);
 int vm__save_state(struct vm *vm, int fd);
 /* why (may be NULL): the section and what failed, for a migration error. */
 int vm__load_state(struct vm *vm, int fd, char *why, size_t len);
+/*
+ * The guest's clock stops with the VM (first pause, vCPUs parked) and
+ * runs again from there (last resume); a state load in between sets its
+ * own clock instead.
+ */
+void vm__clock_stop(struct vm *vm);
+void vm__clock_run(struct vm *vm);
 
 #endif /* TERN_VM_VM_H */
