@@ -491,61 +491,126 @@ TEST(cancel_during_connect)
 	pair_free(&p);
 }
 
-TEST(ram_size_mismatch_refused)
-{
-	struct fakevm_cfg d = base_cfg;
-	struct pair p;
+/*
+ * The handshake's admission, one case per way the two machines differ:
+ * refused before any page with a message that names the difference
+ * (expect_refused), or, for a difference the destination can take,
+ * migrated (refused NULL).
+ */
+struct machines {
+	struct fakevm_cfg s, d;
+	struct mig_params sp, dp;
+	bool kstream;
+};
 
-	d.ram_size = 8 * MiB;
-	pair_setup(_metadata, &p, &base_cfg, &d, NULL, NULL, false);
-	expect_refused(_metadata, &p, "RAM block '/machine' 'ram0': size 0x1000000 on the source, 0x800000 here");
-	pair_free(&p);
+static void dst_ram_smaller(struct machines *m) { m->d.ram_size = 8 * MiB; }
+static void dst_no_vram(struct machines *m) { m->d.vga_size = 0; }
+static void src_no_vram(struct machines *m) { m->s.vga_size = 0; }
+static void dst_ram_renamed(struct machines *m) { m->d.ram_name = "pc.ram"; }
+static void src_blk_newer(struct machines *m) { m->s.blk_version = 5; }
+static void src_blk_older(struct machines *m) { m->s.blk_version = 1; }
+static void src_extra_device(struct machines *m) { m->s.extra_device = true; }
+static void src_cpu_model(struct machines *m) { m->s.cpu_model = "tern-test-v2"; }
+static void src_cpuid_feature(struct machines *m) { m->s.cpuid_extra = 0x02; }
+
+/* The kernel stream needs zero pages as headers; dst refuses them. */
+static void dst_no_zero_pages(struct machines *m)
+{
+	m->dp.caps &= ~(1u << 1);
+	m->kstream = true;
 }
 
-TEST(missing_block_refused)
+/* Peers from before the release attribute (none in their hellos). */
+static void no_release(struct machines *m)
 {
-	struct fakevm_cfg d = base_cfg;
-	struct pair p;
-
-	d.vga_size = 0;
-	pair_setup(_metadata, &p, &base_cfg, &d, NULL, NULL, false);
-	expect_refused(_metadata, &p, "'vram' of the source does not exist here");
-	pair_free(&p);
+	m->sp.release = NULL;
+	m->dp.release = NULL;
 }
 
-TEST(extra_block_here_refused)
+static void no_release_cpu_model(struct machines *m)
 {
-	struct fakevm_cfg s = base_cfg;
-	struct pair p;
-
-	s.vga_size = 0;
-	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
-	expect_refused(_metadata, &p, "'vram' exists here but not on the source");
-	pair_free(&p);
+	m->sp.release = NULL;
+	src_cpu_model(m);
 }
 
-TEST(renamed_block_refused)
-{
-	struct fakevm_cfg d = base_cfg;
+FIXTURE(handshake) {
 	struct pair p;
+};
 
-	d.ram_name = "pc.ram";
-	pair_setup(_metadata, &p, &base_cfg, &d, NULL, NULL, false);
-	expect_refused(_metadata, &p, "'ram0' of the source does not exist here");
-	pair_free(&p);
+FIXTURE_VARIANT(handshake) {
+	void (*differ)(struct machines *m);
+	const char *refused;	/* what the message names; NULL: it migrates */
+};
+
+FIXTURE_VARIANT_ADD(handshake, ram_size) {
+	.differ = dst_ram_smaller,
+	.refused = "RAM block '/machine' 'ram0': size 0x1000000 on the source, 0x800000 here",
+};
+FIXTURE_VARIANT_ADD(handshake, missing_block) {
+	.differ = dst_no_vram,
+	.refused = "'vram' of the source does not exist here",
+};
+FIXTURE_VARIANT_ADD(handshake, extra_block_here) {
+	.differ = src_no_vram,
+	.refused = "'vram' exists here but not on the source",
+};
+FIXTURE_VARIANT_ADD(handshake, renamed_block) {
+	.differ = dst_ram_renamed,
+	.refused = "'ram0' of the source does not exist here",
+};
+FIXTURE_VARIANT_ADD(handshake, required_capability) {
+	.differ = dst_no_zero_pages,
+	.refused = "capability 'zero-pages' required by the source",
+};
+FIXTURE_VARIANT_ADD(handshake, release_absent_accepted) {
+	.differ = no_release,
+};
+/* A refusal from an old source names it "unknown", not garbage. */
+FIXTURE_VARIANT_ADD(handshake, release_absent_named_unknown) {
+	.differ = no_release_cpu_model,
+	.refused = "here (source ternvm unknown, destination ternvm",
+};
+FIXTURE_VARIANT_ADD(handshake, device_version) {
+	.differ = src_blk_newer,
+	.refused = "device '/machine/pci0/00:03.0/virtio-blk': source saves version 5, this side loads 1..2",
+};
+FIXTURE_VARIANT_ADD(handshake, older_device_version_accepted) {
+	.differ = src_blk_older,
+};
+FIXTURE_VARIANT_ADD(handshake, missing_device) {
+	.differ = src_extra_device,
+	.refused = "device '/machine/pci0/00:05.0/virtio-rng' of the source does not exist here",
+};
+FIXTURE_VARIANT_ADD(handshake, cpu_model) {
+	.differ = src_cpu_model,
+	.refused = "vCPU model 'tern-test-v2' on the source, 'tern-test-v1' here",
+};
+FIXTURE_VARIANT_ADD(handshake, cpuid_feature) {
+	.differ = src_cpuid_feature,
+	.refused = "CPUID feature bit 9 on the source is missing here",
+};
+
+FIXTURE_SETUP(handshake)
+{
+	struct machines m = { .s = base_cfg, .d = base_cfg };
+
+	mig__default_params(&m.sp);
+	mig__default_params(&m.dp);
+	variant->differ(&m);
+	pair_setup(_metadata, &self->p, &m.s, &m.d, &m.sp, &m.dp, m.kstream);
 }
 
-TEST(required_capability_refused)
+FIXTURE_TEARDOWN(handshake)
 {
-	struct mig_params dp;
-	struct pair p;
+	pair_free(&self->p);
+}
 
-	/* The kernel stream needs zero pages as headers; dst refuses them. */
-	mig__default_params(&dp);
-	dp.caps &= ~(1u << 1);
-	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, &dp, true);
-	expect_refused(_metadata, &p, "capability 'zero-pages' required by the source");
-	pair_free(&p);
+TEST_F(handshake, admitted_or_refused_by_name)
+{
+	if (variant->refused)
+		expect_refused(_metadata, &self->p, variant->refused);
+	else
+		expect_success(_metadata, &self->p);
 }
 
 TEST(protocol_version_refused)
@@ -564,86 +629,6 @@ TEST(protocol_version_refused)
 		 "protocol versions 2..3 on the source, 1..1 here (source ternvm 9.9.9-test, destination ternvm %s)",
 		 tern_version);
 	expect_refused(_metadata, &p, want);
-	pair_free(&p);
-}
-
-/* A peer from before the release attribute (none in its hello) migrates. */
-TEST(release_absent_accepted)
-{
-	struct mig_params sp, dp;
-	struct pair p;
-
-	mig__default_params(&sp);
-	mig__default_params(&dp);
-	sp.release = NULL;
-	dp.release = NULL;
-	pair_setup(_metadata, &p, &base_cfg, &base_cfg, &sp, &dp, false);
-	expect_success(_metadata, &p);
-	pair_free(&p);
-}
-
-/* A refusal from an old source names it "unknown", not garbage. */
-TEST(release_absent_named_unknown)
-{
-	struct fakevm_cfg s = base_cfg;
-	struct mig_params sp;
-	struct pair p;
-
-	mig__default_params(&sp);
-	sp.release = NULL;
-	s.cpu_model = "tern-test-v2";
-	pair_setup(_metadata, &p, &s, &base_cfg, &sp, NULL, false);
-	expect_refused(_metadata, &p, "here (source ternvm unknown, destination ternvm");
-	pair_free(&p);
-}
-
-TEST(device_version_refused)
-{
-	struct fakevm_cfg s = base_cfg;
-	struct pair p;
-
-	s.blk_version = 5;
-	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
-	expect_refused(_metadata, &p, "device '/machine/pci0/00:03.0/virtio-blk': source saves version 5, this side loads 1..2");
-	pair_free(&p);
-}
-
-TEST(older_device_version_accepted)
-{
-	struct fakevm_cfg s = base_cfg;
-	struct pair p;
-
-	s.blk_version = 1;
-	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
-	expect_success(_metadata, &p);
-	pair_free(&p);
-}
-
-TEST(missing_device_refused)
-{
-	struct fakevm_cfg s = base_cfg;
-	struct pair p;
-
-	s.extra_device = true;
-	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
-	expect_refused(_metadata, &p, "device '/machine/pci0/00:05.0/virtio-rng' of the source does not exist here");
-	pair_free(&p);
-}
-
-TEST(cpu_model_and_features_refused)
-{
-	struct fakevm_cfg s = base_cfg;
-	struct pair p;
-
-	s.cpu_model = "tern-test-v2";
-	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
-	expect_refused(_metadata, &p, "vCPU model 'tern-test-v2' on the source, 'tern-test-v1' here");
-	pair_free(&p);
-
-	s = base_cfg;
-	s.cpuid_extra = 0x02;
-	pair_setup(_metadata, &p, &s, &base_cfg, NULL, NULL, false);
-	expect_refused(_metadata, &p, "CPUID feature bit 9 on the source is missing here");
 	pair_free(&p);
 }
 
