@@ -6,14 +6,18 @@
 # version it cannot load, a capability one side requires and the other
 # lacks.  Each time the migration fails with a message naming what
 # differs, no page was sent, the destination exits 1 saying so, and the
-# source guest (memcheck running) keeps running, pages intact.
+# source guest (memcheck running) keeps running, pages intact.  A
+# destination made different by an environment hook (TERN_MIG_TEST_*) is
+# the test build, ternvm-test: the shipped ternvm has no such hooks.
 LIB=$(dirname "$0")/vm_lib.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
 . "$LIB"
 . "$(dirname "$LIB")/migrate_lib.sh"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
-[ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
+TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
+[ -x "$TERNVM" ] && [ -x "$TERNVM_TEST" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] ||
+	skip_all "no ternvm/ternvm-test/ternctl/guest"
 echo "1..27"
 
 T=$(mktemp -d)
@@ -32,7 +36,8 @@ refuse() {
 	while [ "$1" != -- ]; do env="$env $1"; shift; done
 	shift
 	rm -f "$T/b.sock"
-	( [ -z "$env" ] || export $env; dst_start "$T" b$n "unix:$T/mig$n" "$@"
+	( [ -z "$env" ] || { export $env; TERNVM=$TERNVM_TEST; }
+	  dst_start "$T" b$n "unix:$T/mig$n" "$@"
 	  wait $PID; echo $? >"$T/b$n.rc" ) &
 	sub=$!
 	i=0; while [ ! -S "$T/b$n.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

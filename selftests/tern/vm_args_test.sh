@@ -136,7 +136,7 @@ VM_ARGS_FIRST=$n VM_ARGS_WHERE=" (no /dev/kvm)" TERNVM=$TERNVM \
 	 exec bash "$0"' "$0" || failed=1
 # Fault hooks live only in the test build (ternvm-test), never in ternvm.
 n=$((2 * CASES + 1))
-if ! grep -qa 'TERN_TEST_REFUSE\|TERN_TEST_ONE_REQUEST' "$TERNVM"; then
+if ! grep -qa 'TERN_TEST_REFUSE\|TERN_TEST_ONE_REQUEST\|TERN_MIG_TEST_' "$TERNVM"; then
 	echo "ok $n the shipped ternvm has no test hooks"
 else
 	echo "not ok $n $TERNVM has the test hooks (TERN_TEST_*)"; failed=1

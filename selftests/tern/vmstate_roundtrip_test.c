@@ -199,6 +199,32 @@ TEST(two_registries)
 	vmstate__registry_free(vm2);
 }
 
+/* What a migration's handshake says of this side: each instance, in order. */
+TEST(describe_lists_instances_in_order)
+{
+	struct vmstate_registry *reg = vmstate__registry_new();
+	struct vmstate_inst_desc d[2];
+	struct td_dev a, b, c;
+
+	ASSERT_NE(NULL, reg);
+	ASSERT_EQ(0u, vmstate__describe(reg, d, 2));
+	ASSERT_EQ(0, vmstate__register(reg, &td_vmsd, &a, "/machine/a"));
+	ASSERT_EQ(0, vmstate__register(reg, &td_vmsd, &b, "/machine/b"));
+	ASSERT_EQ(0, vmstate__register(reg, &td_vmsd, &c, "/machine/c"));
+	/* More than fit: the count says so, out holds the first ones. */
+	ASSERT_EQ(3u, vmstate__describe(reg, d, 2));
+	EXPECT_STREQ("/machine/a", d[0].path);
+	EXPECT_STREQ("/machine/b", d[1].path);
+	EXPECT_STREQ(td_vmsd.name, d[1].type);
+	EXPECT_EQ(td_vmsd.version_id, d[1].version);
+	EXPECT_EQ(td_vmsd.minimum_version_id, d[1].min_version);
+	ASSERT_EQ(0, vmstate__unregister(reg, "/machine/a"));
+	ASSERT_EQ(2u, vmstate__describe(reg, d, 2));
+	EXPECT_STREQ("/machine/b", d[0].path);
+	EXPECT_STREQ("/machine/c", d[1].path);
+	vmstate__registry_free(reg);
+}
+
 TEST(crc32c_check_value)
 {
 	ASSERT_EQ(0xe3069283u, vmstate__crc32c(0, "123456789", 9));

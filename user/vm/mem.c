@@ -160,6 +160,16 @@ static void ram_kvm_view_unmap(struct vm *vm)
 	vm->ram.kvm_view = NULL;
 }
 
+/*
+ * The tern backend's memslots on the region's KVM view, which tern.ko
+ * neither tracks nor re-arms: KVM's dirty log tracks the vCPUs there.
+ */
+static bool ram_two_views(const struct vm *vm)
+{
+	return vm->ram.backend == RAM_BACKEND_TERN && vm->ram.kvm_view &&
+	       vm->ram.kvm_view != vm->ram.host;
+}
+
 int mem__init(struct vm *vm)
 {
 	struct memmap *map;
@@ -212,7 +222,7 @@ int mem__init(struct vm *vm)
 	}
 	rcu_assign_pointer(vm->memmap, map);
 	pr_debug("guest RAM: %llu MiB, %s backend", (unsigned long long)(vm->ram.size >> 20),
-		 vm__ram_two_views(vm) ? "tern region, KVM view" :
+		 ram_two_views(vm) ? "tern region, KVM view" :
 		 vm->ram.backend == RAM_BACKEND_TERN ? "tern region" : "memfd");
 	return 0;
 
@@ -309,24 +319,24 @@ static int set_logging(struct vm *vm, bool on)
 	return 0;
 }
 
-int vm__dirty_log_start(struct vm *vm)
+static int dirty_log_start(struct vm *vm)
 {
 	return set_logging(vm, true);
 }
 
-int vm__dirty_log_stop(struct vm *vm)
+static int dirty_log_stop(struct vm *vm)
 {
 	return set_logging(vm, false);
 }
 
-int vm__dirty_log_sync(struct vm *vm, int block, unsigned long *bitmap)
+static int dirty_log_sync(struct vm *vm, unsigned long *bitmap)
 {
 	const struct memmap *map = vm->memmap;
 	uint64_t words = (vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) / BITS_PER_LONG;
 	uint64_t w;
 	int i, ret;
 
-	if (block != 0 || !vm->dirty_logging)
+	if (!vm->dirty_logging)
 		return -EINVAL;
 	for (i = 0; i < map->nr; i++) {
 		const struct memmap_entry *e = &map->e[i];
@@ -356,18 +366,12 @@ int vm__dirty_log_sync(struct vm *vm, int block, unsigned long *bitmap)
 	return 0;
 }
 
-bool vm__ram_two_views(const struct vm *vm)
-{
-	return vm->ram.backend == RAM_BACKEND_TERN && vm->ram.kvm_view &&
-	       vm->ram.kvm_view != vm->ram.host;
-}
-
 static int set_kvm_log(struct vm *vm, bool on)
 {
 	const struct memmap *map = vm->memmap;
 	int i, ret;
 
-	if (!vm__ram_two_views(vm))
+	if (!ram_two_views(vm))
 		return 0;
 	for (i = 0; i < map->nr; i++) {
 		ret = set_slot(vm, &map->e[i], on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
@@ -377,12 +381,12 @@ static int set_kvm_log(struct vm *vm, bool on)
 	return 0;
 }
 
-int vm__kvm_log_start(struct vm *vm)
+static int kvm_log_start(struct vm *vm)
 {
 	return set_kvm_log(vm, true);
 }
 
-int vm__kvm_log_stop(struct vm *vm)
+static int kvm_log_stop(struct vm *vm)
 {
 	return set_kvm_log(vm, false);
 }
@@ -395,12 +399,12 @@ int vm__kvm_log_stop(struct vm *vm)
  * round's pages are read; a write after GET to any other page faults in
  * KVM and is kept for the next GET.
  */
-int vm__kvm_log_mark(struct vm *vm)
+static int kvm_log_mark(struct vm *vm)
 {
 	const struct memmap *map = vm->memmap;
 	int i, ret = 0;
 
-	if (!vm__ram_two_views(vm))
+	if (!ram_two_views(vm))
 		return 0;
 	for (i = 0; i < map->nr && !ret; i++) {
 		const struct memmap_entry *e = &map->e[i];
@@ -430,4 +434,96 @@ int vm__kvm_log_mark(struct vm *vm)
 		free(bm);
 	}
 	return ret;
+}
+
+int vm__ram_track_start(struct vm *vm)
+{
+	int ret;
+
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return dirty_log_start(vm);
+	/* The vCPUs' log first: a write between the two is in both. */
+	ret = kvm_log_start(vm);
+	if (ret)
+		return ret;
+	if (ioctl(vm->ram.fd, TERN_TRACK_START, 0) < 0) {
+		ret = -errno;
+		kvm_log_stop(vm);
+	}
+	return ret;
+}
+
+int vm__ram_track_stop(struct vm *vm)
+{
+	int ret;
+
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return dirty_log_stop(vm);
+	ret = ioctl(vm->ram.fd, TERN_TRACK_STOP, 0) < 0 ? -errno : 0;
+	kvm_log_stop(vm);
+	return ret;
+}
+
+int vm__ram_track_sync(struct vm *vm, unsigned long *bitmap)
+{
+	uint64_t words = (vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) / BITS_PER_LONG;
+	struct tern_harvest h;
+	unsigned long *bm;
+	uint64_t w;
+	int ret;
+
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return dirty_log_sync(vm, bitmap);
+	ret = kvm_log_mark(vm);
+	if (ret)
+		return ret;
+	bm = calloc(words, sizeof(*bm));
+	if (!bm)
+		return -ENOMEM;
+	h = (struct tern_harvest){
+		.bitmap = (uintptr_t)bm, .bitmap_size = words * sizeof(*bm),
+	};
+	if (ioctl(vm->ram.fd, TERN_TRACK_HARVEST, &h) < 0) {
+		free(bm);
+		return -errno;
+	}
+	for (w = 0; w < words; w++)
+		bitmap[w] |= bm[w];
+	free(bm);
+	return 0;
+}
+
+int vm__ram_stream_open(struct vm *vm, int *fd)
+{
+	int s;
+
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return -EOPNOTSUPP;
+	/* The round is harvested at the stream's first read: mark before. */
+	s = kvm_log_mark(vm);
+	if (s)
+		return s;
+	s = ioctl(vm->ram.fd, TERN_STREAM_OPEN, 0);
+	if (s < 0)
+		return -errno;
+	*fd = s;
+	return 0;
+}
+
+int vm__ram_stream_open_set(struct vm *vm, unsigned int n, int *fds)
+{
+#ifdef TERN_STREAM_OPEN_SET
+	struct tern_stream_set set = { .count = n, .fds = (uintptr_t)fds };
+	int ret;
+
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return -EOPNOTSUPP;
+	/* As for one stream: the harvest is at the first read, mark before. */
+	ret = kvm_log_mark(vm);
+	if (ret)
+		return ret;
+	return ioctl(vm->ram.fd, TERN_STREAM_OPEN_SET, &set) < 0 ? -errno : 0;
+#else
+	return -ENOTTY;
+#endif
 }

@@ -31,3 +31,8 @@ int test_hook__one_request(const char *model)
 		return -1;
 	return env[n] ? atoi(env + n + 1) : 0;
 }
+
+const char *test_hook__env(const char *name)
+{
+	return getenv(name);
+}

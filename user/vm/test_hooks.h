@@ -12,6 +12,13 @@
  * wait in the ring; a pause for switchover then finds them there (they
  * travel in the ring to the destination), which the fast, draining
  * handler of the shipped build leaves to chance.
+ *
+ * The migration's (migrate.c), each making this side differ the way
+ * another build or host would: TERN_MIG_TEST_RAM_NAME=NAME, another name
+ * for ram0 (a missing block); TERN_MIG_TEST_CAPS=0xN and
+ * TERN_MIG_TEST_REQUIRE=0xN, the capabilities offered and required;
+ * TERN_MIG_TEST_DEVICE=PATH:MIN:MAX, versions MIN..MAX claimed for the
+ * device at PATH (a version skew).
  */
 #ifndef TERN_VM_TEST_HOOKS_H
 #define TERN_VM_TEST_HOOKS_H
@@ -22,6 +29,8 @@
 bool test_hook__refuse(const char *call, int id);
 /* The hook's delay in ms for MODEL (0 if none given), or -1: no hook. */
 int test_hook__one_request(const char *model);
+/* The variable NAME of the environment; NULL in the shipped build. */
+const char *test_hook__env(const char *name);
 #else
 static inline bool test_hook__refuse(const char *call, int id)
 {
@@ -31,6 +40,11 @@ static inline bool test_hook__refuse(const char *call, int id)
 static inline int test_hook__one_request(const char *model)
 {
 	return -1;
+}
+
+static inline const char *test_hook__env(const char *name)
+{
+	return NULL;
 }
 #endif
 

@@ -111,6 +111,7 @@ struct vm {
 	struct vmstate_registry *vmstate;	/* every device's and vCPU's state */
 	struct machine_state *machine;		/* irqchip, PIT, clock */
 	struct reset_state *reset;		/* power-on state of vCPUs, irqchip */
+	struct vm_mig *mig;			/* migrate.c */
 
 	/* Run state: pause requests, parked vCPUs, the exit request. */
 	pthread_mutex_t pause_lock;	/* serialises pauses, resumes, resets */
@@ -215,29 +216,27 @@ void vm__throttle_pause(struct vm *vm);
 void vm__throttle_resume(struct vm *vm);
 
 /*
- * Dirty tracking for the memfd backend: KVM's dirty log for vCPU writes
- * plus a bitmap the VMM sets for its own writes to guest memory (virtio
- * used rings, disk reads, net rx, the kernel loaded again at a reset).  A
- * sync ORs both into `bitmap` (one bit per 4 KiB page of the block, block
- * offsets) and clears them.
+ * Dirty tracking of ram0 for a migration (mem.c, the RAM backend), the
+ * same calls for either backend.  tern.ko tracks every writer; where the
+ * memslots sit on the region's second view, KVM's
+ * dirty log (manual protect) takes the vCPUs' writes and each round's
+ * bits are handed to the module before its harvest.  The memfd backend
+ * uses KVM's dirty log plus a bitmap of the VMM's own writes
+ * (vm__mark_dirty).  A sync ORs what was written since the last one into
+ * bitmap (one bit per 4 KiB page of the block) and clears it.
  */
-int vm__dirty_log_start(struct vm *vm);
-int vm__dirty_log_stop(struct vm *vm);
-int vm__dirty_log_sync(struct vm *vm, int block, unsigned long *bitmap);
+int vm__ram_track_start(struct vm *vm);
+int vm__ram_track_stop(struct vm *vm);
+int vm__ram_track_sync(struct vm *vm, unsigned long *bitmap);
+/*
+ * tern.ko only: a page stream of the next round (harvested at its first
+ * read), or n streams sharing one harvest, one per channel (-ENOTTY from
+ * a module without stream sets).
+ */
+int vm__ram_stream_open(struct vm *vm, int *fd);
+int vm__ram_stream_open_set(struct vm *vm, unsigned int n, int *fds);
 /* Devices call this after writing guest memory (gpa, len). */
 void vm__mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len);
-
-/*
- * The tern backend with two views (ram.kvm_view != ram.host): the memslots
- * sit on the region's KVM view, which tern.ko neither tracks nor re-arms,
- * and KVM's dirty log (manual protect, initially set) tracks the vCPUs'
- * writes.  kvm_log_mark fetches and clears it and hands it to the module
- * (TERN_TRACK_MARK); call it before each round is harvested.
- */
-bool vm__ram_two_views(const struct vm *vm);
-int vm__kvm_log_start(struct vm *vm);
-int vm__kvm_log_stop(struct vm *vm);
-int vm__kvm_log_mark(struct vm *vm);
 
 /*
  * Machine state (vCPUs, irqchip, PIT, clock, every device) to/from fd, as

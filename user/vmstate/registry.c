@@ -110,6 +110,24 @@ int vmstate__unregister(struct vmstate_registry *reg,
 	return ret;
 }
 
+unsigned int vmstate__describe(struct vmstate_registry *reg,
+			       struct vmstate_inst_desc *out, unsigned int max)
+{
+	unsigned int i, nr;
+
+	pthread_mutex_lock(&reg->lock);
+	nr = reg->nr_inst;
+	for (i = 0; i < nr && i < max; i++)
+		out[i] = (struct vmstate_inst_desc){
+			.path = reg->inst[i].path,
+			.type = reg->inst[i].vmsd->name,
+			.version = reg->inst[i].vmsd->version_id,
+			.min_version = reg->inst[i].vmsd->minimum_version_id,
+		};
+	pthread_mutex_unlock(&reg->lock);
+	return nr;
+}
+
 static int save_locked(struct vmstate_registry *reg, struct vmstate_buf *buf)
 {
 	struct vmstate_where where = { .len = 0 };

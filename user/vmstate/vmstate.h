@@ -336,6 +336,21 @@ struct vmstate_filter {
 int vmstate__filter_register(struct vmstate_registry *reg,
 			     const struct vmstate_filter *f);
 
+/* A registered instance, as this side's handshake describes it. */
+struct vmstate_inst_desc {
+	const char *path;	/* valid while the instance is registered */
+	const char *type;	/* its table's name */
+	uint32_t version;	/* the version it saves */
+	uint32_t min_version;	/* the oldest it loads */
+};
+
+/*
+ * The registered instances in registration order, at most max of them
+ * into out; returns how many there are (more than max: out is short).
+ */
+unsigned int vmstate__describe(struct vmstate_registry *reg,
+			       struct vmstate_inst_desc *out, unsigned int max);
+
 /* A device of another build, as a migration's handshake describes it. */
 struct vmstate_dev_desc {
 	const char *path;	/* its instance path */
