@@ -12,14 +12,14 @@ B=build
 KVER=${KVER:-$(ls -d /lib/modules/*-cloud-amd64 2>/dev/null | sed 's|.*/||' | sort -V | tail -n1)}
 echo "demo: building tern.ko, ternvm, ternctl, the guest image"
 make -s module >/dev/null
-make -s -j"$(nproc)" $B/ternvm $B/ternctl $B/guest/ternvm-migguest.cpio.gz >/dev/null
+make -s -j"$(nproc)" $B/ternvm $B/ternctl $B/selftests/tern/tern-json $B/guest/ternvm-migguest.cpio.gz >/dev/null
 echo "demo: starting the harness VM (QEMU TCG; booting takes a minute)"
 start=$(date +%s)
 rc=0
 scripts/harness --timeout 600 --out "$B/harness/demo" \
 	--file "$B/ternvm:/usr/bin/ternvm" --file "$B/ternctl:/usr/bin/ternctl" \
-	--file selftests/tern/vm_lib.sh:/usr/share/tern/vm_lib.sh \
-	--file selftests/tern/migrate_lib.sh:/usr/share/tern/migrate_lib.sh \
+	--file selftests/tern/lib/vm.sh:/usr/share/tern/vm.sh \
+	--file "$B/selftests/tern/tern-json:/usr/bin/tern-json" \
 	--file "/boot/vmlinuz-$KVER:/guest/bzImage" \
 	--file "$B/guest/ternvm-migguest.cpio.gz:/guest/mig-initrd.gz" \
 	selftests/tern/demo_migrate.sh |

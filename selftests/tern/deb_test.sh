@@ -66,7 +66,7 @@ G=$ROOT/build/guest/ternvm-guest.cpio.gz
 "$ROOT/scripts/harness" --quiet --mem 4096 --ko "$ko" --out "$T/harness" \
 	--file "$T/root/usr/bin/ternvm:/usr/bin/ternvm" \
 	--file "$T/root/usr/bin/ternctl:/usr/bin/ternctl" \
-	--file "$ROOT/selftests/tern/vm_lib.sh:/usr/share/tern/vm_lib.sh" \
+	--file "$ROOT/selftests/tern/lib/vm.sh:/usr/share/tern/vm.sh" \
 	--file "/boot/vmlinuz-$KVER:/guest/bzImage" --file "$G:/guest/initrd.gz" \
 	"$BIN/selftests/tern/vm_migrate_test.sh" >"$T/harness.log" 2>&1
 hrc=$?

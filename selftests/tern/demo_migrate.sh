@@ -6,10 +6,9 @@
 # source ternvm with RAM in a tern.ko region, live-migrated over TCP on
 # loopback to a destination ternvm; shows the workload before and after
 # and the figures.  TAP (one test: the guest moved intact) for the harness.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 say() { echo "# $*"; }
 # follow FILE SECONDS WHO: the console's new memcheck lines for a while.
@@ -44,8 +43,8 @@ say "4. the same guest, now on the destination's console:"
 follow "$T/dst.log" 3 destination
 q=$(qm "$T/dst.sock")
 say "5. figures (source): $(sed -n 's/^completed: //p' "$T/mig.out")"
-say "   destination: received $(jfield "$q" bytes) bytes, $(jfield "$q" pages) pages," \
-	"$(jfield "$q" zero-pages) zero pages, $(jfield "$q" rounds) rounds"
+say "   destination: received $(jget "$q" bytes) bytes, $(jget "$q" pages) pages," \
+	"$(jget "$q" zero-pages) zero pages, $(jget "$q" rounds) rounds"
 last=$(last_pass "$T/dst.log")
 "$TERNCTL" --socket "$T/dst.sock" quit >/dev/null
 wait $B

@@ -26,7 +26,6 @@ $(BUILD)/selftests/tern/fault_%_test.sh: selftests/tern/fault_%_test.sh \
 	@mkdir -p $(@D)
 	cp $< $@
 
-HARNESS_FILES += selftests/tern/fault_lib.sh:/usr/share/tern/fault_lib.sh
 HARNESS_FILES += $(VM_GUEST_MEMCHECK_IMG):/guest/initrd-memcheck.gz
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-proxy
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-index:/usr/bin/tern-fault-index
@@ -38,6 +37,6 @@ user: $(FAULT_SCRIPTS)
 LINUX_GUEST_TESTS_LAST += $(patsubst %,$(BUILD)/selftests/tern/fault_%_test.sh,$(FAULT_TESTS))
 
 # A long stop stops the guest's clock too (the campaign's "source counter
-# stuck" after a stall in switchover): the memcheck guest and fault_lib.sh.
+# stuck" after a stall in switchover): the memcheck guest.
 $(BUILD)/selftests/tern/vm_stop_clock_test.sh: $(VM_GUEST_MEMCHECK_IMG)
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_stop_clock_test.sh

@@ -10,12 +10,9 @@
 # Deterministic from TERN_FAULT_SEED; TERN_CHECK_FULL=1 runs many more.
 # TERN_FAULT_TLS=1: every ternvm runs TLS (--tls-creds), the proxy sees
 # sealed records, and flips land anywhere in them (fault_tls_test.sh).
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-FLIB=$(dirname "$0")/fault_lib.sh
-[ -r "$FLIB" ] || FLIB=/usr/share/tern/fault_lib.sh
-. "$FLIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MC_INITRD" ] || skip_all "no ternvm/ternctl/guest"
@@ -129,12 +126,12 @@ run_case() {
 			[ "$EXIT_RC" != 0 ] || _why="$_why destination exited 0;"
 			grep -Eq "$DEST_MSG" "$T/$_b.out" || _why="$_why destination message lacks phase/byte;"
 		fi
-		[ "$(vm_state $SRC)" = running ] || _why="$_why source not running ($(vm_state $SRC));"
+		[ "$(vm_status "$T/$SRC.sock")" = running ] || _why="$_why source not running ($(vm_status "$T/$SRC.sock"));"
 		counter_moves $SRC || _why="$_why source counter stuck;" ;;
 	postcommit-unknown)
 		N_POSTCOMMIT=$((N_POSTCOMMIT + 1))
-		[ "$(vm_state $SRC)" = paused ] || _why="$_why source not paused after commit;"
-		if kill -0 $_bpid 2>/dev/null && [ "$(vm_state $_b)" = running ]; then
+		[ "$(vm_status "$T/$SRC.sock")" = paused ] || _why="$_why source not paused after commit;"
+		if kill -0 $_bpid 2>/dev/null && [ "$(vm_status "$T/$_b.sock")" = running ]; then
 			# The guest started there: the operator discards the source.
 			counter_moves $_b || _why="$_why guest stuck on the destination;"
 			swap_to $_b $_bpid
@@ -160,7 +157,7 @@ run_case() {
 	esac
 	no_san_report "$T/$_b.out" "$T/$SRC.out" || _why="$_why sanitizer report;"
 	grep -q 'memcheck: FAIL' "$T/$SRC.log" && _why="$_why memcheck FAIL;"
-	[ "$(vm_state $SRC)" = running ] || { _why="$_why GUEST LOST;"; N_LOST=$((N_LOST + 1)); }
+	[ "$(vm_status "$T/$SRC.sock")" = running ] || { _why="$_why GUEST LOST;"; N_LOST=$((N_LOST + 1)); }
 	_msg=$(grep -Eo "failed: .*" "$T/$_b.out" | head -n1 | cut -c1-150)
 	if [ -z "$_why" ]; then
 		ok "$_kind $_desc: $_st; dest: ${_msg:-runs the guest}"
@@ -222,7 +219,7 @@ done
 start_dest last
 LAST_PID=$VM_PID
 out=$("$TERNCTL" --socket "$T/$SRC.sock" --json migrate "tcp:127.0.0.1:$DEST_PORT" 2>&1)
-if echo "$out" | grep -q '"status":"completed"' && memcheck_ok last && counter_moves last; then
+if echo "$out" | grep -q '"status":"completed"' && memcheck_advances last && counter_moves last; then
 	ok "clean migration after the campaign: memcheck passes on the destination"
 	swap_to last $LAST_PID
 else

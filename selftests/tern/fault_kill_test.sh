@@ -9,12 +9,9 @@
 # second migrate while one runs (refused, the first completes); a
 # destination that never answers running (postcommit-unknown, plain cont
 # refused, cont --revert resumes).
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-FLIB=$(dirname "$0")/fault_lib.sh
-[ -r "$FLIB" ] || FLIB=/usr/share/tern/fault_lib.sh
-. "$FLIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MC_INITRD" ] || skip_all "no ternvm/ternctl/guest"
@@ -29,21 +26,6 @@ THROTTLE=${THROTTLE:-3000000}	# bytes/s: phases last long enough to hit
 new_source() {
 	start_vm "$1" && SRC=$1 SRC_PID=$VM_PID &&
 		wait_for "$T/$1.log" "tern-counter 5" 120
-}
-
-mig_state() {
-	"$TERNCTL" --socket "$T/$1.sock" --json query-migrate 2>/dev/null |
-		sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p'
-}
-
-# wait_state NAME STATE SECONDS
-wait_state() {
-	_i=0
-	while [ $_i -lt $(($3 * 20)) ]; do
-		[ "$(mig_state "$1")" = "$2" ] && return 0
-		sleep 0.05; _i=$((_i + 1))
-	done
-	return 1
 }
 
 # migrate_bg: start the source's migration through the proxy, detached.
@@ -82,9 +64,9 @@ hold_phase() {
 	migrate_bg
 	case $1 in
 	setup) sleep 1 ;;
-	precopy) wait_state $SRC active 30 && sleep 0.5 ;;
-	device) wait_state $SRC device 60 ;;
-	ready) wait_state $SRC device 60 && sleep 1.5 ;;
+	precopy) wait_state "$T/$SRC.sock" active 30 && sleep 0.5 ;;
+	device) wait_state "$T/$SRC.sock" device 60 ;;
+	ready) wait_state "$T/$SRC.sock" device 60 && sleep 1.5 ;;
 	esac
 }
 
@@ -102,7 +84,7 @@ for phase in setup precopy device ready; do
 	why=""
 	[ $held = 0 ] || why="$why phase not reached;"
 	grep -q '^failed' "$T/mig.out" || why="$why migrate: $(cat "$T/mig.out");"
-	[ "$(vm_state $SRC)" = running ] || { why="$why source not running;"; N_LOST=$((N_LOST + 1)); }
+	[ "$(vm_status "$T/$SRC.sock")" = running ] || { why="$why source not running;"; N_LOST=$((N_LOST + 1)); }
 	counter_moves $SRC || why="$why counter stuck;"
 	no_san_report "$T/$SRC.out" || why="$why sanitizer report;"
 	stop_proxy
@@ -138,7 +120,7 @@ if [ -c /dev/tern ] && ! grep -q '"ram":"file\|mem-path' "$T/$SRC.out"; then
 	start_dest rm; D=$VM_PID
 	start_proxy --throttle fwd:$THROTTLE
 	migrate_bg
-	wait_state $SRC active 30
+	wait_state "$T/$SRC.sock" active 30
 	rmmod tern >"$T/rmmod.out" 2>&1; rr=$?
 	wait_exit $MIG_PID 120
 	stop_proxy
@@ -158,7 +140,7 @@ fi
 start_dest sec; D=$VM_PID
 start_proxy --throttle fwd:$THROTTLE
 migrate_bg
-wait_state $SRC active 30
+wait_state "$T/$SRC.sock" active 30
 "$TERNCTL" --socket "$T/$SRC.sock" migrate "tcp:127.0.0.1:$DEST_PORT" >"$T/second.out" 2>&1; r2=$?
 wait_exit $MIG_PID 120
 stop_proxy
@@ -178,15 +160,15 @@ start_proxy --stall back:$RUNNING_OFF:8000
 "$TERNCTL" --socket "$T/$SRC.sock" migrate --timeout 3000 "tcp:127.0.0.1:$PROXY_PORT" >"$T/mig.out" 2>&1
 stop_proxy
 check "no running: source reports postcommit-unknown ($(cat "$T/mig.out"))" grep -q '^postcommit-unknown' "$T/mig.out"
-check "no running: source stays paused" test "$(vm_state $SRC)" = paused
-check "no running: the destination started the guest" test "$(vm_state nr)" = running
+check "no running: source stays paused" test "$(vm_status "$T/$SRC.sock")" = paused
+check "no running: the destination started the guest" test "$(vm_status "$T/nr.sock")" = running
 # The operator settles it: here the destination goes, the source resumes.
 kill -9 $D; wait $D 2>/dev/null
 "$TERNCTL" --socket "$T/$SRC.sock" cont >"$T/cont.out" 2>&1
 check "plain cont refused after commit: $(cat "$T/cont.out")" grep -q "cont --revert" "$T/cont.out"
 "$TERNCTL" --socket "$T/$SRC.sock" cont --revert >/dev/null
 check "ternctl cont --revert resumes the source" counter_moves $SRC
-[ "$(vm_state $SRC)" = running ] || N_LOST=$((N_LOST + 1))
+[ "$(vm_status "$T/$SRC.sock")" = running ] || N_LOST=$((N_LOST + 1))
 check "no sanitizer report" no_san_report "$T"/*.out
 echo "# kills $N_KILL (+ rmmod, second migrate, no running); guests lost $N_LOST"
 quit_vm $SRC $SRC_PID

@@ -4,13 +4,10 @@
 # Load: the same guest migrated 3 times in a row, back and forth, then 2
 # guests migrating at once between two pairs of ternvm; memcheck (the
 # guest's own content oracle) must keep passing on every destination and
-# the counter go on.  Every guest has every device (fault_lib's fdevices).
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+# the counter go on.  Every guest has every device (lib/vm.sh's fdevices).
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-FLIB=$(dirname "$0")/fault_lib.sh
-[ -r "$FLIB" ] || FLIB=/usr/share/tern/fault_lib.sh
-. "$FLIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MC_INITRD" ] || skip_all "no ternvm/ternctl/guest"
@@ -31,7 +28,7 @@ check "guest runs counter and memcheck" wait_for "$T/a.log" "memcheck: pass [0-9
 for i in 1 2 3; do
 	start_dest m$i; D=$VM_PID
 	out=$(migrate_to $SRC $DEST_PORT)
-	if echo "$out" | grep -q "^completed" && memcheck_ok m$i && counter_moves m$i; then
+	if echo "$out" | grep -q "^completed" && memcheck_advances m$i && counter_moves m$i; then
 		ok "migration $i of 3: completed, memcheck passes on the destination"
 	else
 		not_ok "migration $i of 3: $out"; show_console "$T/m$i.log"
@@ -54,7 +51,7 @@ migrate_to e $EP >"$T/e.mig" &
 P2=$!
 wait $P1; wait $P2
 for g in c e; do
-	if grep -q "^completed" "$T/$g.mig" && memcheck_ok ${g}d && counter_moves ${g}d; then
+	if grep -q "^completed" "$T/$g.mig" && memcheck_advances ${g}d && counter_moves ${g}d; then
 		ok "concurrent migration of guest $g: completed, memcheck passes"
 	else
 		not_ok "concurrent migration of guest $g: $(cat "$T/$g.mig")"; show_console "$T/${g}d.log"

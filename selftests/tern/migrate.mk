@@ -2,7 +2,8 @@
 # Live migration between two ternvms in the harness VM: the guest image
 # carries memcheck and diskcheck (the memory and disk oracles) and rebind
 # (a driver unbind/bind loop), the fault proxy steers the cancel/kill
-# cases.  Shares vm.mk's ternvm, ternctl, bzImage and vm_lib.sh.
+# cases.  Shares vm.mk's ternvm, ternctl, bzImage, lib/vm.sh
+# and tern-json.
 MIG_GUEST_IMG := $(BUILD)/guest/ternvm-migguest.cpio.gz
 
 $(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck \
@@ -11,11 +12,11 @@ $(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck $(BUILD)/guest/
 		$(BUILD)/guest/diskcheck:/bin/diskcheck selftests/tern/guest/rebind.sh:/bin/rebind
 
 $(BUILD)/selftests/tern/migrate_%.sh: selftests/tern/migrate_%.sh $(MIG_GUEST_IMG) \
-		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/tern-fault-proxy
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/tern-fault-proxy \
+		$(BUILD)/selftests/tern/tern-json
 	@mkdir -p $(@D)
 	cp $< $@
 
-HARNESS_FILES += selftests/tern/migrate_lib.sh:/usr/share/tern/migrate_lib.sh
 HARNESS_FILES += $(MIG_GUEST_IMG):/guest/mig-initrd.gz
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-proxy
 

@@ -9,10 +9,9 @@
 # destination exits 1 saying why.  The fault proxy holds the destination's
 # answers (after welcome: setup; before ready: switchover) and a bandwidth
 # cap keeps pre-copy going, so each phase is caught for sure.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -x "$PROXY" ] && [ -r "$MIG_INITRD" ] ||
@@ -45,7 +44,7 @@ case_() {
 	guard $M 120 $A $B $P
 	if wait_state "$T/a.sock" "$state" 60; then
 		sleep 0.5
-		st=$(jfield "$(qm "$T/a.sock")" status)
+		st=$(jget "$(qm "$T/a.sock")" status)
 	else
 		st="never $state"
 	fi
@@ -60,7 +59,7 @@ case_() {
 	out=$(cat "$T/m$n.out")
 	echo "# $how/$phase: $out"
 	check "$how/$phase: caught the source in $state (it was $st)" [ "$st" = "$state" ]
-	check "$how/$phase: migration ends $want ($(jfield "$out" status))" [ "$(jfield "$out" status)" = $want ]
+	check "$how/$phase: migration ends $want ($(jget "$out" status))" [ "$(jget "$out" status)" = $want ]
 	check "$how/$phase: source guest running again" [ "$(vm_status "$T/a.sock")" = running ]
 	check "$how/$phase: and memcheck goes on" moves "$T/a.log" 2
 	check "$how/$phase: diskcheck goes on, the source keeps the disk's lock" disk_kept

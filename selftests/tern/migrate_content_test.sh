@@ -16,10 +16,9 @@
 # ones run diskcheck beside memcheck (each acknowledged O_DIRECT|O_DSYNC
 # write read back each pass): it goes on in the destination, which holds
 # the disk image's lock, and never finds a block lost or stale.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
@@ -42,9 +41,9 @@ busy() {
 	out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --exit --channels "$3" "unix:$T/mig" 2>&1)
 	rc=$?
 	figures "$1 (busy)" "$out"
-	check "$1: completed (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
-	check "$1: handshake chose the $2 tracker" [ "$(jfield "$out" tracker)" = "$2" ]
-	check "$1: over $3 channels" [ "$(jfield "$out" channels)" = "$3" ]
+	check "$1: completed (rc=$rc)" [ "$rc" = 0 -a "$(jget "$out" status)" = completed ]
+	check "$1: handshake chose the $2 tracker" [ "$(jget "$out" tracker)" = "$2" ]
+	check "$1: over $3 channels" [ "$(jget "$out" channels)" = "$3" ]
 	wait $A; ra=$?
 	check "$1: source exits 0 once the destination runs (rc=$ra)" \
 		sh -c "[ $ra = 0 ] && grep -q 'the guest runs there, exiting' '$T/a.out'"
@@ -94,10 +93,10 @@ sleep 1
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --channels 1 "tcp:127.0.0.1:4471" 2>&1)
 rc=$?
 figures "idle" "$out"
-check "idle: completed over TCP (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
-check "idle: over 1 channel" [ "$(jfield "$out" channels)" = 1 ]
+check "idle: completed over TCP (rc=$rc)" [ "$rc" = 0 -a "$(jget "$out" status)" = completed ]
+check "idle: over 1 channel" [ "$(jget "$out" channels)" = 1 ]
 check "idle: the destination counted 2 dropped connections" \
-	[ "$(jfield "$("$TERNCTL" --socket "$T/b.sock" --json query-migrate)" dropped)" = 2 ]
+	[ "$(jget "$("$TERNCTL" --socket "$T/b.sock" --json query-migrate)" dropped)" = 2 ]
 check "idle: source stays paused without --exit" [ "$(vm_status "$T/a.sock")" = paused ]
 check "idle: destination runs" [ "$(vm_status "$T/b.sock")" = running ]
 "$TERNCTL" --socket "$T/a.sock" quit >/dev/null

@@ -7,10 +7,9 @@
 # throttled in steps until the rest fits the downtime limit, and the guest
 # goes on in the destination with every page intact (memcheck).
 # Every guest has every device attached (disk, tap NIC, rng, vconsole).
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -x "$TERNVM" ] && [ -x "$TERNCTL" ] && [ -r "$MIG_INITRD" ] || skip_all "no ternvm/ternctl/guest"
@@ -27,11 +26,11 @@ out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "unix:$T/mig1" --max-bandwi
 	--auto-converge 0 --max-rounds 4 --downtime-limit 100 2>&1)
 rc=$?
 figures "round limit" "$out"
-check "no auto-converge: fails (rc=$rc, $(jfield "$out" status))" \
-	[ $rc != 0 -a "$(jfield "$out" status)" = failed ]
-check "at the round limit: $(jstr "$out" error | cut -c1-160)" \
-	names "$(jstr "$out" error)" 'not converged after 4 rounds'
-check "it never throttled ($(jfield "$out" throttle)%)" [ "$(jfield "$out" throttle)" = 0 ]
+check "no auto-converge: fails (rc=$rc, $(jget "$out" status))" \
+	[ $rc != 0 -a "$(jget "$out" status)" = failed ]
+check "at the round limit: $(jget "$out" error | cut -c1-160)" \
+	names "$(jget "$out" error)" 'not converged after 4 rounds'
+check "it never throttled ($(jget "$out" throttle)%)" [ "$(jget "$out" throttle)" = 0 ]
 check "source guest running" [ "$(vm_status "$T/a.sock")" = running ]
 check "and memcheck goes on there" moves "$T/a.log" 2
 wait $B; rb=$?
@@ -42,9 +41,9 @@ out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --exit "unix:$T/mig2" --max
 	--auto-converge 1 --max-rounds 60 --downtime-limit 300 2>&1)
 rc=$?
 figures "auto-converge" "$out"
-check "auto-converge: completes (rc=$rc, $(jfield "$out" status))" \
-	[ $rc = 0 -a "$(jfield "$out" status)" = completed ]
-check "the vCPUs were throttled ($(jfield "$out" throttle)%)" [ "$(jfield "$out" throttle)" -gt 0 ]
+check "auto-converge: completes (rc=$rc, $(jget "$out" status))" \
+	[ $rc = 0 -a "$(jget "$out" status)" = completed ]
+check "the vCPUs were throttled ($(jget "$out" throttle)%)" [ "$(jget "$out" throttle)" -gt 0 ]
 wait $A; ra=$?
 check "source exits 0 after running (rc=$ra)" [ $ra = 0 ]
 c1=$(last_pass "$T/a.log")

@@ -26,12 +26,11 @@
 #   it, and B2 (with a MAC of its own on its command line) keeps and
 #   announces the guest's.
 # (A cancel and a destination killed mid-migration: migrate_cancel_test.)
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 MC=${MC:-16}
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
@@ -72,8 +71,8 @@ dst_start "$T" b1 "unix:$T/m1" --paused $(devices "$T" b1); B=$PID
 check "a destination opens the image at start" sh -c "ls -l /proc/$B/fd | grep -q '$D'"
 check "and does not take its lock" no_lock $B
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "unix:$T/m1" 2>&1)
-check "migration to a --paused destination completes ($(jfield "$out" status))" \
-	[ "$(jfield "$out" status)" = completed ]
+check "migration to a --paused destination completes ($(jget "$out" status))" \
+	[ "$(jget "$out" status)" = completed ]
 check "neither side holds the lock then" sh -c "! grep -q '^lock:' /proc/$A/fdinfo/* /proc/$B/fdinfo/* 2>/dev/null"
 "$TERNCTL" --socket "$T/b1.sock" quit >/dev/null
 wait $B
@@ -94,7 +93,7 @@ t_done=$(now)
 wait_for "$T/b2.log" "from 10.0.2.2: seq=" 10
 t_ping=$(now)
 figures "every device attached" "$out"
-check "migration completes ($(jfield "$out" status))" [ "$(jfield "$out" status)" = completed ]
+check "migration completes ($(jget "$out" status))" [ "$(jget "$out" status)" = completed ]
 check "the destination holds the image's lock" holds_lock $B "$D"
 check "the source does not" no_lock $A
 check "memcheck goes on in the destination" moves "$T/b2.log" 3

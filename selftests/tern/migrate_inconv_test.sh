@@ -32,12 +32,11 @@
 #    destination finds requests queued in the ring (its log says how
 #    many), and every writer goes on there reading back every write it
 #    was told was done: none lost, none stale.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 MC=${MC:-16}
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
@@ -84,7 +83,7 @@ hop() {
 	figures "$_hs -> $_ht" "$OUT"
 	"$TERNCTL" --socket "$_hd/$_hs.sock" quit >/dev/null 2>&1
 }
-completed() { [ "$(jfield "$OUT" status)" = completed ]; }
+completed() { [ "$(jget "$OUT" status)" = completed ]; }
 # no_fail PATTERN FILE...: no line of the FILEs has PATTERN (else shown).
 no_fail() {
 	_p=$1
@@ -113,7 +112,7 @@ while [ $h -le $HOPS ]; do
 	# (A destination loads the kernel at the guest's next reboot.)
 	hop "$T/a" $s $d --kernel "$BZIMAGE" --initrd "$MIG_INITRD" \
 		--append "console=ttyS0 tern.run=$RL"
-	check "reboot loop: migration $h of $HOPS completes ($(jfield "$OUT" status): $(jstr "$OUT" error))" completed
+	check "reboot loop: migration $h of $HOPS completes ($(jget "$OUT" status): $(jget "$OUT" error))" completed
 	check "reboot loop: its source stays paused ($SRC_STATUS)" [ "$SRC_STATUS" = paused ]
 	# A reset done by the destination, then a boot to /init after it.
 	check "reboot loop: the guest resets in place in $d" \
@@ -148,16 +147,16 @@ while [ $g -le $GUESTS_B ]; do
 	guard $M 120 $S $B
 	# (What wait_state saw: the guest may be gone by the next query.)
 	wait_state "$T/b/s$g.sock" active 30 && st=active ||
-		st=$(jfield "$(qm "$T/b/s$g.sock")" status)
+		st=$(jget "$(qm "$T/b/s$g.sock")" status)
 	wait $M
 	out=$(cat "$T/b/m$g.out")
 	wait $S; rs=$?
 	wait $B; rb=$?
 	echo "# power-off $g: $out"
 	check "power-off $g of $GUESTS_B: caught in pre-copy ($st)" [ "$st" = active ]
-	check "power-off $g: the migration fails ($(jfield "$out" status))" \
-		[ "$(jfield "$out" status)" = failed ]
-	check "power-off $g: saying 'guest powered off'" names "$(jstr "$out" error)" "guest powered off"
+	check "power-off $g: the migration fails ($(jget "$out" status))" \
+		[ "$(jget "$out" status)" = failed ]
+	check "power-off $g: saying 'guest powered off'" names "$(jget "$out" error)" "guest powered off"
 	check "power-off $g: the source exits 0 as after any power-off (rc=$rs)" [ $rs = 0 ]
 	check "power-off $g: the destination discards it and exits 1 saying why (rc=$rb)" \
 		sh -c "[ $rb = 1 ] && grep -q 'incoming migration .* failed' '$T/b/d$g.out'"
@@ -179,7 +178,7 @@ h=1
 while [ $h -le $HOPS ]; do
 	s=c$((h - 1)) d=c$h
 	hop "$T/c" $s $d
-	check "rebind loop: migration $h of $HOPS completes ($(jfield "$OUT" status): $(jstr "$OUT" error))" completed
+	check "rebind loop: migration $h of $HOPS completes ($(jget "$OUT" status): $(jget "$OUT" error))" completed
 	check "rebind loop: the loop goes on in $d" pass_grows rebind "$T/c/$d.log" 30
 	check "rebind loop: and memcheck" moves "$T/c/$d.log" 4
 	check "rebind loop: devices work throughout (no 'rebind: FAIL')" \
@@ -218,7 +217,7 @@ while [ $h -le $HOPS ]; do
 	s=d$((h - 1)) d=d$h
 	hop "$T/d" $s $d
 	q=$(sed -n 's/.*virtio-blk: \([0-9]*\) requests were queued when the state was saved.*/\1/p' "$T/d/$d.out")
-	check "queued requests: migration $h of $HOPS completes ($(jfield "$OUT" status): $(jstr "$OUT" error))" completed
+	check "queued requests: migration $h of $HOPS completes ($(jget "$OUT" status): $(jget "$OUT" error))" completed
 	check "queued requests: $d found ${q:-no} requests queued in the ring" [ "${q:-0}" -gt 0 ]
 	check "queued requests: every writer goes on in $d" all_move "$T/d/$d.log"
 	check "queued requests: no write lost or stale in $d" \

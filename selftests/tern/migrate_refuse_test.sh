@@ -9,10 +9,9 @@
 # source guest (memcheck running) keeps running, pages intact.  A
 # destination made different by an environment hook (TERN_MIG_TEST_*) is
 # the test build, ternvm-test: the shipped ternvm has no such hooks.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
@@ -44,12 +43,12 @@ refuse() {
 	out=$("$TERNCTL" --socket "$T/a.sock" --json migrate "unix:$T/mig$n" 2>&1)
 	rc=$?
 	echo "# $name: $out"
-	err=$(jstr "$out" error)
-	check "$name: refused (rc=$rc, $(jfield "$out" status))" \
-		[ $rc != 0 -a "$(jfield "$out" status)" = failed ]
+	err=$(jget "$out" error)
+	check "$name: refused (rc=$rc, $(jget "$out" status))" \
+		[ $rc != 0 -a "$(jget "$out" status)" = failed ]
 	check "$name: the message names it" names "$err" "$pat"
-	check "$name: before any page ($(jfield "$out" pages) pages, $(jfield "$out" zero-pages) zero)" \
-		[ "$(jfield "$out" pages)" = 0 -a "$(jfield "$out" zero-pages)" = 0 ]
+	check "$name: before any page ($(jget "$out" pages) pages, $(jget "$out" zero-pages) zero)" \
+		[ "$(jget "$out" pages)" = 0 -a "$(jget "$out" zero-pages)" = 0 ]
 	wait $sub
 	check "$name: destination exits 1 naming it ($(cat "$T/b$n.rc"))" \
 		sh -c "[ '$(cat "$T/b$n.rc")' = 1 ] && grep -q -- '$pat' '$T/b$n.out'"

@@ -21,13 +21,12 @@
 # (A guest powering off during pre-copy, several times in a row:
 # migrate_inconv_test.)
 # Every guest has every device attached (disk, tap NIC, rng, vconsole).
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 # Small guests: the cases are about who runs the guest, not about volume.
 MC=${MC:-16}
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
@@ -49,12 +48,12 @@ TERNVM=$TERNVM_SAVED
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate tcp:127.0.0.1:4701 2>&1)
 echo "# restore failure: $out"
 # (A destination that answered `ready` runs a broken guest: stop it.)
-[ "$(jfield "$out" status)" = failed ] || kill -9 $B
+[ "$(jget "$out" status)" = failed ] || kill -9 $B
 wait $B; rb=$?
-check "restore failure: migration fails ($(jfield "$out" status))" \
-	[ "$(jfield "$out" status)" = failed ]
+check "restore failure: migration fails ($(jget "$out" status))" \
+	[ "$(jget "$out" status)" = failed ]
 check "restore failure: the error names the vCPU and the ioctl" \
-	names "$(jstr "$out" error)" "vCPU 0: KVM_SET_SREGS: Invalid argument"
+	names "$(jget "$out" error)" "vCPU 0: KVM_SET_SREGS: Invalid argument"
 check "restore failure: the destination never ran the guest and exits 1 (rc=$rb)" \
 	sh -c "[ $rb = 1 ] && ! grep -q 'memcheck: pass' '$T/b1.log'"
 check "restore failure: source guest running again" [ "$(vm_status "$T/a.sock")" = running ]
@@ -69,7 +68,7 @@ wait_for "$T/ns.out" listening 5
 M=$!
 guard $M 60
 sleep 1
-st=$(jfield "$(qm "$T/a.sock")" status)
+st=$(jget "$(qm "$T/a.sock")" status)
 # What a ternctl round trip costs here (an ASan binary under TCG): the
 # cancel's own latency is what the end takes beyond that.  That figure is
 # noisy on a loaded host (two ternctl processes end, one is measured), so
@@ -87,8 +86,8 @@ lat=$(awk "BEGIN { print $t1 - $t0 - $rt }")
 out=$(cat "$T/m2.out")
 echo "# cancel during connect: $out"
 check "cancel during connect: caught in setup ($st)" [ "$st" = setup ]
-check "cancel during connect: ends cancelled ($(jfield "$out" status))" \
-	[ "$(jfield "$out" status)" = cancelled ]
+check "cancel during connect: ends cancelled ($(jget "$out" status))" \
+	[ "$(jget "$out" status)" = cancelled ]
 check "cancel during connect: at once ($lat s beyond a $rt s ternctl round trip)" \
 	awk "BEGIN { exit !($lat < 3) }"
 check "cancel during connect: source guest running" [ "$(vm_status "$T/a.sock")" = running ]
@@ -101,9 +100,9 @@ check "cancel during connect: and memcheck goes on" moves "$T/a.log" 4
 dst_start "$T" b3 tcp:127.0.0.1:4703 --paused $(devices "$T" b3); B=$PID
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate tcp:127.0.0.1:4703 2>&1)
 echo "# revert: $out"
-check "revert: migration to a --paused destination completes ($(jfield "$out" status))" \
-	[ "$(jfield "$out" status)" = completed ]
-bq=$(jfield "$(qm "$T/b3.sock")" status) bs=$(vm_status "$T/b3.sock")
+check "revert: migration to a --paused destination completes ($(jget "$out" status))" \
+	[ "$(jget "$out" status)" = completed ]
+bq=$(jget "$(qm "$T/b3.sock")" status) bs=$(vm_status "$T/b3.sock")
 check "revert: the destination reports completed ($bq) and paused ($bs)" \
 	[ "$bq/$bs" = completed/paused ]
 sleep 2

@@ -10,10 +10,9 @@
 # that says so, and the destination waits on.
 # memcheck's MiB: a small busy guest (AES in the harness's emulated CPU is slow).
 MC=${MC:-16}
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 CREDS=${TLS_CREDS:-/usr/share/tern/tls/good}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
@@ -42,9 +41,9 @@ tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
 out=$("$TERNCTL" --socket "$T/a.sock" --json migrate --exit --channels 2 "$URI" 2>&1)
 rc=$?
 figures "tls" "$out"
-check "completed over TLS (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
+check "completed over TLS (rc=$rc)" [ "$rc" = 0 -a "$(jget "$out" status)" = completed ]
 check "tern.ko's stream over 2 channels" \
-	[ "$(jfield "$out" tracker)" = tern -a "$(jfield "$out" channels)" = 2 ]
+	[ "$(jget "$out" tracker)" = tern -a "$(jget "$out" channels)" = 2 ]
 tx1=$(tls_stat TlsTxSw) rx1=$(tls_stat TlsRxSw)
 # Two connections, each with a sending and a receiving end on both sides.
 check "kernel TLS carried it (TlsTxSw $tx0 -> $tx1, TlsRxSw $rx0 -> $rx1)" \

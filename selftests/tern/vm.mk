@@ -8,13 +8,17 @@ $(VM_GUEST_IMG): scripts/guest-image.sh
 	KVER=$(KVER) scripts/guest-image.sh $@
 
 $(BUILD)/selftests/tern/vm_%.sh: selftests/tern/vm_%.sh $(VM_GUEST_IMG) \
-		$(BUILD)/ternvm $(BUILD)/ternctl
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/tern-json
 	@mkdir -p $(@D)
 	cp $< $@
 
 HARNESS_FILES += $(BUILD)/ternvm:/usr/bin/ternvm
 HARNESS_FILES += $(BUILD)/ternctl:/usr/bin/ternctl
-HARNESS_FILES += selftests/tern/vm_lib.sh:/usr/share/tern/vm_lib.sh
+HARNESS_FILES += selftests/tern/lib/vm.sh:/usr/share/tern/vm.sh
+# The shell tests' JSON reader (json-c; the harness has no jq).
+$(BUILD)/selftests/tern/tern-json: $(call objs,selftests/tern/json_get.c)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+HARNESS_FILES += $(BUILD)/selftests/tern/tern-json:/usr/bin/tern-json
 HARNESS_FILES += /boot/vmlinuz-$(KVER):/guest/bzImage
 HARNESS_FILES += $(VM_GUEST_IMG):/guest/initrd.gz
 

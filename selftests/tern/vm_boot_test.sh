@@ -8,8 +8,8 @@
 # harness over virtio-net on a tap, and powers off; ternvm then exits 0
 # and the guest's kernel log has no warning.  (A guest reboot, with and
 # without --no-reboot: vm_reset_test.sh.)  Prints the boot time (ternvm start to /init) under KVM.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
@@ -41,7 +41,7 @@ boot_run() {
 }
 boot_run
 # A triple fault before /init is the harness's, not the test's (see
-# boot_guest in vm_lib.sh): boot once more.
+# boot_guest in lib/vm.sh): boot once more.
 if grep -q "triple fault" "$T/boot.out" && ! grep -q "tern-guest: init started" "$T/boot.log"; then
 	echo "# boot 1: guest triple-faulted before /init: $(grep -m1 'triple fault' "$T/boot.out")"
 	boot_run

@@ -7,8 +7,8 @@
 # and stop, status, cont and quit all answer within seconds.  (When
 # the vCPU wrote to the socket itself, it blocked in write() once the
 # socket's buffer filled, and stop waited for it forever.)
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

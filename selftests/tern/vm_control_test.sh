@@ -7,8 +7,8 @@
 # guest's counter still moves.  Also: the greeting and id echo, and the
 # socket paths (issue 18): a file that is not a socket is never removed,
 # a live VM's socket never taken, a stale one replaced, the socket 0600.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

@@ -13,8 +13,8 @@
 # /dev/tern) and in a shared file (KVM's dirty log plus the VMM's own).
 # Both ternvms have every device (issue 15): the disk image both share, a
 # tap NIC each, virtio-rng, a virtio-console each.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

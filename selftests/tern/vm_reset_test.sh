@@ -21,8 +21,8 @@
 #      completes, every source stays paused, the guest boots on in m3.
 #   3. The Debian kernel in a reboot loop (tern.run=cpus,reboot): /init
 #      starts again in the same ternvm, with both vCPUs.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 
 RESET_KERNEL=${RESET_KERNEL:-/guest/reset-bz}

@@ -7,8 +7,8 @@
 # file (--mem-path) loads the state (--incoming) and the guest goes on
 # from the next counter value and keeps counting, with a clean kernel
 # log.  A state file with a flipped byte is refused with a message.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

@@ -7,8 +7,8 @@
 # and SHUTDOWN on quit, after which ternvm exits 0.  With tern.ko loaded,
 # `ternctl regions` shows the guest's RAM region while it runs and none
 # (no leaked pages or streams) once ternvm has exited.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

@@ -13,6 +13,7 @@ $(XV_DIR)/ternvm: FORCE
 $(XV_DIR)/ternctl: $(XV_DIR)/ternvm
 
 $(BUILD)/selftests/tern/xversion_test.sh: selftests/tern/xversion_test.sh $(MIG_GUEST_IMG) \
+		$(BUILD)/selftests/tern/tern-json \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(XV_DIR)/ternvm $(XV_DIR)/ternctl
 	@mkdir -p $(@D)
 	cp $< $@

@@ -18,13 +18,12 @@
 # named; a state file of v0.1.0 loads here.  The old ternvm runs on this
 # tree's tern.ko (its page stream moves A's pages).  A clone without the
 # release's commit fails here with release-build.sh's message: no skip.
-LIB=$(dirname "$0")/vm_lib.sh
-[ -r "$LIB" ] || LIB=/usr/share/tern/vm_lib.sh
+LIB=$(dirname "$0")/lib/vm.sh
+[ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
 # Small, to keep make check's cost down: memcheck over 16 MiB of 128.
 MC=${MC:-16}
 VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
-. "$(dirname "$LIB")/migrate_lib.sh"
 
 OLDVM=${OLDVM:-/usr/bin/ternvm-release}
 OLDCTL=${OLDCTL:-/usr/bin/ternctl-release}
@@ -70,8 +69,8 @@ fi
 ok "memcheck runs under the release's ternvm"
 
 move "$OLDCTL" a b
-check "release -> this tree: completed (rc=$rc)" [ "$rc" = 0 -a "$(jfield "$out" status)" = completed ]
-check "the release's ternvm used this tern.ko's $TRACKER tracker" [ "$(jfield "$out" tracker)" = "$TRACKER" ]
+check "release -> this tree: completed (rc=$rc)" [ "$rc" = 0 -a "$(jget "$out" status)" = completed ]
+check "the release's ternvm used this tern.ko's $TRACKER tracker" [ "$(jget "$out" tracker)" = "$TRACKER" ]
 wait $A; ra=$?
 check "the release's source exits 0 once this tree runs the guest (rc=$ra)" [ $ra = 0 ]
 c1=$(last_pass "$T/a.log")
@@ -85,8 +84,8 @@ TERNVM=$OLDVM dst_start "$T" c "unix:$T/c.mig" $DEVS; C=$PID
 move "$NEWCTL" b c
 # This tree asks for its default channels (2 in the harness); the release
 # knows none and gets the one stream it speaks.
-check "this tree -> release: over 1 channel ($(jfield "$out" channels))" \
-	[ "$(jfield "$out" channels)" = 1 ]
+check "this tree -> release: over 1 channel ($(jget "$out" channels))" \
+	[ "$(jget "$out" channels)" = 1 ]
 if [ "$rc" = 0 ]; then
 	ok "this tree -> release: completed"
 	wait $B; rb=$?
@@ -100,9 +99,9 @@ if [ "$rc" = 0 ]; then
 	LAST=c
 else
 	# Refused: before any page, naming the device, the guest goes on here.
-	err=$(jstr "$out" error)
+	err=$(jget "$out" error)
 	check "this tree -> release: refused naming a device: $err" names "$err" "device '"
-	check "before any page moved" [ "$(jfield "$out" pages)" = 0 ]
+	check "before any page moved" [ "$(jget "$out" pages)" = 0 ]
 	check "the guest goes on here" moves "$T/b.log" 3
 	"$OLDCTL" --socket "$T/c.sock" quit >/dev/null 2>&1; kill $C 2>/dev/null; wait $C
 	ok "the release's destination discarded"
