@@ -52,7 +52,7 @@ FUZZERS		:=	# libFuzzer binaries; corpus in selftests/tern/fuzz/corpus/NAME
 BENCHES		:=	# benchmarks run on the host by `make bench`
 HARNESS_BENCHES	:=	# benchmarks run inside the harness VM by `make bench`
 
-.PHONY: all module user programs bench check check-full check-run check-debug check-debug-run demo deps clean FORCE
+.PHONY: all module user programs bench check check-full check-run check-debug check-debug-run demo deps clean print-tests FORCE
 all: module user
 
 deps:
@@ -123,6 +123,10 @@ check-debug: deps
 check-debug-run: user $(DEBUG_KERNEL_TESTS)
 	@scripts/check-debug.sh --tests "$(DEBUG_KERNEL_TESTS)" \
 		--files "$(filter-out $(KMOD_DEBUG)/kmod/tern.ko:%,$(HARNESS_FILES))"
+
+# The test lists, for selftests/tern/Makefile's run_tests.
+print-tests:
+	@echo $(if $(filter host,$(WHICH)),$(HOST_TESTS),$(HARNESS_TESTS))
 
 # Benchmarks print ratios measured in the same run; they never fail a build.
 bench: deps module $(BENCHES) $(HARNESS_BENCHES)
