@@ -19,7 +19,8 @@ $(KSFT_HDRS) &:
 		'*/tools/testing/selftests/kselftest.h'
 	@touch $(KSFT_HDRS)
 
-SELFTEST_LIB_SRCS := selftests/tern/lib/assert.c selftests/tern/lib/kmod_util.c
+SELFTEST_LIB_SRCS := selftests/tern/lib/assert.c selftests/tern/lib/kmod_util.c \
+	selftests/tern/lib/kvm_util.c
 
 $(BUILD)/libtern-selftest.a: $(call objs,$(SELFTEST_LIB_SRCS))
 	@rm -f $@

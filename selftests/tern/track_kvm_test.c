@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "kmod_util.h"
+#include "kvm_util.h"
 #include "tern_util.h"
 #include "test_util.h"
 
@@ -54,9 +55,9 @@ static const unsigned char guest_code[] = {
 };
 
 FIXTURE(kvm_region) {
-	int kvm, vm, vcpu, region;
+	struct rm_vm v;
+	int region;
 	char *low, *mem, *view;		/* view: the memslot's mapping */
-	struct kvm_run *run;
 };
 
 FIXTURE_VARIANT(kvm_region) {
@@ -71,27 +72,19 @@ FIXTURE_VARIANT_ADD(kvm_region, two_views) {
 
 FIXTURE_SETUP(kvm_region)
 {
-	struct kvm_userspace_memory_region slot = { .slot = 0 };
-	struct kvm_sregs sregs;
-	int run_size;
-
-	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (self->kvm < 0 || access(TERN_DEV_PATH, F_OK))
+	self->region = -1;
+	self->v.kvm = -1;
+	if (access(TERN_DEV_PATH, F_OK) || rm_vm_create(&self->v))
 		SKIP(return, "needs /dev/kvm and tern.ko");
-	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, self->vm);
 	self->low = mmap(NULL, LOW_MEM, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->low);
 	memcpy(self->low + CODE_GPA, guest_code, sizeof(guest_code));
-	slot.memory_size = LOW_MEM;
-	slot.userspace_addr = (uintptr_t)self->low;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	rm_vm_set_slot(&self->v, 0, 0, self->low, LOW_MEM);
 
 	self->region = region_create(NPAGES * PAGE, "kvm-ram");
 	self->mem = region_map(self->region, NPAGES * PAGE);
 	self->view = self->mem;
-	slot.slot = 1;
 	if (variant->kvm_view) {
 		struct kvm_enable_cap cap = {
 			.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
@@ -103,52 +96,32 @@ FIXTURE_SETUP(kvm_region)
 		ASSERT_LE(0, kfd);
 		self->view = region_map(kfd, NPAGES * PAGE);
 		close(kfd);
-		ASSERT_EQ(0, ioctl(self->vm, KVM_ENABLE_CAP, &cap));
+		ASSERT_EQ(0, ioctl(self->v.vm, KVM_ENABLE_CAP, &cap));
 	}
-	slot.guest_phys_addr = REGION_GPA;
-	slot.memory_size = NPAGES * PAGE;
-	slot.userspace_addr = (uintptr_t)self->view;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot))
-		TH_LOG("memslot over a region: %s", strerror(errno));
-
-	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, self->vcpu);
-	run_size = ioctl(self->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	self->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, self->run);
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_SREGS, &sregs));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	sregs.ds.base = 0;
-	sregs.ds.selector = 0;
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_SREGS, &sregs));
+	/* The memslot over a region (its KVM view in the two-view case). */
+	rm_vm_set_slot(&self->v, 1, REGION_GPA, self->view, NPAGES * PAGE);
+	rm_vm_add_vcpu(&self->v);
 }
 
 FIXTURE_TEARDOWN(kvm_region)
 {
-	if (self->kvm < 0)
+	if (self->v.kvm < 0)
 		return;
-	close(self->vcpu);
-	close(self->vm);
+	rm_vm_free(&self->v);
 	if (self->view != self->mem)
 		munmap(self->view, NPAGES * PAGE);
 	munmap(self->mem, NPAGES * PAGE);
 	close(self->region);
-	close(self->kvm);
 }
 
 static void guest_pass(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(kvm_region) *self)
 {
-	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 0x2 };
-
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_REGS, &regs));
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
-	ASSERT_EQ(KVM_EXIT_IO, self->run->exit_reason);
-	ASSERT_EQ(0x10, self->run->io.port);
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
-	ASSERT_EQ(KVM_EXIT_HLT, self->run->exit_reason);
+	rm_vm_run_from(&self->v, CODE_GPA);
+	ASSERT_EQ(KVM_EXIT_IO, self->v.run->exit_reason);
+	ASSERT_EQ(0x10, self->v.run->io.port);
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_HLT, self->v.run->exit_reason);
 }
 
 /* The VMM's writes of a round, through the tracked view, as the guest runs. */
@@ -182,8 +155,8 @@ static void kvm_log_mark(struct __test_metadata *_metadata,
 		.bitmap = (uintptr_t)bm, .bitmap_size = sizeof(bm),
 	};
 
-	ASSERT_EQ(0, ioctl(self->vm, KVM_GET_DIRTY_LOG, &get));
-	ASSERT_EQ(0, ioctl(self->vm, KVM_CLEAR_DIRTY_LOG, &clr));
+	ASSERT_EQ(0, ioctl(self->v.vm, KVM_GET_DIRTY_LOG, &get));
+	ASSERT_EQ(0, ioctl(self->v.vm, KVM_CLEAR_DIRTY_LOG, &clr));
 	ASSERT_EQ(0, ioctl(self->region, TERN_TRACK_MARK, &mark));
 }
 
@@ -207,7 +180,7 @@ TEST_F_TIMEOUT(kvm_region, every_guest_write_reported, 600)
 	if (variant->kvm_view) {
 		/* The log goes on after a first run, as ternvm's at migration. */
 		guest_pass(_metadata, self);
-		ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+		ASSERT_EQ(0, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &slot));
 		kvm_log_mark(_metadata, self);
 	}
 	track_harvest(self->region, map, NPAGES, NULL);	/* round 1: all */
