@@ -181,7 +181,10 @@ dst_start() {
 # output; its last line that is an object), a string unescaped; nothing
 # if there is none.
 TERN_JSON=${TERN_JSON:-$(command -v tern-json)}
-jget() { printf '%s\n' "$1" | "$TERN_JSON" "$2"; }
+jget() {
+	[ -x "$TERN_JSON" ] || { echo "# jget: no tern-json (TERN_JSON)" >&2; return 2; }
+	printf '%s\n' "$1" | "$TERN_JSON" "$2"
+}
 
 # qm SOCK: query-migrate as JSON.
 qm() { "$TERNCTL" --socket "$1" --json query-migrate 2>/dev/null; }
