@@ -19,17 +19,22 @@
 #include <unistd.h>
 
 #include "mig_run.h"
+#include "test_util.h"
 
 struct relay {
 	struct mig_run *r;
 	int a, b;		/* a: source side, b: destination side */
 	atomic_bool stop;
+	/* A channel's relay: its own record and counts, never cut. */
+	int ch;			/* -1: the main connection */
+	uint64_t fwd, back;
 };
 
 struct side {
 	struct mig_run *r;
 	int fd;
 	bool src;
+	int ch_fds[MIG_CHANNELS_MAX - 1];
 };
 
 void mig_run_init(struct mig_run *r, struct fakevm *src, struct fakevm *dst,
@@ -47,8 +52,16 @@ void mig_run_init(struct mig_run *r, struct fakevm *src, struct fakevm *dst,
 
 void mig_run_free(struct mig_run *r)
 {
+	unsigned int i;
+
 	free(r->rec);
 	r->rec = NULL;
+	r->rec_len = r->rec_cap = 0;
+	for (i = 0; i < MIG_CHANNELS_MAX - 1; i++) {
+		free(r->ch_rec[i]);
+		r->ch_rec[i] = NULL;
+		r->ch_rec_len[i] = r->ch_rec_cap[i] = 0;
+	}
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -67,15 +80,25 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static void record(struct mig_run *r, const uint8_t *p, size_t n)
+static void record(struct relay *rl, const uint8_t *p, size_t n)
 {
-	size_t cap = r->rec_len + n;
+	struct mig_run *r = rl->r;
+	uint8_t **rec = rl->ch < 0 ? &r->rec : &r->ch_rec[rl->ch];
+	size_t *len = rl->ch < 0 ? &r->rec_len : &r->ch_rec_len[rl->ch];
+	size_t *cap = rl->ch < 0 ? &r->rec_cap : &r->ch_rec_cap[rl->ch];
 
 	if (!r->record)
 		return;
-	r->rec = realloc(r->rec, cap);
-	memcpy(r->rec + r->rec_len, p, n);
-	r->rec_len += n;
+	/* Doubling: a recording must not slow the link it records. */
+	if (*len + n > *cap) {
+		*cap = *cap ? *cap : 1 << 20;
+		while (*cap < *len + n)
+			*cap *= 2;
+		*rec = realloc(*rec, *cap);
+		TEST_ASSERT(*rec, "recording %zu bytes", *cap);
+	}
+	memcpy(*rec + *len, p, n);
+	*len += n;
 }
 
 /* Forward one direction; false once it is closed (or cut). */
@@ -100,7 +123,7 @@ static bool pump(struct relay *rl, int from, int to, uint64_t *done,
 		return false;
 	}
 	if (fwd)
-		record(rl->r, buf, n);
+		record(rl, buf, n);
 	/* The receiver is gone: like TCP's reset, the sender learns it. */
 	if (write_all(to, buf, n)) {
 		*cutnow = true;
@@ -115,12 +138,17 @@ static void *relay_main(void *arg)
 {
 	struct relay *rl = arg;
 	struct mig_run *r = rl->r;
-	bool fwd = true, back = true, cut = false;
+	bool fwd = true, back = true, cut = false, main = rl->ch < 0;
+	uint64_t *fwd_bytes = main ? &r->fwd_bytes : &rl->fwd;
+	uint64_t *back_bytes = main ? &r->back_bytes : &rl->back;
+	uint64_t cut_fwd = main ? r->cut_fwd : MIG_RUN_NONE;
+	uint64_t cut_back = main ? r->cut_back : MIG_RUN_NONE;
+	uint64_t stall_back = main ? r->stall_back : MIG_RUN_NONE;
 	struct pollfd p[2];
 
 	while ((fwd || back) && !cut && !atomic_load(&rl->stop)) {
-		bool back_held = r->stall_back != MIG_RUN_NONE &&
-			r->back_bytes >= r->stall_back;
+		bool back_held = stall_back != MIG_RUN_NONE &&
+			*back_bytes >= stall_back;
 
 		p[0] = (struct pollfd){ .fd = fwd ? rl->a : -1, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = back && !back_held ? rl->b : -1,
@@ -128,11 +156,11 @@ static void *relay_main(void *arg)
 		if (poll(p, 2, 50) <= 0)
 			continue;
 		if (p[0].revents)
-			fwd = pump(rl, rl->a, rl->b, &r->fwd_bytes, r->cut_fwd,
+			fwd = pump(rl, rl->a, rl->b, fwd_bytes, cut_fwd,
 				   MIG_RUN_NONE, true, &cut);
 		if (!cut && p[1].revents)
-			back = pump(rl, rl->b, rl->a, &r->back_bytes, r->cut_back,
-				    r->stall_back, false, &cut);
+			back = pump(rl, rl->b, rl->a, back_bytes, cut_back,
+				    stall_back, false, &cut);
 	}
 	/* A cut: both peers see the connection end at once. */
 	shutdown(rl->a, SHUT_RDWR);
@@ -144,10 +172,14 @@ static void *side_main(void *arg)
 {
 	struct side *s = arg;
 
+	unsigned int n = s->r->extra_channels;
+
 	if (s->src)
-		s->r->src_ret = mig__migrate_fd(s->r->msrc, s->fd, s->fd);
+		s->r->src_ret = mig__migrate_fds(s->r->msrc, s->fd, s->fd,
+						 s->ch_fds, n);
 	else
-		s->r->dst_ret = mig__incoming_fd(s->r->mdst, s->fd, s->fd);
+		s->r->dst_ret = mig__incoming_fds(s->r->mdst, s->fd, s->fd,
+						  s->ch_fds, n);
 	return NULL;
 }
 
@@ -175,13 +207,16 @@ static void maybe_cancel(struct mig_run *r)
 
 int mig_run(struct mig_run *r)
 {
-	int sa[2], sb[2];
-	struct relay rl = { .r = r };
+	int sa[2], sb[2], ca[MIG_CHANNELS_MAX - 1][2], cb[MIG_CHANNELS_MAX - 1][2];
+	struct relay rl = { .r = r, .ch = -1 }, crl[MIG_CHANNELS_MAX - 1];
 	struct side ss = { .r = r, .src = true }, sd = { .r = r };
-	pthread_t trelay, tsrc, tdst;
+	pthread_t trelay, tsrc, tdst, tch[MIG_CHANNELS_MAX - 1];
 	struct timespec tick = { 0, 200000 };
 	bool src_done = false, dst_done = r->no_dest;
+	unsigned int i, nch = r->extra_channels;
 
+	if (nch > MIG_CHANNELS_MAX - 1)
+		return -EINVAL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sa) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sb))
 		return -errno;
@@ -189,6 +224,16 @@ int mig_run(struct mig_run *r)
 	rl.a = sa[1];
 	rl.b = sb[0];
 	sd.fd = sb[1];
+	/* Each channel: source <-> ca[i] relay cb[i] <-> destination. */
+	for (i = 0; i < nch; i++) {
+		TEST_ASSERT(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ca[i]) &&
+			    !socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cb[i]),
+			    "socketpair for channel %u", i + 1);
+		ss.ch_fds[i] = ca[i][0];
+		sd.ch_fds[i] = cb[i][1];
+		crl[i] = (struct relay){ .r = r, .ch = i, .a = ca[i][1], .b = cb[i][0] };
+		pthread_create(&tch[i], NULL, relay_main, &crl[i]);
+	}
 	pthread_create(&trelay, NULL, relay_main, &rl);
 	if (!r->no_dest)
 		pthread_create(&tdst, NULL, side_main, &sd);
@@ -216,6 +261,16 @@ int mig_run(struct mig_run *r)
 	pthread_join(trelay, NULL);
 	close(sa[1]);
 	close(sb[0]);
+	/* The sides hold copies: their ends close here, which ends a relay. */
+	for (i = 0; i < nch; i++) {
+		close(ca[i][0]);
+		close(cb[i][1]);
+		atomic_store(&crl[i].stop, true);
+		pthread_join(tch[i], NULL);
+		r->ch_fwd_bytes[i] = crl[i].fwd;
+		close(ca[i][1]);
+		close(cb[i][0]);
+	}
 	mig__query(r->msrc, &r->src_st);
 	if (r->mdst)
 		mig__query(r->mdst, &r->dst_st);

@@ -27,12 +27,21 @@ struct mig_run {
 	enum mig_state cancel_src_at;	/* cancel once the source is here */
 	enum mig_state cancel_dst_at;
 	uint8_t dst_fill;		/* what dst's RAM held before (0xaa) */
+	/*
+	 * Channel connections beside the main one (mig__*_fds), each
+	 * relayed and recorded; the cuts and stalls are the main one's.
+	 */
+	unsigned int extra_channels;
 	/* outputs */
 	int src_ret, dst_ret;
 	struct mig_stats src_st, dst_st;
 	uint64_t fwd_bytes, back_bytes;
 	uint8_t *rec;
 	size_t rec_len;
+	uint64_t ch_fwd_bytes[MIG_CHANNELS_MAX - 1];	/* each channel's */
+	uint8_t *ch_rec[MIG_CHANNELS_MAX - 1];	/* each channel's, recorded */
+	size_t ch_rec_len[MIG_CHANNELS_MAX - 1];
+	size_t rec_cap, ch_rec_cap[MIG_CHANNELS_MAX - 1];
 	bool cancelled;			/* the cancel was issued */
 };
 

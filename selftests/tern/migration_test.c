@@ -358,6 +358,33 @@ TEST(destination_admits_only_a_whole_hello)
 	pair_free(&p);
 }
 
+/*
+ * Channels whose connections were made beforehand (mig__*_fds over
+ * socketpairs): a busy guest arrives whole over three, and each extra
+ * channel carried pages.
+ */
+TEST(three_channels_given_as_fds)
+{
+	struct mig_params sp, dp;
+	struct pair p;
+
+	mig__default_params(&sp);
+	mig__default_params(&dp);
+	sp.channels = dp.channels = 3;
+	pair_setup(_metadata, &p, &base_cfg, &base_cfg, &sp, &dp, false);
+	p.r.extra_channels = 2;
+	expect_success(_metadata, &p);
+	EXPECT_EQ(3, p.r.src_st.channels);
+	EXPECT_EQ(3, p.r.dst_st.channels);
+	EXPECT_LT(64 * 4096, p.r.ch_fwd_bytes[0]);
+	EXPECT_LT(64 * 4096, p.r.ch_fwd_bytes[1]);
+	TH_LOG("main %llu bytes, channels %llu and %llu",
+	       (unsigned long long)p.r.fwd_bytes,
+	       (unsigned long long)p.r.ch_fwd_bytes[0],
+	       (unsigned long long)p.r.ch_fwd_bytes[1]);
+	pair_free(&p);
+}
+
 TEST(bad_uri_refused)
 {
 	int fd;

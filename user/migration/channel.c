@@ -10,6 +10,7 @@
  * wakes the others, which fail too, so the migration fails as a whole.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,11 +152,19 @@ int mig_chans_open(struct mig *mig)
 	int fd, ret;
 
 	for (i = 1; i < mig->nch; i++) {
-		ret = mig_connect(mig, mig->uri, &fd, why, sizeof(why));
-		if (ret)
-			return mig_fail(mig, ret,
-					"channel %u of %u: cannot connect to '%s': %s",
-					i, mig->nch, mig->uri, why);
+		if (!mig->uri) {
+			/* Given (mig__migrate_fds): ours is a copy. */
+			fd = fcntl(mig->chan_fds[i - 1], F_DUPFD_CLOEXEC, 3);
+			if (fd < 0)
+				return mig_fail(mig, -errno, "channel %u of %u: its fd: %s",
+						i, mig->nch, strerror(errno));
+		} else {
+			ret = mig_connect(mig, mig->uri, &fd, why, sizeof(why));
+			if (ret)
+				return mig_fail(mig, ret,
+						"channel %u of %u: cannot connect to '%s': %s",
+						i, mig->nch, mig->uri, why);
+		}
 		ch = chan_new(mig, i, fd);
 		if (!ch)
 			return mig_fail(mig, -ENOMEM, "channel %u: no memory", i);
@@ -228,6 +237,43 @@ static int chan_hello_recv(struct mig *mig, struct mig_chan *ch, char *why,
 	return idx;
 }
 
+/*
+ * The channels' connections given beforehand (mig__incoming_fds): each
+ * still proves itself with its hello; one that does not fails the
+ * migration, since no other can come.
+ */
+static int chans_take_given(struct mig *mig)
+{
+	char why[MIG_STR_MAX];
+	struct mig_chan *ch;
+	unsigned int i;
+	int fd, idx;
+
+	for (i = 0; i + 1 < mig->nch; i++) {
+		fd = fcntl(mig->chan_fds[i], F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return mig_fail(mig, -errno, "channel connection %u: %s",
+					i + 1, strerror(errno));
+		ch = chan_new(mig, 0, fd);
+		if (!ch)
+			return mig_fail(mig, -ENOMEM, "channel: no memory");
+		ch->own.timeout_ms = mig->conn.timeout_ms < CHAN_HELLO_MS ?
+				     mig->conn.timeout_ms : CHAN_HELLO_MS;
+		idx = chan_hello_recv(mig, ch, why, sizeof(why));
+		if (idx < 0) {
+			chan_free(ch);
+			return mig_fail(mig, -EPROTO, "channel connection %u: %s",
+					i + 1, why);
+		}
+		ch->idx = idx;
+		ch->own.timeout_ms = mig->conn.timeout_ms;
+		pthread_mutex_lock(&mig->lock);
+		mig->ch[idx] = ch;
+		pthread_mutex_unlock(&mig->lock);
+	}
+	return 0;
+}
+
 int mig_chans_accept(struct mig *mig)
 {
 	uint64_t deadline = mig_now_ns() + mig->conn.timeout_ms * 1000000ull;
@@ -244,6 +290,8 @@ int mig_chans_accept(struct mig *mig)
 	uint64_t now;
 	int fd, idx, ret;
 
+	if (mig->lfd < 0)
+		return chans_take_given(mig);
 	while (have < mig->nch) {
 		now = mig_now_ns();
 		if (now >= deadline)

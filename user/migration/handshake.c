@@ -49,10 +49,18 @@ static int put_devices(struct nl_msg *msg, const struct mig_machine *m)
 	return 0;
 }
 
-/* The source asks for `channels`, if it has a URI to open them to. */
+/*
+ * The source asks for `channels`, if it has a URI to open them to, or as
+ * many as it was given connections for.
+ */
 static unsigned int chans_wanted(struct mig *mig)
 {
-	return mig->uri ? mig->p.channels : 1;
+	if (mig->uri)
+		return mig->p.channels;
+	if (mig->nr_chan_fds)
+		return mig->nr_chan_fds + 1 < mig->p.channels ?
+		       mig->nr_chan_fds + 1 : mig->p.channels;
+	return 1;
 }
 
 /*
@@ -281,10 +289,14 @@ static int check_channels(struct mig *mig, struct nlattr **tb, uint32_t *nch)
 		return mig_fail(mig, -EBADMSG,
 				"hello: channel count not in 1..%u",
 				MIG_CHANNELS_MAX);
-	if (*nch > 1 && mig->lfd < 0)
+	if (*nch > 1 && mig->lfd < 0 && !mig->nr_chan_fds)
 		return mig_fail(mig, -EPROTONOSUPPORT,
 				"the source asks for %u channels; this destination has no listener for more than 1",
 				*nch);
+	if (*nch > 1 && mig->lfd < 0 && *nch - 1 > mig->nr_chan_fds)
+		return mig_fail(mig, -EPROTONOSUPPORT,
+				"the source asks for %u channels; this destination was given %u connections for them",
+				*nch, mig->nr_chan_fds);
 	if (*nch > mig->p.channels)
 		return mig_fail(mig, -EPROTONOSUPPORT,
 				"the source asks for %u channels; this destination takes at most %u (parameter channels)",

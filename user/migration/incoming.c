@@ -163,6 +163,23 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
 	return incoming(mig, rfd, wfd, -1);
 }
 
+int mig__incoming_fds(struct mig *mig, int rfd, int wfd, const int *chan_fds,
+		      unsigned int nr)
+{
+	int ret;
+
+	if (nr >= MIG_CHANNELS_MAX || (nr && !chan_fds))
+		return mig_fail_unstarted(mig, -EINVAL,
+					  "%u channel connections given, at most %u",
+					  nr, MIG_CHANNELS_MAX - 1);
+	mig->chan_fds = chan_fds;
+	mig->nr_chan_fds = nr;
+	ret = mig__incoming_fd(mig, rfd, wfd);
+	mig->chan_fds = NULL;
+	mig->nr_chan_fds = 0;
+	return ret;
+}
+
 int mig__incoming_listener(struct mig *mig, int lfd)
 {
 	socklen_t len = sizeof(int);

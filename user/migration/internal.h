@@ -130,6 +130,9 @@ struct mig {
 	struct mig_chan *ch[MIG_CHANNELS_MAX];
 	const char *uri;		/* source: where channels connect */
 	int lfd;			/* destination: listener, or -1 */
+	/* The channels' connections made beforehand (mig__*_fds); the caller's. */
+	const int *chan_fds;
+	unsigned int nr_chan_fds;
 	uint8_t token[MIG_CHAN_TOKEN_LEN];	/* destination's, in welcome */
 	atomic_bool chan_failed;	/* a channel failed: all stop */
 	_Atomic uint64_t cursor[MIG_MAX_BLOCKS];	/* dirty-log split */

@@ -216,6 +216,17 @@ void mig__set_tls(struct mig *mig, struct mig_tls *t);
 /* The same over already-connected fds (rfd may equal wfd); no TLS. */
 int mig__migrate_fd(struct mig *mig, int rfd, int wfd);
 int mig__incoming_fd(struct mig *mig, int rfd, int wfd);
+/*
+ * And with the channels' connections made beforehand too (socketpairs of
+ * a manager, a fuzzer's streams): nr connected fds, at most
+ * MIG_CHANNELS_MAX - 1, that stay the caller's.  The source asks for
+ * nr + 1 channels (within its parameter `channels`); at the destination
+ * each still proves itself with its hello, in any order.
+ */
+int mig__migrate_fds(struct mig *mig, int rfd, int wfd, const int *chan_fds,
+		     unsigned int nr);
+int mig__incoming_fds(struct mig *mig, int rfd, int wfd, const int *chan_fds,
+		      unsigned int nr);
 
 /*
  * Any thread, any state, connect() included.  See "Who runs the guest" in

@@ -120,6 +120,23 @@ int mig__migrate_fd(struct mig *mig, int rfd, int wfd)
 	return migrate(mig);
 }
 
+int mig__migrate_fds(struct mig *mig, int rfd, int wfd, const int *chan_fds,
+		     unsigned int nr)
+{
+	int ret;
+
+	if (nr >= MIG_CHANNELS_MAX || (nr && !chan_fds))
+		return mig_fail_unstarted(mig, -EINVAL,
+					  "%u channel connections given, at most %u",
+					  nr, MIG_CHANNELS_MAX - 1);
+	mig->chan_fds = chan_fds;
+	mig->nr_chan_fds = nr;
+	ret = mig__migrate_fd(mig, rfd, wfd);
+	mig->chan_fds = NULL;
+	mig->nr_chan_fds = 0;
+	return ret;
+}
+
 /*
  * The migration is `setup` from before connect() on, so a cancel (or a
  * quit) during the connect ends it at once as `cancelled`.
