@@ -40,7 +40,10 @@ else
 CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
 # Fuzz targets: coverage-instrumented copies of the sources they test.
-FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+# (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: the usual name for what a
+# fuzz build may relax, here the migration channels' token check.)
+FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_SECONDS ?= 30
 
 # Filled in by the build.mk fragments.

@@ -31,6 +31,16 @@ $(BUILD)/fuzz/mig_recv_fuzz: $(call fuzz-objs,$(MIG_FUZZ_SRCS))
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 FUZZERS += $(BUILD)/fuzz/mig_recv_fuzz
 
+# The same with extra channels given as fds (mig__incoming_fds); seeds
+# recorded by migration_stream_test (TERN_MIG_CHAN_CORPUS_DIR=
+# selftests/tern/fuzz/corpus/mig_chan_fuzz).
+MIG_CHAN_FUZZ_SRCS := $(filter-out selftests/tern/fuzz/mig_recv_fuzz.c,$(MIG_FUZZ_SRCS)) \
+	selftests/tern/fuzz/mig_chan_fuzz.c
+$(BUILD)/fuzz/mig_chan_fuzz: $(call fuzz-objs,$(MIG_CHAN_FUZZ_SRCS))
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+FUZZERS += $(BUILD)/fuzz/mig_chan_fuzz
+
 # The tern.ko path with the real module: runs in the harness VM.
 $(BUILD)/selftests/tern/migration_kmod_test: $(MIG_TEST_OBJS) $(BUILD)/libtern-migration.a
 HARNESS_TESTS += $(BUILD)/selftests/tern/migration_kmod_test

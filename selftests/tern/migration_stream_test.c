@@ -29,9 +29,39 @@ struct rec {
 	size_t len;
 };
 
-/* A migration of the fuzz machine, source stream recorded. */
+/*
+ * Concatenate a run's recordings as mig_chan_fuzz reads its input: u8
+ * extra, each channel's stream behind its le32 length, the main stream.
+ */
+static int flatten_channels(struct rec *out, struct mig_run *r, unsigned int extra)
+{
+	size_t len = 1 + r->rec_len, off = 1;
+	unsigned int i;
+	uint32_t l;
+
+	for (i = 0; i < extra; i++)
+		len += 4 + r->ch_rec_len[i];
+	out->s = malloc(len);
+	if (!out->s)
+		return -ENOMEM;
+	out->s[0] = extra;
+	for (i = 0; i < extra; i++) {
+		l = htole32(r->ch_rec_len[i]);
+		memcpy(out->s + off, &l, 4);
+		memcpy(out->s + off + 4, r->ch_rec[i], r->ch_rec_len[i]);
+		off += 4 + r->ch_rec_len[i];
+	}
+	memcpy(out->s + off, r->rec, r->rec_len);
+	out->len = len;
+	return 0;
+}
+
+/*
+ * A migration of the fuzz machine, source streams recorded: the main one
+ * alone (extra 0), or with `extra` channels beside it, flattened.
+ */
 static int record(struct rec *out, unsigned int write_rate, bool kstream,
-		  bool zero_pages)
+		  bool zero_pages, unsigned int extra)
 {
 	struct fakevm_cfg s = fakevm_fuzz_cfg, d = fakevm_fuzz_cfg;
 	struct fakevm *src, *dst;
@@ -56,16 +86,25 @@ static int record(struct rec *out, unsigned int write_rate, bool kstream,
 		sp.max_bandwidth = 8 << 20;
 		sp.downtime_limit_ms = 10;
 	}
+	/* Over channels a few rounds suffice (a seed stays small). */
+	if (extra)
+		sp.downtime_limit_ms = 200;
+	sp.channels = extra + 1;
 	msrc = mig__new(kstream ? &fakevm_kstream_ops : &fakevm_ops, src, &sp);
 	mdst = mig__new(&fakevm_ops, dst, &sp);
 	mig_run_init(&r, src, dst, msrc, mdst);
 	r.record = true;
+	r.extra_channels = extra;
 	fakevm_writer_start(src);
 	if (!mig_run(&r) && !r.src_ret && !r.dst_ret) {
-		out->s = r.rec;
-		out->len = r.rec_len;
-		r.rec = NULL;
-		ret = 0;
+		if (extra) {
+			ret = flatten_channels(out, &r, extra);
+		} else {
+			out->s = r.rec;
+			out->len = r.rec_len;
+			r.rec = NULL;
+			ret = 0;
+		}
 	}
 	mig_run_free(&r);
 	mig__free(msrc);
@@ -104,9 +143,9 @@ static void dest_free(struct dest *d)
 	fakevm_free(d->vm);
 }
 
-static void write_seed(const char *name, struct rec *r)
+static void write_seed(const char *env, const char *name, struct rec *r)
 {
-	const char *dir = getenv("TERN_MIG_CORPUS_DIR");
+	const char *dir = getenv(env);
 	char path[512];
 	FILE *f;
 
@@ -127,7 +166,7 @@ FIXTURE(stream) {
 
 FIXTURE_SETUP(stream)
 {
-	ASSERT_EQ(0, record(&self->rec, 0, false, true));
+	ASSERT_EQ(0, record(&self->rec, 0, false, true, 0));
 	self->rb = mig_stream_find(self->rec.s, self->rec.len, RAMBLOCKS);
 	self->round1 = mig_stream_find(self->rec.s, self->rec.len, ROUND_BEGIN);
 	self->chunk1 = mig_stream_find(self->rec.s, self->rec.len, CHUNK);
@@ -361,14 +400,41 @@ TEST(record_fuzz_corpus)
 		struct dest d = { 0 };
 
 		ASSERT_EQ(0, record(&r, seeds[i].write_rate, seeds[i].kstream,
-				    seeds[i].zero));
+				    seeds[i].zero, 0));
 		replay(&r, &d);
 		ASSERT_EQ(0, d.ret) TH_LOG("%s: %s", seeds[i].name, d.st.error);
 		ASSERT_TRUE(fakevm_started(d.vm));
 		TH_LOG("%s: %zu bytes, %llu rounds", seeds[i].name, r.len,
 		       (unsigned long long)d.st.rounds);
-		write_seed(seeds[i].name, &r);
+		write_seed("TERN_MIG_CORPUS_DIR", seeds[i].name, &r);
 		dest_free(&d);
+		free(r.s);
+	}
+}
+
+/*
+ * Seeds for selftests/tern/fuzz/mig_chan_fuzz: two and three channels.
+ * (They replay only in the fuzz build, which takes any channel token.)
+ */
+TEST(record_channel_fuzz_corpus)
+{
+	static const struct {
+		const char *name;
+		unsigned int write_rate, extra;
+	} seeds[] = {
+		{ "mig_chan2_idle", 0, 1 },
+		{ "mig_chan3_busy", 50, 2 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		struct rec r;
+
+		ASSERT_EQ(0, record(&r, seeds[i].write_rate, false, true,
+				    seeds[i].extra));
+		ASSERT_EQ(seeds[i].extra, r.s[0]);
+		TH_LOG("%s: %zu bytes", seeds[i].name, r.len);
+		write_seed("TERN_MIG_CHAN_CORPUS_DIR", seeds[i].name, &r);
 		free(r.s);
 	}
 }

@@ -225,6 +225,10 @@ static int chan_hello_recv(struct mig *mig, struct mig_chan *ch, char *why,
 	tok = nla_data(tb[MIG_A_CHAN_TOKEN]);
 	for (i = 0; i < MIG_CHAN_TOKEN_LEN; i++)
 		diff |= tok[i] ^ mig->token[i];
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* A recording carries the token of the destination that made it. */
+	diff = 0;
+#endif
 	if (diff) {
 		snprintf(why, len, "channel hello with a wrong token");
 		return -1;
