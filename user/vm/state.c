@@ -144,8 +144,9 @@ static int machine_post_commit(void *opaque, char *why, size_t len)
 		snprintf(why, len, "%s: %s", what, strerror(-ret));
 		return ret;
 	}
-	/* The loaded clock stands: no older one is set at the next run. */
-	m->clock_stopped = false;
+	/* Paused, the loaded clock stands until the guest runs again. */
+	if (m->clock_stopped)
+		m->stopped_clock = m->clock;
 	if (m->reset_pending) {
 		pr_info("a reset pending at the source: done here once the guest runs");
 		vm__request_reset(vm);
