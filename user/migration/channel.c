@@ -241,6 +241,17 @@ static int chan_hello_recv(struct mig *mig, struct mig_chan *ch, char *why,
 	return idx;
 }
 
+int mig_chans_given(struct mig *mig, const int *fds, unsigned int nr)
+{
+	if (nr >= MIG_CHANNELS_MAX || (nr && !fds))
+		return mig_fail_unstarted(mig, -EINVAL,
+					  "%u channel connections given, at most %u",
+					  nr, MIG_CHANNELS_MAX - 1);
+	mig->chan_fds = fds;
+	mig->nr_chan_fds = nr;
+	return 0;
+}
+
 /*
  * The channels' connections given beforehand (mig__incoming_fds): each
  * still proves itself with its hello; one that does not fails the

@@ -166,17 +166,12 @@ int mig__incoming_fd(struct mig *mig, int rfd, int wfd)
 int mig__incoming_fds(struct mig *mig, int rfd, int wfd, const int *chan_fds,
 		      unsigned int nr)
 {
-	int ret;
+	int ret = mig_chans_given(mig, chan_fds, nr);
 
-	if (nr >= MIG_CHANNELS_MAX || (nr && !chan_fds))
-		return mig_fail_unstarted(mig, -EINVAL,
-					  "%u channel connections given, at most %u",
-					  nr, MIG_CHANNELS_MAX - 1);
-	mig->chan_fds = chan_fds;
-	mig->nr_chan_fds = nr;
+	if (ret)
+		return ret;
 	ret = mig__incoming_fd(mig, rfd, wfd);
-	mig->chan_fds = NULL;
-	mig->nr_chan_fds = 0;
+	mig_chans_given(mig, NULL, 0);
 	return ret;
 }
 

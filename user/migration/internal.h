@@ -212,6 +212,8 @@ int mig_ramblocks_recv(struct mig *mig);
 int mig_chans_init(struct mig *mig);
 /* Source: connect channels 1..nch-1 and say hello on each. */
 int mig_chans_open(struct mig *mig);
+/* mig__*_fds: the channels' connections given (checked); NULL, 0 clears. */
+int mig_chans_given(struct mig *mig, const int *fds, unsigned int nr);
 /* Destination: accept channels 1..nch-1, refusing strays, by a deadline. */
 int mig_chans_accept(struct mig *mig);
 /* Every path: join threads, close the channels' connections, free. */
