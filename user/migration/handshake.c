@@ -65,14 +65,16 @@ static unsigned int chans_wanted(struct mig *mig)
 
 /*
  * A TLS 1.3 server checks our certificate after our side of the handshake
- * has ended: a destination that refuses it closes before the welcome.
+ * has ended: a destination that refuses it closes before the welcome.  A
+ * TLS destination drops a plaintext hello unanswered, while it is still
+ * being written or after.
  */
 static const char *refused_hint(struct mig *mig, int err)
 {
-	if (mig->tls && (err == -ECONNRESET || err == -EPIPE || err == -EBADMSG ||
-			 err == -EIO))
-		return " (it may have refused our certificate; see its log)";
-	return "";
+	if (err != -ECONNRESET && err != -EPIPE && err != -EBADMSG && err != -EIO)
+		return "";
+	return mig->tls ? " (it may have refused our certificate; see its log)" :
+			  " (it may want TLS; see its log)";
 }
 
 int mig_hello_send(struct mig *mig)
