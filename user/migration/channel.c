@@ -253,6 +253,33 @@ int mig_chans_given(struct mig *mig, const int *fds, unsigned int nr)
 }
 
 /*
+ * A connection to the destination becomes channel `idx` once its hello
+ * (within hello_ms) says which: 0, -ENOMEM, or -EPROTO with why (the
+ * connection is closed then).
+ */
+static int chan_admit(struct mig *mig, int fd, unsigned int hello_ms,
+		      char *why, size_t len)
+{
+	struct mig_chan *ch = chan_new(mig, 0, fd);
+	int idx;
+
+	if (!ch)
+		return -ENOMEM;
+	ch->own.timeout_ms = hello_ms < CHAN_HELLO_MS ? hello_ms : CHAN_HELLO_MS;
+	idx = chan_hello_recv(mig, ch, why, len);
+	if (idx < 0) {
+		chan_free(ch);
+		return -EPROTO;
+	}
+	ch->idx = idx;
+	ch->own.timeout_ms = mig->conn.timeout_ms;
+	pthread_mutex_lock(&mig->lock);
+	mig->ch[idx] = ch;
+	pthread_mutex_unlock(&mig->lock);
+	return 0;
+}
+
+/*
  * The channels' connections given beforehand (mig__incoming_fds): each
  * still proves itself with its hello; one that does not fails the
  * migration, since no other can come.
@@ -260,31 +287,20 @@ int mig_chans_given(struct mig *mig, const int *fds, unsigned int nr)
 static int chans_take_given(struct mig *mig)
 {
 	char why[MIG_STR_MAX];
-	struct mig_chan *ch;
 	unsigned int i;
-	int fd, idx;
+	int fd, ret;
 
 	for (i = 0; i + 1 < mig->nch; i++) {
 		fd = fcntl(mig->chan_fds[i], F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
 			return mig_fail(mig, -errno, "channel connection %u: %s",
 					i + 1, strerror(errno));
-		ch = chan_new(mig, 0, fd);
-		if (!ch)
-			return mig_fail(mig, -ENOMEM, "channel: no memory");
-		ch->own.timeout_ms = mig->conn.timeout_ms < CHAN_HELLO_MS ?
-				     mig->conn.timeout_ms : CHAN_HELLO_MS;
-		idx = chan_hello_recv(mig, ch, why, sizeof(why));
-		if (idx < 0) {
-			chan_free(ch);
-			return mig_fail(mig, -EPROTO, "channel connection %u: %s",
+		ret = chan_admit(mig, fd, mig->conn.timeout_ms, why, sizeof(why));
+		if (ret == -ENOMEM)
+			return mig_fail(mig, ret, "channel: no memory");
+		if (ret)
+			return mig_fail(mig, ret, "channel connection %u: %s",
 					i + 1, why);
-		}
-		ch->idx = idx;
-		ch->own.timeout_ms = mig->conn.timeout_ms;
-		pthread_mutex_lock(&mig->lock);
-		mig->ch[idx] = ch;
-		pthread_mutex_unlock(&mig->lock);
 	}
 	return 0;
 }
@@ -299,11 +315,10 @@ int mig_chans_accept(struct mig *mig)
 		{ .fd = mig->conn.rfd, .events = POLLRDHUP },
 	};
 	unsigned int have = 1, left_ms;
-	struct mig_chan *ch;
 	char why[MIG_STR_MAX];
 	struct mig_hdr h;
 	uint64_t now;
-	int fd, idx, ret;
+	int fd, ret;
 
 	if (mig->lfd < 0)
 		return chans_take_given(mig);
@@ -351,24 +366,16 @@ int mig_chans_accept(struct mig *mig)
 			close(fd);
 			continue;
 		}
-		ch = chan_new(mig, 0, fd);
-		if (!ch)
-			return mig_fail(mig, -ENOMEM, "channel: no memory");
-		ch->own.timeout_ms = left_ms < CHAN_HELLO_MS ? left_ms : CHAN_HELLO_MS;
-		idx = chan_hello_recv(mig, ch, why, sizeof(why));
-		if (idx < 0) {
+		ret = chan_admit(mig, fd, left_ms, why, sizeof(why));
+		if (ret == -ENOMEM)
+			return mig_fail(mig, ret, "channel: no memory");
+		if (ret) {
 			/* Not ours: refused, and the wait goes on. */
 			if (!mig->p.quiet)
 				pr_warn("migration: refused a connection to the listener: %s",
 					why);
-			chan_free(ch);
 			continue;
 		}
-		ch->idx = idx;
-		ch->own.timeout_ms = mig->conn.timeout_ms;
-		pthread_mutex_lock(&mig->lock);
-		mig->ch[idx] = ch;
-		pthread_mutex_unlock(&mig->lock);
 		have++;
 	}
 	return 0;
