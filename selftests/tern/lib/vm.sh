@@ -378,27 +378,15 @@ stop_proxy() {
 # current value within 10 s.
 counter_moves() {
 	_c=$(last_counter "$T/$1.log")
-	_i=0
-	while [ $_i -lt 100 ]; do
-		_v=$(last_counter "$T/$1.log")
-		[ -n "$_v" ] && [ "$_v" -gt "${_c:--1}" ] && return 0
-		sleep 0.1; _i=$((_i + 1))
-	done
-	return 1
+	_v=$(counter_passes "$T/$1.log" "${_c:--1}" 10)
+	[ -n "$_v" ] && [ "$_v" -gt "${_c:--1}" ]
 }
 
 # memcheck_advances NAME: no FAIL on $T/NAME.log, and a new pass within
 # 20 s.
 memcheck_advances() {
-	grep -q 'memcheck: FAIL' "$T/$1.log" && return 1
-	_p=$(grep -o 'memcheck: pass [0-9]*' "$T/$1.log" | tail -n1 | cut -d' ' -f3)
-	_i=0
-	while [ $_i -lt 200 ]; do
-		_q=$(grep -o 'memcheck: pass [0-9]*' "$T/$1.log" | tail -n1 | cut -d' ' -f3)
-		[ -n "$_q" ] && [ "$_q" -gt "${_p:--1}" ] && break
-		sleep 0.1; _i=$((_i + 1))
-	done
-	[ $_i -lt 200 ] && ! grep -q 'memcheck: FAIL' "$T/$1.log"
+	! grep -q 'memcheck: FAIL' "$T/$1.log" && pass_grows memcheck "$T/$1.log" 20 &&
+		! grep -q 'memcheck: FAIL' "$T/$1.log"
 }
 
 # wait_exit PID SECONDS: until PID exits (its status in EXIT_RC), or kill it.
