@@ -46,15 +46,21 @@ HARNESS_FILES += $(BUILD)/selftests/tern/tern-unix-hold:/usr/bin/tern-unix-hold
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm_console_test.sh
 
 # C device tests: a VM made in the test process by vm__create (no kernel),
-# its devices driven through the dispatcher.  The whole VM archive: the
-# devices are only reached through their constructors.
+# its devices driven through the dispatcher (lib/vm_util.c).  On the host
+# it stands on the fake KVM (lib/fake_kvm.c: open and ioctl wrapped), in
+# the harness on KVM.  The whole VM archive: the devices are only reached
+# through their constructors.
+FAKE_KVM_LDFLAGS := -Wl,--wrap=open,--wrap=ioctl
 $(BUILD)/selftests/tern/vm_device_test: $(BUILD)/selftests/tern/vm_device_test.o \
-		$(call objs,user/vmstate/testdev.c) \
+		$(call objs,user/vmstate/testdev.c selftests/tern/lib/vm_util.c \
+			selftests/tern/lib/fake_kvm.c) \
 		$(BUILD)/libtern-vm.a $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
 		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(BUILD)/libtern-vm.a \
-		-Wl,--no-whole-archive $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
+	$(CC) $(LDFLAGS) $(FAKE_KVM_LDFLAGS) -o $@ $(filter %.o,$^) \
+		-Wl,--whole-archive $(BUILD)/libtern-vm.a -Wl,--no-whole-archive \
+		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
 		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a $(LDLIBS)
+HOST_TESTS += $(BUILD)/selftests/tern/vm_device_test
 HARNESS_TESTS += $(BUILD)/selftests/tern/vm_device_test
 
 # Fuzzer: the control socket's request path (json_line + control_cmd).
