@@ -117,7 +117,7 @@ check-run: user
 
 # check-debug: the module's tests on a KASAN + lockdep + kmemleak +
 # fault-injection kernel built once per machine (scripts/debug-kernel.sh;
-# the tests are DEBUG_KERNEL_TESTS, selftests/tern/debug.mk).  The gate a
+# the tests are DEBUG_KERNEL_TESTS, selftests/tern/kmod/debug.mk).  The gate a
 # module change passes before it lands; not part of `make check`.
 check-debug: deps
 	@scripts/deps.sh debug

@@ -3,7 +3,7 @@
 #
 # `make demo`: build tern.ko, ternvm, ternctl and the guest image, boot
 # the harness VM (QEMU TCG, nested KVM, tern.ko loaded) and run
-# selftests/tern/demo_migrate.sh in it: a Linux guest with a visible
+# selftests/tern/migration/demo_migrate.sh in it: a Linux guest with a visible
 # workload live-migrated between two ternvms on loopback, with figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ scripts/harness --timeout 600 --out "$B/harness/demo" \
 	--file "$B/selftests/tern/tern-json:/usr/bin/tern-json" \
 	--file "/boot/vmlinuz-$KVER:/guest/bzImage" \
 	--file "$B/guest/ternvm-migguest.cpio.gz:/guest/mig-initrd.gz" \
-	selftests/tern/demo_migrate.sh |
+	selftests/tern/migration/demo_migrate.sh |
 	awk '/^### begin demo_migrate/ { on = 1; next } /^### end demo_migrate/ { on = 0 }
 	     on && !/^1\.\./ { sub(/^# /, ""); print; fflush() }' || rc=$?
 echo "demo: done in $(($(date +%s) - start)) s (logs in $B/harness/demo)"

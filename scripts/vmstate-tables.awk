@@ -2,7 +2,7 @@
 #
 # Compares two dumps of device tables (tern-device-tables) and
 # prints one line per device that breaks the rule, naming it; silent when
-# all is well.  Used by selftests/tern/vmstate_devices_test.sh.
+# all is well.  Used by selftests/tern/vmstate/vmstate_devices_test.sh.
 #
 #   awk -v mode=diff   -f vmstate-tables.awk OLD NEW
 #       any device whose table text differs, or that is in one file only

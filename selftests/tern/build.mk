@@ -34,18 +34,13 @@ $(BUILD)/selftests/tern/%_test: $(BUILD)/selftests/tern/%_test.o \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 		-Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
-HARNESS_TESTS += $(BUILD)/selftests/tern/module_test
-HARNESS_TESTS += $(BUILD)/selftests/tern/kvm_smoke_test
+HARNESS_TESTS += $(BUILD)/selftests/tern/kmod/module_test
+HARNESS_TESTS += $(BUILD)/selftests/tern/kmod/kvm_smoke_test
 
-# Each area registers its tests in its own selftests/tern/<area>.mk.
--include $(filter-out selftests/tern/build.mk,$(wildcard selftests/tern/*.mk))
+# Each area registers its tests in its own selftests/tern/<area>/*.mk.
+-include $(wildcard selftests/tern/*/*.mk)
 HOST_TESTS += selftests/tern/harness_selftest.sh
 
-# The fault proxy for the fault campaign (issue 8), and its own test.
-$(BUILD)/selftests/tern/tern-fault-proxy: $(BUILD)/selftests/tern/fault_proxy.o
-	$(CC) $(LDFLAGS) -o $@ $^
-$(BUILD)/selftests/tern/fault_proxy_test: | $(BUILD)/selftests/tern/tern-fault-proxy
-HOST_TESTS += $(BUILD)/selftests/tern/fault_proxy_test
 HOST_TESTS += selftests/tern/checkpatch_test.sh
 HOST_TESTS += selftests/tern/sparse_test.sh
 HOST_TESTS += selftests/tern/license_test.sh
@@ -57,7 +52,7 @@ $(BUILD)/guest/%: selftests/tern/guest/%.c
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 # tern-state-dump, the program (its library is tested by vmstate_*_test).
-$(BUILD)/selftests/tern/vmstate_dump_test.sh: selftests/tern/vmstate_dump_test.sh $(BUILD)/tern-state-dump
+$(BUILD)/selftests/tern/vmstate/vmstate_dump_test.sh: selftests/tern/vmstate/vmstate_dump_test.sh $(BUILD)/tern-state-dump
 	@mkdir -p $(@D)
 	cp $< $@
-HOST_TESTS += $(BUILD)/selftests/tern/vmstate_dump_test.sh
+HOST_TESTS += $(BUILD)/selftests/tern/vmstate/vmstate_dump_test.sh

@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../mig_fakevm.h"
+#include "../migration/mig_fakevm.h"
 #include "migration/migration.h"
 
 #define MAX_EXTRA	3

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../mig_fakevm.h"
+#include "../migration/mig_fakevm.h"
 #include "migration/migration.h"
 
 static struct fakevm *vm;
