@@ -12,13 +12,13 @@ $(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck $(BUILD)/guest/
 		$(BUILD)/guest/diskcheck:/bin/diskcheck selftests/tern/guest/rebind.sh:/bin/rebind
 
 $(BUILD)/selftests/tern/migration/migrate_%.sh: selftests/tern/migration/migrate_%.sh $(MIG_GUEST_IMG) \
-		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/tern-fault-proxy \
+		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/faults/tern-fault-proxy \
 		$(BUILD)/selftests/tern/tern-json
 	@mkdir -p $(@D)
 	cp $< $@
 
 HARNESS_FILES += $(MIG_GUEST_IMG):/guest/mig-initrd.gz
-HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-proxy:/usr/bin/tern-fault-proxy
+HARNESS_FILES += $(BUILD)/selftests/tern/faults/tern-fault-proxy:/usr/bin/tern-fault-proxy
 
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migration/migrate_content_test.sh
 # Its destinations made different by the migration's test hooks
