@@ -67,6 +67,11 @@ struct virtio_ops {
 	uint64_t features;		/* device features; VERSION_1 is added */
 	/* Queue q was kicked (I/O thread, lock held). */
 	void (*notify)(struct virtio_dev *vdev, int q);
+	/*
+	 * The VM pauses (lock held): finish the work the device took from
+	 * its rings outside the lock, so the state saved is whole.
+	 */
+	void (*quiesce)(struct virtio_dev *vdev);
 	/* The driver reset the device (lock held). */
 	void (*reset)(struct virtio_dev *vdev);
 	/* The driver set DRIVER_OK (lock held). */

@@ -64,12 +64,13 @@ struct vmu_buf {
  * Find virtio device `type` (VIRTIO_ID_*) on the bus, read its
  * capabilities, and bring it up as a driver does: reset, features
  * (VERSION_1 and `features`), MSI-X vector q for queue q, the rings of
- * the first `nr_queues` queues at the start of guest RAM, DRIVER_OK.
+ * the first `nr_queues` queues in the device's own MiB of guest RAM
+ * (slot + 1 MiB: drivers of several devices do not meet), DRIVER_OK.
  * 0, or -errno with the step on stderr.
  */
 int vmu_virtio_init(struct vmu_virtio *d, struct vm *vm, uint16_t type,
 		    uint64_t features, int nr_queues);
-/* `len` bytes of guest RAM for buffers, zeroed. */
+/* `len` bytes of the driver's guest RAM for buffers, zeroed. */
 uint64_t vmu_virtio_alloc(struct vmu_virtio *d, uint32_t len);
 /* Post one chain of buffers on queue q (no kick); its head. */
 int vmu_vq_add(struct vmu_virtio *d, int q, const struct vmu_buf *b, int n);

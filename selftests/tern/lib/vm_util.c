@@ -6,6 +6,7 @@
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,10 +19,12 @@
 #define PCI_ADDR	0xcf8
 #define PCI_DATA	0xcfc
 #define MSI_ADDR	0xfee00000u
-/* Rings first, buffers after: all in the first MiB past the tables. */
-#define RING_GPA	0x100000u
-#define RING_BYTES	0x2000u		/* one queue's desc, avail and used */
-#define HEAP_GPA	(RING_GPA + VMU_MAX_QUEUES * RING_BYTES)
+/*
+ * Each device's driver has its own MiB of guest RAM, past the first (the
+ * boot tables'): its rings first, its buffers after.
+ */
+#define DRIVER_GPA(slot)	(((uint64_t)(slot) + 1) << 20)
+#define RING_BYTES		0x2000u	/* one queue's desc, avail and used */
 
 struct vm *vmu_create(struct vm_config *cfg, const char *console)
 {
@@ -158,9 +161,9 @@ static int setup_queue(struct vmu_virtio *d, int q)
 	if (size > VMU_QUEUE_SIZE)
 		size = VMU_QUEUE_SIZE;
 	*vq = (struct vmu_vq){
-		.desc = RING_GPA + q * RING_BYTES,
-		.avail = RING_GPA + q * RING_BYTES + 0x800,
-		.used = RING_GPA + q * RING_BYTES + 0x1000,
+		.desc = DRIVER_GPA(d->slot) + q * RING_BYTES,
+		.avail = DRIVER_GPA(d->slot) + q * RING_BYTES + 0x800,
+		.used = DRIVER_GPA(d->slot) + q * RING_BYTES + 0x1000,
 		.size = size,
 	};
 	memset(vmu_gpa(d->vm, vq->desc), 0, RING_BYTES);
@@ -185,13 +188,14 @@ int vmu_virtio_init(struct vmu_virtio *d, struct vm *vm, uint16_t type,
 
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
-	d->heap = HEAP_GPA;
 	d->nr_queues = nr_queues;
 	d->slot = vmu_pci_find(vm, 0x1af4, 0x1040 + type);
-	if (d->slot < 0 || nr_queues > VMU_MAX_QUEUES) {
+	if (d->slot < 0 || nr_queues > VMU_MAX_QUEUES ||
+	    DRIVER_GPA(d->slot + 1) > vm->ram_low) {
 		fprintf(stderr, "vmu: no virtio device of type %u\n", type);
 		return -ENODEV;
 	}
+	d->heap = DRIVER_GPA(d->slot) + VMU_MAX_QUEUES * RING_BYTES;
 	d->bar = vmu_pci_read32(vm, d->slot, PCI_BASE_ADDRESS_0) & PCI_BASE_ADDRESS_MEM_MASK;
 	ret = read_caps(d, &msix);
 	if (ret)
@@ -254,6 +258,10 @@ uint64_t vmu_virtio_alloc(struct vmu_virtio *d, uint32_t len)
 {
 	uint64_t gpa = d->heap;
 
+	if (gpa + len > DRIVER_GPA(d->slot + 1)) {
+		fprintf(stderr, "vmu: slot %d: out of buffer space\n", d->slot);
+		abort();
+	}
 	d->heap += (len + 63) & ~63u;
 	memset(vmu_gpa(d->vm, gpa), 0, len);
 	return gpa;

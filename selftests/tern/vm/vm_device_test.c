@@ -15,6 +15,7 @@
 #include <linux/if_packet.h>
 #include <linux/pci_regs.h>
 #include <linux/serial_reg.h>
+#include <linux/userfaultfd.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
@@ -25,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu.h>
@@ -354,6 +356,33 @@ TEST(virtio_console_output_reaches_its_file)
 }
 
 #define DISK_SECTORS	128
+#define MOVED_RAM	(32 << 20)	/* every driver's rings and buffers */
+
+/* A disk image of DISK_SECTORS, sector i filled with byte i; its fd. */
+static int make_disk(const char *path)
+{
+	uint8_t sector[512];
+	int fd, i;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	for (i = 0; fd >= 0 && i < DISK_SECTORS; i++) {
+		memset(sector, i, sizeof(sector));
+		if (pwrite(fd, sector, 512, i * 512) != 512) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Kick queue q of `model` as KVM does on the notify write: its eventfd. */
+static bool kick_eventfd(struct vm *vm, const char *model, int q)
+{
+	struct virtio_dev *v = virtio__find(vm, model, 0);
+	uint64_t one = 1;
+
+	return v && write(v->kick_fd[q], &one, sizeof(one)) == sizeof(one);
+}
 
 struct blk_req {
 	uint64_t hdr, data, status;	/* guest-physical */
@@ -405,17 +434,13 @@ TEST(virtio_blk_requests_and_one_pending_across_a_move)
 	struct blk_req r;
 	uint32_t len = 0;
 	struct vm *vm, *vm2;
-	int fd, i, head;
+	int fd, head;
 
 	rcu_register_thread();
 	snprintf(con, sizeof(con), "/tmp/vm_device_test.%d.blk", getpid());
 	snprintf(disk, sizeof(disk), "/tmp/vm_device_test.%d.img", getpid());
-	fd = open(disk, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = make_disk(disk);
 	ASSERT_LE(0, fd);
-	for (i = 0; i < DISK_SECTORS; i++) {
-		memset(sector, i, sizeof(sector));
-		ASSERT_EQ(512, pwrite(fd, sector, 512, i * 512));
-	}
 	vm = vmu_create(&cfg, con);
 	ASSERT_NE(NULL, vm);
 	ASSERT_EQ(0, ioloop__start(vm));
@@ -450,16 +475,16 @@ TEST(virtio_blk_requests_and_one_pending_across_a_move)
 
 	/* Posted, not kicked: the state and RAM move, the kick comes there. */
 	head = blk_post(&d, &r, VIRTIO_BLK_T_IN, 7, 512);
-	ram = malloc(2 << 20);
+	ram = malloc(MOVED_RAM);
 	ASSERT_NE(NULL, ram);
-	memcpy(ram, vmu_gpa(vm, 0), 2 << 20);
+	memcpy(ram, vmu_gpa(vm, 0), MOVED_RAM);
 	fd = memfd_create("vm_device_test", MFD_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vm__save_state(vm, fd));
 	vm__destroy(vm);				/* it holds the image's lock */
 	vm2 = vmu_create(&cfg, con);
 	ASSERT_NE(NULL, vm2);
-	memcpy(vmu_gpa(vm2, 0), ram, 2 << 20);
+	memcpy(vmu_gpa(vm2, 0), ram, MOVED_RAM);
 	free(ram);
 	ASSERT_EQ(0, (int)lseek(fd, 0, SEEK_SET));
 	ASSERT_EQ(0, vm__load_state(vm2, fd, NULL, 0));
@@ -477,6 +502,87 @@ TEST(virtio_blk_requests_and_one_pending_across_a_move)
 	vm__destroy(vm2);
 	unlink(con);
 	unlink(disk);
+	rcu_unregister_thread();
+}
+
+/*
+ * A disk request that cannot finish holds only virtio-blk's worker: the
+ * I/O thread still serves another device (virtio-rng) at once, and the
+ * request completes when it can.  Its guest buffer is a page dropped from
+ * guest RAM and registered with a userfaultfd that answers late, so the
+ * read stops in the kernel on that page, as it would on a stuck image.
+ * (The I/O used to be done on the I/O thread: every device stalled.)
+ */
+TEST(virtio_blk_stuck_request_holds_no_other_device)
+{
+	char con[64], disk[64], mem[64];
+	struct vm_config cfg = { .disk = disk, .mem_path = mem, .rng = true };
+	static uint8_t page[4096] __attribute__((aligned(4096)));
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = { .len = 4096 };
+	struct vmu_virtio blk, rng;
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	struct blk_req r;
+	struct vmu_buf b;
+	uint64_t buf;
+	struct vm *vm;
+	uint32_t len = 0;
+	int fd, uffd, head;
+
+	TEST_REQUIRE(access("/dev/shm", W_OK) == 0);	/* shmem: uffd can hold it */
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	TEST_REQUIRE(uffd >= 0);
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	rcu_register_thread();
+	snprintf(con, sizeof(con), "/tmp/vm_device_test.%d.stuck", getpid());
+	snprintf(disk, sizeof(disk), "/tmp/vm_device_test.%d.stuck.img", getpid());
+	snprintf(mem, sizeof(mem), "/dev/shm/vm_device_test.%d.ram", getpid());
+	fd = make_disk(disk);
+	ASSERT_LE(0, fd);
+	vm = vmu_create(&cfg, con);
+	ASSERT_NE(NULL, vm);
+	ASSERT_EQ(0, ioloop__start(vm));
+	ASSERT_EQ(0, vmu_virtio_init(&blk, vm, VIRTIO_ID_BLOCK, 0, 1));
+	ASSERT_EQ(0, vmu_virtio_init(&rng, vm, VIRTIO_ID_RNG, 0, 1));
+
+	/* A read of sector 9 into a page that is not there. */
+	head = blk_post(&blk, &r, VIRTIO_BLK_T_IN, 9, 8192);
+	buf = (r.data + 4095) & ~4095ULL;
+	ASSERT_EQ(0, fallocate(vm->ram.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, buf, 4096));
+	reg.range.start = (uintptr_t)vmu_gpa(vm, buf);
+	reg.range.len = 4096;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_TRUE(kick_eventfd(vm, "virtio-blk", 0));
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("the read never reached the page");
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ(-1, vmu_vq_used(&blk, 0, NULL, 0));	/* held */
+
+	/* Meanwhile the I/O thread serves virtio-rng. */
+	b = (struct vmu_buf){ .gpa = vmu_virtio_alloc(&rng, 16), .len = 16, .in = true };
+	ASSERT_EQ(0, vmu_vq_add(&rng, 0, &b, 1));
+	ASSERT_TRUE(kick_eventfd(vm, "virtio-rng", 0));
+	EXPECT_EQ(0, vmu_vq_used(&rng, 0, &len, 2000)) TH_LOG("virtio-rng waits behind the disk");
+
+	/* The page comes: the read completes, the data where it belongs. */
+	copy.dst = reg.range.start;
+	copy.src = (uintptr_t)page;
+	EXPECT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	EXPECT_EQ(head, vmu_vq_used(&blk, 0, &len, 5000));
+	EXPECT_EQ(8193, len);
+	EXPECT_EQ(VIRTIO_BLK_S_OK, blk_status(&blk, &r));
+	EXPECT_TRUE(all_bytes(vmu_gpa(vm, r.data), 9, 512));
+	EXPECT_TRUE(all_bytes(vmu_gpa(vm, r.data + 8192 - 512), 9 + 15, 512));
+	ioctl(uffd, UFFDIO_UNREGISTER, &reg.range);
+	close(uffd);
+	vm__destroy(vm);
+	close(fd);
+	unlink(con);
+	unlink(disk);
+	unlink(mem);
 	rcu_unregister_thread();
 }
 

@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtio-blk on a raw image file (--disk): read, write, flush and get-id,
- * done synchronously on the I/O thread with preadv/pwritev.  Every request
- * is bounds-checked against the image size before any I/O.
+ * done with preadv/pwritev by the device's own worker thread, so a slow
+ * or stuck image never holds the I/O thread (and every other device)
+ * with it: a kick only wakes the worker.  Every request is bounds-checked
+ * against the image size before any I/O.
+ *
+ * The worker takes requests from the ring under the device lock and does
+ * them without it.  A pause waits until the requests it took are done
+ * and in the used ring (blk_quiesce), and the worker takes none while the
+ * VM is paused, so saved state never has a request half done.  A driver
+ * or machine reset while requests are out bumps the generation: their
+ * completions are dropped, not pushed into the new rings.
  *
  * Across a migration (the image on storage both hosts share): a request
- * is done before the VM's pause returns (virtio_pause waits out the
- * handler) and the ones queued later are in the rings the destination
- * picks up; the image is fdatasync()ed before the device state leaves.
+ * is done before the VM's pause returns and the ones queued later are in
+ * the rings the destination picks up; the image is fdatasync()ed before
+ * the device state leaves.
  * The side that runs the guest holds the image's lock (image_lock.h): a
  * destination opens the image at start and takes the lock at `commit`,
  * when the source drops it; a second ternvm on a locked image refuses
@@ -32,6 +41,7 @@
 
 #define SECTOR		512
 #define QUEUE_SIZE	128
+#define BATCH		16	/* requests the worker takes at a time */
 
 struct blk {
 	struct virtio_dev vdev;
@@ -39,6 +49,14 @@ struct blk {
 	int fd;
 	uint64_t size;
 	struct virtio_blk_config config;
+	/* The worker; all below under vdev.lock. */
+	pthread_t worker;
+	pthread_cond_t wake;	/* kicked or stop */
+	pthread_cond_t idle;	/* nr_out went to 0 */
+	bool kicked, stop;
+	unsigned int nr_out;	/* requests taken, not yet pushed */
+	unsigned int gen;	/* bumped by each reset */
+	struct vq_elem *batch;	/* BATCH of them, the worker's */
 };
 
 static uint8_t do_request(struct blk *b, const struct vq_elem *e, uint32_t *written)
@@ -86,31 +104,101 @@ static uint8_t do_request(struct blk *b, const struct vq_elem *e, uint32_t *writ
 	}
 }
 
+/* The I/O thread's part of a kick (lock held): wake the worker. */
 static void blk_notify(struct virtio_dev *vdev, int q)
 {
 	struct blk *b = vdev->priv;
-	struct vq_elem e;
-	uint32_t written;
-	uint8_t status;
-	int r, done = 0, hook = test_hook__one_request(vdev->ops->name);
 
-	while ((r = vq__pop(vdev, q, &e)) > 0) {
-		if (hook > 0)
-			usleep(hook * 1000);
-		status = do_request(b, &e, &written);
-		vq__write_in(&e, e.in_len - 1, &status, 1);
-		vq__push(vdev, q, &e, written + 1);
-		done++;
-		/* The test build's hook: leave the rest queued (test_hooks.h). */
-		if (hook >= 0 && vdev->kick_fd[q] >= 0) {
+	b->kicked = true;
+	pthread_cond_signal(&b->wake);
+}
+
+/*
+ * Take a batch, do it unlocked, push it: until the ring is empty, the VM
+ * pauses or (test builds) one request is done.  Lock held.
+ */
+static void blk_run(struct blk *b)
+{
+	struct virtio_dev *vdev = &b->vdev;
+	int hook = test_hook__one_request(vdev->ops->name);
+	uint32_t written[BATCH];
+	uint8_t status[BATCH];
+	unsigned int i, n, gen;
+
+	for (;;) {
+		if (!virtio__ready(vdev) || !vdev->s.vq[0].enabled)
+			return;
+		if (vm__paused(vdev->vm)) {
+			if (vq__waiting(vdev, 0))
+				vdev->kick_pending[0] = 1;	/* virtio_resume */
+			return;
+		}
+		for (n = 0; n < (hook >= 0 ? 1 : BATCH); n++)
+			if (vq__pop(vdev, 0, &b->batch[n]) <= 0)
+				break;
+		if (!n)
+			return;
+		b->nr_out = n;
+		gen = b->gen;
+		pthread_mutex_unlock(&vdev->lock);
+		for (i = 0; i < n; i++) {
+			if (hook > 0)
+				usleep(hook * 1000);
+			status[i] = do_request(b, &b->batch[i], &written[i]);
+		}
+		pthread_mutex_lock(&vdev->lock);
+		b->nr_out = 0;
+		pthread_cond_broadcast(&b->idle);
+		if (gen != b->gen)
+			continue;	/* reset meanwhile: not for the new rings */
+		for (i = 0; i < n; i++) {
+			vq__write_in(&b->batch[i], b->batch[i].in_len - 1, &status[i], 1);
+			vq__push(vdev, 0, &b->batch[i], written[i] + 1);
+		}
+		vq__notify(vdev, 0);
+		/* The test build's hook: the rest waits for a kick (test_hooks.h). */
+		if (hook >= 0 && vdev->kick_fd[0] >= 0) {
 			uint64_t one = 1;
 
-			if (write(vdev->kick_fd[q], &one, sizeof(one)) == sizeof(one))
-				break;
+			if (write(vdev->kick_fd[0], &one, sizeof(one)) == sizeof(one))
+				return;
 		}
 	}
-	if (done)
-		vq__notify(vdev, q);
+}
+
+static void *blk_worker(void *opaque)
+{
+	struct blk *b = opaque;
+
+	pthread_mutex_lock(&b->vdev.lock);
+	while (!b->stop) {
+		if (!b->kicked) {
+			pthread_cond_wait(&b->wake, &b->vdev.lock);
+			continue;
+		}
+		b->kicked = false;
+		blk_run(b);
+	}
+	pthread_mutex_unlock(&b->vdev.lock);
+	return NULL;
+}
+
+/* A pause (lock held): the requests out are done and pushed. */
+static void blk_quiesce(struct virtio_dev *vdev)
+{
+	struct blk *b = vdev->priv;
+
+	while (b->nr_out)
+		pthread_cond_wait(&b->idle, &vdev->lock);
+}
+
+/* A driver or machine reset (lock held). */
+static void blk_reset(struct virtio_dev *vdev)
+{
+	struct blk *b = vdev->priv;
+
+	b->gen++;
+	b->kicked = false;
 }
 
 /* State loaded (a migration's destination, a restore): requests queued in
@@ -134,6 +222,8 @@ static const struct virtio_ops blk_ops = {
 	.features = (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
 		    (1ULL << VIRTIO_BLK_F_BLK_SIZE),
 	.notify = blk_notify,
+	.quiesce = blk_quiesce,
+	.reset = blk_reset,
 	.loaded = blk_loaded,
 };
 
@@ -176,6 +266,13 @@ static int virtio_blk__init(struct vm *vm)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	b->batch = calloc(BATCH, sizeof(*b->batch));
+	if (!b->batch) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	pthread_cond_init(&b->wake, NULL);
+	pthread_cond_init(&b->idle, NULL);
 	b->fd = open(vm->cfg.disk, O_RDWR | O_CLOEXEC);
 	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
 		ret = -errno;
@@ -203,10 +300,19 @@ static int virtio_blk__init(struct vm *vm)
 	ret = virtio__register(vm, &b->vdev, &blk_ops, b, &b->config, sizeof(b->config));
 	if (ret)
 		goto err_close;
+	ret = -pthread_create(&b->worker, NULL, blk_worker, b);
+	if (ret) {
+		pr_err("--disk %s: worker thread: %s", b->path, strerror(-ret));
+		virtio__unregister(vm, &b->vdev);
+		goto err_close;
+	}
 	return 0;
 err_close:
 	close(b->fd);	/* and its lock */
 err_free:
+	pthread_cond_destroy(&b->idle);
+	pthread_cond_destroy(&b->wake);
+	free(b->batch);
 	free(b);
 	return ret;
 }
@@ -219,8 +325,16 @@ static int virtio_blk__exit(struct vm *vm)
 	if (!vdev)
 		return 0;
 	b = vdev->priv;
+	pthread_mutex_lock(&vdev->lock);
+	b->stop = true;
+	pthread_cond_signal(&b->wake);
+	pthread_mutex_unlock(&vdev->lock);
+	pthread_join(b->worker, NULL);
 	virtio__unregister(vm, vdev);
 	close(b->fd);
+	pthread_cond_destroy(&b->idle);
+	pthread_cond_destroy(&b->wake);
+	free(b->batch);
 	free(b);
 	return 0;
 }

@@ -307,12 +307,17 @@ static void kick_event(int fd, uint32_t events, void *opaque)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-/* Wait out a handler in progress; later ones see the pause (kick_event). */
+/*
+ * Wait out a handler in progress and the device's own work (a worker's
+ * requests); later kicks see the pause (kick_event).
+ */
 static void virtio_pause(struct device_header *dev)
 {
 	struct virtio_dev *vdev = container_of(dev, struct virtio_dev, dev);
 
 	pthread_mutex_lock(&vdev->lock);
+	if (vdev->ops->quiesce)
+		vdev->ops->quiesce(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
