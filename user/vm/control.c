@@ -8,6 +8,10 @@
  * that fails to write marks it gone and shuts its socket, and the I/O
  * thread drops it on the hang-up.  Writes hold the lock, so a reply and
  * an event never interleave on one socket.
+ *
+ * A blocking command (control.h) runs on a job thread of its own: its
+ * client's socket leaves the I/O loop until the reply is out, and lines
+ * already read behind it are refused after that reply, in order.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +34,7 @@
 #include "vm/vm.h"
 
 #define MAX_CLIENTS	8
+#define MAX_REFUSED	16	/* lines behind a blocking command */
 
 struct client {
 	struct control *ctl;
@@ -37,6 +42,10 @@ struct client {
 	int passed_fd;			/* SCM_RIGHTS, for the next request; or -1 */
 	struct json_line_buf lb;
 	bool gone;			/* a write failed: drop at next input */
+	bool busy;			/* a job runs its request */
+	struct json_object *refused[MAX_REFUSED];	/* their ids (or NULL) */
+	int nr_refused;
+	const char *busy_with;		/* the job's command, for the refusals */
 	struct client *next;
 };
 
@@ -44,9 +53,18 @@ struct control {
 	struct vm *vm;
 	int listen_fd;
 	char *path;
-	pthread_mutex_t lock;		/* the client list, and writes */
+	pthread_mutex_t lock;		/* the client list, writes, jobs */
+	pthread_cond_t jobs_done;
 	struct client *clients;
 	int nr_clients;
+	int nr_jobs;
+};
+
+struct job {
+	struct client *c;
+	char *line;
+	size_t len;
+	int passed_fd;
 };
 
 /* Caller holds ctl->lock and is the I/O thread (or the VM is ending). */
@@ -64,6 +82,8 @@ static void drop_client(struct control *ctl, struct client *c)
 	close(c->fd);
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
+	while (c->nr_refused)
+		json_object_put(c->refused[--c->nr_refused]);
 	json_line__release(&c->lb);
 	free(c);
 	ctl->nr_clients--;
@@ -84,18 +104,129 @@ struct line_ctx {
 	bool dropped;
 };
 
+static void client_input(int fd, uint32_t events, void *opaque);
+
+/* The job's reply, the refusals behind it, the socket back in the loop. */
+static void *job_thread(void *opaque)
+{
+	struct job *j = opaque;
+	struct client *c = j->c;
+	struct control *ctl = c->ctl;
+	struct json_object *reply, *e;
+	char why[128];
+	int i;
+
+	pthread_setname_np(pthread_self(), "control-job");
+	reply = control__execute(ctl->vm, j->line, j->len, &j->passed_fd);
+	if (j->passed_fd >= 0)
+		close(j->passed_fd);
+	pthread_mutex_lock(&ctl->lock);
+	write_to(c, reply);
+	snprintf(why, sizeof(why), "%s was running on this connection: "
+		 "send one request at a time", c->busy_with);
+	for (i = 0; i < c->nr_refused; i++) {
+		e = control__error("GenericError", why);
+		if (c->refused[i])
+			json_object_object_add(e, "id", c->refused[i]);
+		write_to(c, e);
+		json_object_put(e);
+	}
+	c->nr_refused = 0;
+	c->busy = false;
+	/* Back in the loop, also when gone: the hang-up drops it there. */
+	if (ioloop__add(ctl->vm, c->fd, EPOLLIN, client_input, c) && !c->gone) {
+		c->gone = true;
+		shutdown(c->fd, SHUT_RDWR);
+	}
+	ctl->nr_jobs--;
+	pthread_cond_broadcast(&ctl->jobs_done);
+	pthread_mutex_unlock(&ctl->lock);
+	json_object_put(reply);
+	free(j->line);
+	free(j);
+	return NULL;
+}
+
+/* Start request `line` (command `cmd`) on a job thread; false: run it here. */
+static bool start_job(struct client *c, const char *cmd, const char *line, size_t len)
+{
+	struct control *ctl = c->ctl;
+	pthread_attr_t attr;
+	pthread_t t;
+	struct job *j;
+	bool ok;
+
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->line = malloc(len))) {
+		free(j);
+		return false;
+	}
+	memcpy(j->line, line, len);
+	j->len = len;
+	j->c = c;
+	j->passed_fd = c->passed_fd;
+	pthread_mutex_lock(&ctl->lock);
+	c->busy = true;
+	c->busy_with = cmd;
+	ioloop__del(ctl->vm, c->fd);
+	ctl->nr_jobs++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ok = !pthread_create(&t, &attr, job_thread, j);
+	pthread_attr_destroy(&attr);
+	if (!ok) {
+		c->busy = false;
+		ctl->nr_jobs--;
+		ioloop__add(ctl->vm, c->fd, EPOLLIN, client_input, c);
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	if (!ok) {
+		free(j->line);
+		free(j);
+		return false;
+	}
+	c->passed_fd = -1;	/* the job's now */
+	return true;
+}
+
+/* A line read behind a blocking command: refused after its reply (lock held). */
+static bool refuse_later(struct client *c, const char *line, size_t len)
+{
+	struct json_object *req, *id = NULL;
+	const char *perr;
+
+	if (c->nr_refused == MAX_REFUSED)
+		return false;
+	req = line ? json_line__parse(line, len, &perr) : NULL;
+	if (req && json_object_is_type(req, json_type_object) &&
+	    json_object_object_get_ex(req, "id", &id))
+		json_object_get(id);
+	json_object_put(req);
+	c->refused[c->nr_refused++] = id;
+	return true;
+}
+
 static void on_line(const char *line, size_t len, void *opaque)
 {
 	struct line_ctx *lc = opaque;
 	struct control *ctl = lc->c->ctl;
 	struct json_object *reply;
+	const char *cmd;
+	bool busy;
 
-	if (lc->dropped)
+	if (lc->dropped || (line && !len))
+		return;				/* blank lines are allowed */
+	pthread_mutex_lock(&ctl->lock);
+	busy = lc->c->busy;
+	if (busy && !refuse_later(lc->c, line, len))
+		lc->dropped = true;
+	pthread_mutex_unlock(&ctl->lock);
+	if (busy)
 		return;
 	if (!line)
 		reply = control__error("GenericError", "line too long");
-	else if (!len)
-		return;				/* blank lines are allowed */
+	else if ((cmd = control__blocking(line, len)) && start_job(lc->c, cmd, line, len))
+		return;
 	else
 		reply = control__execute(ctl->vm, line, len, &lc->c->passed_fd);
 	/* A passed file is for the request it came with, taken or not. */
@@ -160,7 +291,12 @@ static void client_input(int fd, uint32_t events, void *opaque)
 	    json_line__feed(&c->lb, buf, n, on_line, &lc) == 0 && !lc.dropped)
 		return;
 	pthread_mutex_lock(&ctl->lock);
-	drop_client(ctl, c);
+	if (c->busy) {		/* its job re-adds it; the hang-up drops it then */
+		c->gone = true;
+		shutdown(c->fd, SHUT_RDWR);
+	} else {
+		drop_client(ctl, c);
+	}
 	pthread_mutex_unlock(&ctl->lock);
 }
 
@@ -268,6 +404,7 @@ static int control__init(struct vm *vm)
 		return -ENOMEM;
 	ctl->vm = vm;
 	pthread_mutex_init(&ctl->lock, NULL);
+	pthread_cond_init(&ctl->jobs_done, NULL);
 	ctl->listen_fd = unix_listen(vm->cfg.control, MAX_CLIENTS, &why);
 	if (ctl->listen_fd < 0) {
 		ret = ctl->listen_fd;
@@ -295,6 +432,7 @@ err_unlink:
 	unlink(vm->cfg.control);
 	close(ctl->listen_fd);
 err_free:
+	pthread_cond_destroy(&ctl->jobs_done);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 	return ret;
@@ -312,6 +450,9 @@ static int control__exit(struct vm *vm)
 			       json_object_new_string(vm__exit_name(vm->exit_reason)));
 	control__event(vm, "SHUTDOWN", data);
 	pthread_mutex_lock(&ctl->lock);
+	/* A job's client is ours to free only once its reply is out. */
+	while (ctl->nr_jobs)
+		pthread_cond_wait(&ctl->jobs_done, &ctl->lock);
 	while (ctl->clients)
 		drop_client(ctl, ctl->clients);
 	pthread_mutex_unlock(&ctl->lock);
@@ -319,6 +460,7 @@ static int control__exit(struct vm *vm)
 	close(ctl->listen_fd);
 	unlink(ctl->path);
 	free(ctl->path);
+	pthread_cond_destroy(&ctl->jobs_done);
 	pthread_mutex_destroy(&ctl->lock);
 	vm->ctl = NULL;
 	free(ctl);

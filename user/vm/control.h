@@ -29,6 +29,13 @@ struct control_cmd {
 	const char *name;
 	const char *help;
 	const struct control_arg *args;		/* ends with { NULL } */
+	/*
+	 * It may wait on a file (save-state, load-state): it runs on a thread
+	 * of its own, so the I/O thread, the devices and the other clients go
+	 * on; its client waits for the reply (one request at a time: a line
+	 * sent meanwhile on that connection is refused, in order).
+	 */
+	bool blocking;
 	/* 0 with *ret set (or NULL: empty return), or -errno with err filled. */
 	int (*fn)(struct vm *vm, struct json_object *args,
 		  struct json_object **ret, char *err, size_t errlen);
@@ -48,6 +55,8 @@ void control__add_cmd(struct control_cmd *cmd);
 struct json_object *control__execute(struct vm *vm, const char *line, size_t len,
 				     int *passed_fd);
 int control__take_fd(void);
+/* The blocking command the request on this line runs, or NULL. */
+const char *control__blocking(const char *line, size_t len);
 /* The error reply for an overlong line. */
 struct json_object *control__error(const char *cls, const char *desc);
 /* The greeting sent to each new client. */

@@ -149,10 +149,10 @@ static struct json_object *dispatch(struct vm *vm, struct json_object *req)
 }
 
 /*
- * The file passed with the request being executed (only the I/O thread
- * executes requests): a command that takes it owns it.
+ * The file passed with the request this thread executes (the I/O thread,
+ * or a blocking command's own thread): a command that takes it owns it.
  */
-static int *request_fd;
+static __thread int *request_fd;
 
 int control__take_fd(void)
 {
@@ -183,6 +183,24 @@ struct json_object *control__execute(struct vm *vm, const char *line, size_t len
 		json_object_object_add(reply, "id", json_object_get(id));
 	json_object_put(req);
 	return reply;
+}
+
+const char *control__blocking(const char *line, size_t len)
+{
+	struct json_object *req, *exec;
+	const char *perr, *ret = NULL;
+	struct control_cmd *c;
+
+	req = json_line__parse(line, len, &perr);
+	if (req && json_object_is_type(req, json_type_object) &&
+	    json_object_object_get_ex(req, "execute", &exec) &&
+	    json_object_is_type(exec, json_type_string)) {
+		for (c = cmds; c; c = c->next)
+			if (!strcmp(c->name, json_object_get_string(exec)) && c->blocking)
+				ret = c->name;
+	}
+	json_object_put(req);
+	return ret;
 }
 
 /* ---- built-in commands ---- */

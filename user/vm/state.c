@@ -440,6 +440,7 @@ static struct control_cmd cmd_save_state = {
 		"the request (SCM_RIGHTS), or to path under --state-dir",
 	.args = path_arg,
 	.fn = do_save_state,
+	.blocking = true,
 };
 static struct control_cmd cmd_load_state = {
 	.name = "load-state",
@@ -447,6 +448,7 @@ static struct control_cmd cmd_load_state = {
 		"path under --state-dir",
 	.args = path_arg,
 	.fn = do_load_state,
+	.blocking = true,
 };
 control_cmd(cmd_save_state);
 control_cmd(cmd_load_state);

@@ -26,6 +26,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -684,6 +686,115 @@ TEST_F(vm, rtc_offset_from_a_stream_is_range_checked)
 	free(p);
 	close(fd);
 	close(fd2);
+}
+
+/* One line from fd within timeout_ms, without its newline. */
+static bool ctl_line(int fd, char *line, size_t size, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		if (poll(&p, 1, timeout_ms) != 1 || read(fd, line + n, 1) != 1)
+			return false;
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	return true;
+}
+
+/* A client of the control socket at `path`, its greeting read; or -1. */
+static int ctl_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char line[512];
+	int fd;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    !ctl_line(fd, line, sizeof(line), 2000)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * save-state to a FIFO nobody reads yet waits on the FIFO (its open
+ * blocks, as a hung NFS file's writes would), and only its client waits:
+ * another client's query-status is answered meanwhile, a second request
+ * on the waiting connection is refused after the first one's reply, and
+ * once the FIFO is read the state arrives whole and the reply comes.
+ * (The command ran on the I/O thread: the whole VMM froze with it.)
+ */
+TEST(save_state_to_a_stalled_file_freezes_nothing)
+{
+	char dir[64], sock[96], fifo[96], con[64], line[512];
+	struct vm_config cfg = { .control = sock, .state_dir = dir }, cfg2 = { 0 };
+	static const char req[] =
+		"{\"execute\": \"save-state\", \"arguments\": {\"path\": \"%s\"}, \"id\": 1}\n"
+		"{\"execute\": \"query-status\", \"id\": 2}\n";
+	static char buf[1 << 20];
+	char con2[80], why[256] = "";
+	struct vm *vm, *vm2;
+	int a, b, rd, mfd;
+	ssize_t n, total = 0;
+
+	rcu_register_thread();
+	snprintf(dir, sizeof(dir), "/tmp/vm_device_test.%d.states", getpid());
+	snprintf(sock, sizeof(sock), "%s/c.sock", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(con, sizeof(con), "/tmp/vm_device_test.%d.ctl", getpid());
+	snprintf(con2, sizeof(con2), "%s.2", con);
+	ASSERT_EQ(0, mkdir(dir, 0700));
+	ASSERT_EQ(0, mkfifo(fifo, 0600));
+	vm = vmu_create(&cfg, con);
+	ASSERT_NE(NULL, vm);
+	ASSERT_EQ(0, ioloop__start(vm));
+	a = ctl_connect(sock);
+	ASSERT_LE(0, a);
+	ASSERT_LT(0, dprintf(a, req, fifo));
+
+	b = ctl_connect(sock);
+	ASSERT_LE(0, b) TH_LOG("no greeting for a second client: the I/O thread is held");
+	ASSERT_LT(0, dprintf(b, "{\"execute\": \"query-status\"}\n"));
+	ASSERT_TRUE(ctl_line(b, line, sizeof(line), 2000));
+	EXPECT_NE(NULL, strstr(line, "\"running\"")) TH_LOG("%s", line);
+	EXPECT_FALSE(ctl_line(a, line, sizeof(line), 100));	/* still waiting */
+
+	rd = open(fifo, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, rd);
+	while ((n = read(rd, buf + total, sizeof(buf) - total)) > 0)
+		total += n;
+	close(rd);
+	ASSERT_TRUE(ctl_line(a, line, sizeof(line), 5000));
+	EXPECT_NE(NULL, strstr(line, "\"return\"")) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, "\"id\":1")) TH_LOG("%s", line);
+	ASSERT_TRUE(ctl_line(a, line, sizeof(line), 2000));
+	EXPECT_NE(NULL, strstr(line, "one request at a time")) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, "\"id\":2")) TH_LOG("%s", line);
+	/* Whole: it loads into a second VM. */
+	mfd = memfd_create("vm_device_test", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(total, write(mfd, buf, total));
+	ASSERT_EQ(0, (int)lseek(mfd, 0, SEEK_SET));
+	vm2 = vmu_create(&cfg2, con2);
+	ASSERT_NE(NULL, vm2);
+	EXPECT_EQ(0, vm__load_state(vm2, mfd, why, sizeof(why))) TH_LOG("%s", why);
+	vm__destroy(vm2);
+	close(mfd);
+	close(a);
+	close(b);
+	vm__destroy(vm);
+	unlink(fifo);
+	unlink(con);
+	unlink(con2);
+	rmdir(dir);
+	rcu_unregister_thread();
 }
 
 /*
