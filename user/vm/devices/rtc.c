@@ -198,6 +198,12 @@ static int rtc__init(struct vm *vm)
 	struct rtc *rtc;
 	int ret;
 
+	/*
+	 * glibc reads the time zone (/etc/localtime) at its first gmtime_r
+	 * or timegm: here, not on a vCPU thread, which may not open files
+	 * (sandbox.h).
+	 */
+	tzset();
 	rtc = calloc(1, sizeof(*rtc));
 	if (!rtc)
 		return -ENOMEM;
