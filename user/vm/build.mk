@@ -11,6 +11,7 @@ VM_SRCS := \
 	user/vm/console.c user/vm/acpi.c user/vm/boot.c user/vm/image_lock.c \
 	user/vm/migrate.c user/vm/migrate_thread.c user/vm/migrate_cmd.c \
 	user/vm/throttle.c user/vm/control_cmd.c user/vm/control.c user/vm/state.c \
+	user/vm/sandbox.c \
 	user/vm/devices/pci.c \
 	user/vm/devices/serial.c \
 	user/vm/devices/rtc.c \
@@ -39,7 +40,8 @@ PROGS += $(BUILD)/ternvm
 # ternvm-test: ternvm with the fault hooks of user/vm/test_hooks.h, for
 # the tests only (never in PROGS, never installed).  Only the files that
 # hold a hook are built twice.
-VM_HOOKED_SRCS := user/vm/vcpu_state.c user/vm/devices/virtio-blk.c user/vm/migrate.c
+VM_HOOKED_SRCS := user/vm/vcpu_state.c user/vm/devices/virtio-blk.c user/vm/migrate.c \
+	user/vm/vcpu.c
 $(BUILD)/test-hooks/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DTERN_TEST_HOOKS $(CFLAGS) -MMD -MP -c -o $@ $<

@@ -25,6 +25,7 @@
 #include "lib/unix_listen.h"
 #include "vm/console.h"
 #include "vm/ioloop.h"
+#include "vm/sandbox.h"
 #include "vm/vm.h"
 
 /* Output a stalled reader may leave behind before more is dropped. */
@@ -67,6 +68,7 @@ static void *con_writer(void *opaque)
 	int fd;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	sandbox__enter(SANDBOX_IO);
 	pthread_mutex_lock(&con->lock);
 	for (;;) {
 		while (!con->stop && !con->len && con->gone_fd < 0)

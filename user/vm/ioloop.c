@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "vm/init.h"
 #include "vm/ioloop.h"
+#include "vm/sandbox.h"
 #include "vm/vm.h"
 
 #define MAX_WATCHES	64
@@ -83,6 +84,7 @@ static void *ioloop_thread(void *arg)
 
 	pthread_setname_np(pthread_self(), "io");
 	rcu_register_thread();
+	sandbox__enter(SANDBOX_IO);
 	for (;;) {
 		n = epoll_wait(l->epfd, ev, 16, -1);
 		if (n < 0) {

@@ -23,6 +23,7 @@
 #include "migration/migration.h"
 #include "vm/boot.h"
 #include "vm/control.h"
+#include "vm/sandbox.h"
 #include "vm/vm.h"
 
 static struct vm *signal_vm;	/* for the SIGINT/SIGTERM handler only */
@@ -65,6 +66,8 @@ static void usage(FILE *f)
 "                      stay paused until cont (the source may still revert)\n"
 "  --no-reboot         a guest reboot ends ternvm (status 2) instead of\n"
 "                      resetting the machine in place\n"
+"  --sandbox on|off    seccomp filters per thread class (default on; off\n"
+"                      to debug: a call outside its class ends ternvm)\n"
 "  --list-commands     print the control socket's commands (query-commands)\n"
 "                      as JSON and exit\n"
 "  --help              this text\n"
@@ -175,7 +178,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_CONTROL_GROUP,
 	       OPT_STATE_DIR, OPT_MEMPATH, OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED,
-	       OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_TLS_CREDS, OPT_TLS_PSK,
+	       OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_SANDBOX, OPT_TLS_CREDS, OPT_TLS_PSK,
 	       OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -196,6 +199,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+		{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 		{ "incoming-timeout", required_argument, NULL, OPT_INCOMING_TIMEOUT },
 		{ "tls-creds", required_argument, NULL, OPT_TLS_CREDS },
 		{ "tls-psk", required_argument, NULL, OPT_TLS_PSK },
@@ -270,6 +274,12 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_PAUSED: cfg->paused = true; break;
 		case OPT_NO_REBOOT: cfg->no_reboot = true; break;
+		case OPT_SANDBOX:
+			if (!strcmp(optarg, "off"))
+				sandbox__disable();
+			else if (strcmp(optarg, "on"))
+				die("--sandbox %s: want on or off", optarg);
+			break;
 		case OPT_INCOMING_TIMEOUT:
 			errno = 0;
 			n = strtol(optarg, &end, 10);

@@ -14,6 +14,7 @@
 #include "migration/params.h"
 #include "vm/control.h"
 #include "vm/migrate.h"
+#include "vm/sandbox.h"
 #include "vm/vm.h"
 
 static void *mig_thread(void *arg)
@@ -24,6 +25,7 @@ static void *mig_thread(void *arg)
 	int ret;
 
 	pthread_setname_np(pthread_self(), "migration");
+	sandbox__enter(SANDBOX_MIGRATION);
 	ret = m->incoming ? mig__incoming_listener(m->mig, m->lfd) :
 			    mig__migrate(m->mig, m->uri);
 	if (m->incoming && m->lfd >= 0) {

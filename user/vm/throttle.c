@@ -6,6 +6,7 @@
  */
 #include <time.h>
 
+#include "vm/sandbox.h"
 #include "vm/throttle.h"
 #include "vm/vm.h"
 
@@ -16,6 +17,7 @@ static void *throttler(void *arg)
 	unsigned int pct;
 
 	pthread_setname_np(pthread_self(), "throttle");
+	sandbox__enter(SANDBOX_IO);
 	for (;;) {
 		pthread_mutex_lock(&t->lock);
 		pct = t->pct;

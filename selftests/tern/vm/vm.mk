@@ -44,6 +44,9 @@ $(BUILD)/selftests/tern/tern-unix-hold: $(BUILD)/selftests/tern/vm/unix_hold.o
 $(BUILD)/selftests/tern/vm/vm_console_test.sh: $(BUILD)/selftests/tern/tern-unix-hold
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-unix-hold:/usr/bin/tern-unix-hold
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm/vm_console_test.sh
+# The seccomp sandbox: its forbidden-call hook is ternvm-test's.
+$(BUILD)/selftests/tern/vm/vm_sandbox_test.sh: $(BUILD)/ternvm-test
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm/vm_sandbox_test.sh
 
 # C device tests: a VM made in the test process by vm__create (no kernel),
 # its devices driven through the dispatcher (lib/vm_util.c).  On the host

@@ -12,7 +12,7 @@ BIN=$(dirname "$0")/../../..
 TERNVM=${TERNVM:-$BIN/ternvm}
 [[ -x $TERNVM ]] || TERNVM=$ROOT/build/ternvm
 K=/dev/null
-CASES=34
+CASES=35
 n=${VM_ARGS_FIRST:-0} failed=0 where=${VM_ARGS_WHERE:-}
 
 # case EXPECTED_SUBSTRING ARGS...
@@ -62,6 +62,7 @@ run_cases() {
 	case_ "--paused needs --incoming URI" --kernel $K --paused
 	case_ "--incoming-timeout needs --incoming URI" --kernel $K --incoming-timeout 5
 	case_ "--incoming-timeout -1: want milliseconds" --kernel $K --incoming-timeout -1
+	case_ "--sandbox maybe: want on or off" --kernel $K --sandbox maybe
 	# The option table and its enum disagreed on the order here: a
 	# missing argument named the wrong option.
 	case_ "option --incoming-timeout needs an argument" --kernel $K --incoming-timeout
@@ -136,7 +137,7 @@ VM_ARGS_FIRST=$n VM_ARGS_WHERE=" (no /dev/kvm)" TERNVM=$TERNVM \
 	 exec bash "$0"' "$0" || failed=1
 # Fault hooks live only in the test build (ternvm-test), never in ternvm.
 n=$((2 * CASES + 1))
-if ! grep -qa 'TERN_TEST_REFUSE\|TERN_TEST_ONE_REQUEST\|TERN_MIG_TEST_' "$TERNVM"; then
+if ! grep -qa 'TERN_TEST_REFUSE\|TERN_TEST_ONE_REQUEST\|TERN_TEST_FORBIDDEN_CALL\|TERN_MIG_TEST_' "$TERNVM"; then
 	echo "ok $n the shipped ternvm has no test hooks"
 else
 	echo "not ok $n $TERNVM has the test hooks (TERN_TEST_*)"; failed=1

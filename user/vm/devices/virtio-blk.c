@@ -35,6 +35,7 @@
 #include "lib/log.h"
 #include "vm/image_lock.h"
 #include "vm/init.h"
+#include "vm/sandbox.h"
 #include "vm/test_hooks.h"
 #include "vm/vm.h"
 #include "vm/virtio.h"
@@ -170,6 +171,8 @@ static void *blk_worker(void *opaque)
 {
 	struct blk *b = opaque;
 
+	pthread_setname_np(pthread_self(), "virtio-blk");
+	sandbox__enter(SANDBOX_IO);
 	pthread_mutex_lock(&b->vdev.lock);
 	while (!b->stop) {
 		if (!b->kicked) {

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The seccomp sandbox (libseccomp), per thread class, on unless
+ * --sandbox off.  Each thread enters its class when it starts; a thread
+ * it creates inherits the filter, so classes only ever narrow.
+ *
+ *  - vCPU: the threads a guest drives directly (KVM_RUN and the device
+ *    emulation its exits reach).  An allow-list: KVM and eventfd I/O,
+ *    memory, futexes, signals, time, logging; no open, no socket, no
+ *    process or privilege call.
+ *  - I/O and migration (the I/O loop and what it starts, the migration
+ *    threads, device workers): they open files, sockets and pipes, so a
+ *    deny-list of what ternvm never does: exec, fork (clone without
+ *    CLONE_THREAD), ptrace and other processes' memory, mounts and
+ *    namespaces, modules, kexec, BPF, keys, privilege and clock changes.
+ *
+ * A call outside its class stops the process with SIGSYS; the handler
+ * names the thread and the call before ternvm exits with status 1.
+ */
+#ifndef TERN_VM_SANDBOX_H
+#define TERN_VM_SANDBOX_H
+
+#include <stdbool.h>
+
+enum sandbox_class {
+	SANDBOX_VCPU,
+	SANDBOX_IO,
+	SANDBOX_MIGRATION,
+};
+
+/* --sandbox off: every later sandbox__enter does nothing. */
+void sandbox__disable(void);
+bool sandbox__enabled(void);
+/*
+ * This thread enters class c.  A filter that cannot be loaded ends
+ * ternvm (status 1, naming the class): it never runs unconfined by
+ * accident.
+ */
+void sandbox__enter(enum sandbox_class c);
+
+#endif /* TERN_VM_SANDBOX_H */
