@@ -450,9 +450,6 @@ static int control__exit(struct vm *vm)
 			       json_object_new_string(vm__exit_name(vm->exit_reason)));
 	control__event(vm, "SHUTDOWN", data);
 	pthread_mutex_lock(&ctl->lock);
-	/* A job's client is ours to free only once its reply is out. */
-	while (ctl->nr_jobs)
-		pthread_cond_wait(&ctl->jobs_done, &ctl->lock);
 	while (ctl->clients)
 		drop_client(ctl, ctl->clients);
 	pthread_mutex_unlock(&ctl->lock);
@@ -467,6 +464,24 @@ static int control__exit(struct vm *vm)
 	return 0;
 }
 late_init(control__init);
+
+/*
+ * First of the late exits (control.c is linked after the migration's), so
+ * before any device goes: a running job (save-state) uses the devices.
+ */
+static int control__end_jobs(struct vm *vm)
+{
+	struct control *ctl = vm->ctl;
+
+	if (!ctl)
+		return 0;
+	pthread_mutex_lock(&ctl->lock);
+	while (ctl->nr_jobs)
+		pthread_cond_wait(&ctl->jobs_done, &ctl->lock);
+	pthread_mutex_unlock(&ctl->lock);
+	return 0;
+}
+late_exit(control__end_jobs);
 /*
  * After every late exit, the migration's among them: its last MIGRATION
  * event still reaches the clients.  control__exit copes with a
