@@ -165,6 +165,7 @@ static bool start_job(struct client *c, const char *cmd, const char *line, size_
 	j->len = len;
 	j->c = c;
 	j->passed_fd = c->passed_fd;
+	c->passed_fd = -1;	/* the job's now */
 	pthread_mutex_lock(&ctl->lock);
 	c->busy = true;
 	c->busy_with = cmd;
@@ -178,15 +179,14 @@ static bool start_job(struct client *c, const char *cmd, const char *line, size_
 		c->busy = false;
 		ctl->nr_jobs--;
 		ioloop__add(ctl->vm, c->fd, EPOLLIN, client_input, c);
+		c->passed_fd = j->passed_fd;	/* back, for the request run here */
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	if (!ok) {
 		free(j->line);
 		free(j);
-		return false;
 	}
-	c->passed_fd = -1;	/* the job's now */
-	return true;
+	return ok;
 }
 
 /* A line read behind a blocking command: refused after its reply (lock held). */
