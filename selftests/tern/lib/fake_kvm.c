@@ -242,17 +242,25 @@ static int fk_bind(struct fk_binding *t, int fd, uint64_t key, bool deassign)
 	return deassign ? -ENOENT : -ENOSPC;
 }
 
+/* Count n MSIs with this data: in its slot, or the first free one. */
 static void fk_msi_count(struct fk_fd *vm, uint32_t data, unsigned int n)
 {
-	int i;
+	int i, slot = -1;
 
 	for (i = 0; i < FK_BINDINGS; i++) {
-		if (vm->msi[i].n && vm->msi[i].data != data)
-			continue;
-		vm->msi[i].data = data;
-		vm->msi[i].n += n;
+		if (vm->msi[i].n && vm->msi[i].data == data) {
+			slot = i;
+			break;
+		}
+		if (!vm->msi[i].n && slot < 0)
+			slot = i;
+	}
+	if (slot < 0) {
+		fprintf(stderr, "fake_kvm: more than %d MSI data values\n", FK_BINDINGS);
 		return;
 	}
+	vm->msi[slot].data = data;
+	vm->msi[slot].n += n;
 }
 
 static int fk_system(unsigned long req, void *arg)
@@ -463,7 +471,7 @@ unsigned int fake_kvm_msi_taken(int vm_fd, uint32_t data)
 	}
 	for (i = 0; f && i < FK_BINDINGS; i++) {
 		if (f->msi[i].n && f->msi[i].data == data) {
-			n = f->msi[i].n;
+			n += f->msi[i].n;
 			f->msi[i].n = 0;
 		}
 	}
