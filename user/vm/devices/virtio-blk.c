@@ -269,13 +269,13 @@ static int virtio_blk__init(struct vm *vm)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	pthread_cond_init(&b->wake, NULL);
+	pthread_cond_init(&b->idle, NULL);
 	b->batch = calloc(BATCH, sizeof(*b->batch));
 	if (!b->batch) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	pthread_cond_init(&b->wake, NULL);
-	pthread_cond_init(&b->idle, NULL);
 	b->fd = open(vm->cfg.disk, O_RDWR | O_CLOEXEC);
 	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
 		ret = -errno;
