@@ -32,9 +32,11 @@ unsigned int fake_kvm_irq_raised(int vm_fd, int irq);
 /*
  * MSIs with this data value raised since the last call: each irqfd's
  * count consumed (as KVM would) and resolved through the GSI routing,
- * plus KVM_SIGNAL_MSI calls.
+ * plus KVM_SIGNAL_MSI calls.  Waits up to `timeout_ms` for `want` of
+ * them (an MSI may follow the used-ring update it announces).
  */
-unsigned int fake_kvm_msi_taken(int vm_fd, uint32_t data);
+unsigned int fake_kvm_msi_taken(int vm_fd, uint32_t data, unsigned int want,
+				int timeout_ms);
 
 /* The eventfd bound by KVM_IOEVENTFD at guest address `addr`, or -1. */
 int fake_kvm_ioeventfd(int vm_fd, uint64_t addr);

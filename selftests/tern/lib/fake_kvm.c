@@ -450,7 +450,7 @@ static int64_t fk_route(const struct fk_fd *f, uint32_t gsi)
 	return -1;
 }
 
-unsigned int fake_kvm_msi_taken(int vm_fd, uint32_t data)
+static unsigned int fk_msi_take(int vm_fd, uint32_t data)
 {
 	struct fk_fd *f;
 	unsigned int n = 0;
@@ -476,6 +476,19 @@ unsigned int fake_kvm_msi_taken(int vm_fd, uint32_t data)
 		}
 	}
 	pthread_mutex_unlock(&fk_lock);
+	return n;
+}
+
+unsigned int fake_kvm_msi_taken(int vm_fd, uint32_t data, unsigned int want,
+				int timeout_ms)
+{
+	unsigned int n = fk_msi_take(vm_fd, data);
+
+	/* A device signals after it publishes the used entry, from its own thread. */
+	for (; n < want && timeout_ms > 0; timeout_ms--) {
+		usleep(1000);
+		n += fk_msi_take(vm_fd, data);
+	}
 	return n;
 }
 

@@ -231,7 +231,7 @@ TEST_F(vm, virtio_rng_fills_a_buffer_and_interrupts)
 	EXPECT_EQ(64, len);
 	EXPECT_NE(0, memcmp(zero, vmu_gpa(self->vm, b.gpa), 64));
 	if (fake_kvm_active())
-		EXPECT_EQ(1, fake_kvm_msi_taken(self->vm->vm_fd, VMU_MSI_DATA));
+		EXPECT_EQ(1, fake_kvm_msi_taken(self->vm->vm_fd, VMU_MSI_DATA, 1, 2000));
 }
 
 /*
@@ -341,7 +341,7 @@ TEST(virtio_console_output_reaches_its_file)
 	ASSERT_EQ(0, vmu_vq_used(&d, 1, &len, 2000));
 	EXPECT_EQ(0, len);				/* nothing written to the guest */
 	if (fake_kvm_active())
-		EXPECT_EQ(1, fake_kvm_msi_taken(vm->vm_fd, VMU_MSI_DATA + 1));
+		EXPECT_EQ(1, fake_kvm_msi_taken(vm->vm_fd, VMU_MSI_DATA + 1, 1, 2000));
 	fd = open(out, O_RDONLY);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 200 && n < (ssize_t)b.len; i++) {
@@ -457,7 +457,7 @@ TEST(virtio_blk_requests_and_one_pending_across_a_move)
 	EXPECT_TRUE(all_bytes(vmu_gpa(vm, r.data), 3, 512));
 	EXPECT_TRUE(all_bytes(vmu_gpa(vm, r.data + 512), 4, 512));
 	if (fake_kvm_active())
-		EXPECT_EQ(1, fake_kvm_msi_taken(vm->vm_fd, VMU_MSI_DATA));
+		EXPECT_EQ(1, fake_kvm_msi_taken(vm->vm_fd, VMU_MSI_DATA, 1, 2000));
 
 	head = blk_post(&d, &r, VIRTIO_BLK_T_OUT, 5, 512);
 	memset(vmu_gpa(vm, r.data), 0xab, 512);
@@ -500,7 +500,7 @@ TEST(virtio_blk_requests_and_one_pending_across_a_move)
 	EXPECT_EQ(VIRTIO_BLK_S_OK, blk_status(&d, &r));
 	EXPECT_TRUE(all_bytes(vmu_gpa(vm2, r.data), 7, 512));
 	if (fake_kvm_active())
-		EXPECT_EQ(1, fake_kvm_msi_taken(vm2->vm_fd, VMU_MSI_DATA));
+		EXPECT_EQ(1, fake_kvm_msi_taken(vm2->vm_fd, VMU_MSI_DATA, 1, 2000));
 	vm__destroy(vm2);
 	unlink(con);
 	unlink(disk);
