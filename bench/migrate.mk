@@ -41,3 +41,9 @@ $(BUILD)/bench/migrate_scale_bench: bench/migrate_scale_bench.sh $(BUILD)/bench/
 	cp $< $@
 	chmod +x $@
 HARNESS_BENCHES += $(BUILD)/bench/migrate_scale_bench
+
+# Issue 15: the same guest bare and with every device.
+$(BUILD)/bench/migrate_devices_bench: bench/migrate_devices_bench.sh $(BUILD)/bench/migrate_bench
+	cp $< $@
+	chmod +x $@
+HARNESS_BENCHES += $(BUILD)/bench/migrate_devices_bench

@@ -19,7 +19,10 @@
 # MB_CHANNELS (ternvm runs once per count listed, e.g. "1 2", each a row
 # ternvm-cN of a table of its own; default: ternvm's own count), MB_KINDS
 # ("idle busy"), MB_QEMU (1; 0: ternvm only), MB_MEMPATH (1: ternvm's RAM
-# in a file on each side, so the KVM-dirty-log path even with tern.ko).
+# in a file on each side, so the KVM-dirty-log path even with tern.ko),
+# MB_DEVICES ("0": no device; "1": every device a guest can have, a shared
+# disk image, a tap NIC per side, virtio-rng and virtio-console; "0 1":
+# both, rows ternvm and ternvm-dev of a table of their own).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
 if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
@@ -43,6 +46,7 @@ CHANNELS=${MB_CHANNELS:-}
 KINDS=${MB_KINDS:-idle busy}
 QEMU_ON=${MB_QEMU:-1}
 MEMPATH=${MB_MEMPATH:-0}
+DEVICES=${MB_DEVICES:-0}
 HB_MS=10
 PORT=4400
 W=$(mktemp -d)
@@ -175,15 +179,26 @@ tern_available() {
 		"$TERNVM" --help 2>&1 | grep -q -- '--incoming-migration'
 }
 
-# tern_run KIND MIB_DIRTY RATE MEM [CHANNELS]
+# label CHANNELS DEV: a ternvm row's name
+label() {
+	echo "ternvm${1:+-c$1}$([ "$2" = 1 ] && echo -dev)"
+}
+
+# tern_run KIND MIB_DIRTY RATE MEM [CHANNELS [DEV]]
 tern_run() {
-	vmm=ternvm${5:+-c$5}
+	vmm=$(label "$5" "$6")
 	T=$(mktemp -d -p "$W")
 	PORT=$((PORT + 1))
 	start_console a
 	start_console b
 	ma= mb=
 	[ "$MEMPATH" = 1 ] && ma="--mem-path $T/a.ram" mb="--mem-path $T/b.ram"
+	if [ "$6" = 1 ]; then
+		# Shared storage, as two hosts would see it; a tap on each side.
+		dd if=/dev/zero of="$T/disk.img" bs=1M count=64 2>/dev/null
+		ma="$ma --disk $T/disk.img --rng --vconsole $T/a.vcon --net tap=tbA$PORT"
+		mb="$mb --disk $T/disk.img --rng --vconsole $T/b.vcon --net tap=tbB$PORT"
+	fi
 	# shellcheck disable=SC2086
 	"$TERNVM" --cpus 1 --memory "${4}M" $ma --kernel "$BZIMAGE" --initrd "$INITRD" \
 		--append "$(guest_append "$2" "$3")" --control "$T/a.sock" \
@@ -249,12 +264,13 @@ ratio() {
 
 # table KIND... : one row per metric and kind
 table() {
+	row=$(v=$(variants); label "${v%:*}" "${v#*:}")
 	printf '%-34s %16s %16s %10s\n' "$MEM MiB guest" "ternvm min/med" "QEMU min/med" "Tern/QEMU"
 	for kind in "$@"; do
 		for m in "4 total time ms" "5 downtime ms (VMM)" "6 downtime ms (guest-seen)" \
 			 "7 MiB sent" "8 source CPU s"; do
 			col=${m%% *} name=${m#* }
-			t=$(stat ternvm "$kind" "$MEM" "$col") q=$(stat qemu "$kind" "$MEM" "$col")
+			t=$(stat "$row" "$kind" "$MEM" "$col") q=$(stat qemu "$kind" "$MEM" "$col")
 			if [ "$col" = 7 ]; then
 				t=$(echo "$t" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
 				q=$(echo "$q" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
@@ -265,45 +281,59 @@ table() {
 	done
 }
 
-# point KIND MIB RATE MEM: one ternvm run (one per MB_CHANNELS count) and
-# one QEMU run, in budget
+# The ternvm rows a point runs: one per MB_DEVICES value and MB_CHANNELS
+# count, as "CHANNELS:DEV" (an empty count: ternvm's own).
+variants() {
+	for dv in $DEVICES; do
+		for c in ${CHANNELS:--}; do
+			[ "$c" = - ] && c=
+			echo "$c:$dv"
+		done
+	done
+}
+
+# point KIND MIB RATE MEM: one run of each ternvm variant and one QEMU
+# run, in budget
 point() {
-	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
-	if [ $tern = 1 ] && [ -z "$CHANNELS" ]; then
-		tern_run "$@"
-	elif [ $tern = 1 ]; then
-		for c in $CHANNELS; do
+	if [ $tern = 1 ]; then
+		for v in $(variants); do
 			[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
-			tern_run "$@" "$c"
+			tern_run "$@" "${v%:*}" "${v#*:}"
 		done
 	fi
 	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
 	[ "$QEMU_ON" = 0 ] || qemu_run "$@"
 }
 
-# chtable KIND...: ternvm over each MB_CHANNELS count, min/med, and the
-# last count's median over the first's
-chtable() {
-	set -- $KINDS
-	first=${CHANNELS%% *} last=${CHANNELS##* }
-	printf '%-34s' "$MEM MiB guest, ternvm"
-	for c in $CHANNELS; do printf ' %16s' "$c ch min/med"; done
-	printf ' %10s\n' "${last}ch/${first}ch"
+# short LABEL: a row's name without "ternvm-" (the plain one: "bare")
+short() {
+	case $1 in ternvm) echo bare ;; *) echo "${1#ternvm-}" ;; esac
+}
+
+# vtable KIND...: each ternvm variant, min/med, and the last one's median
+# over the first's
+vtable() {
+	rows=$(for v in $(variants); do label "${v%:*}" "${v#*:}"; done)
+	first=$(echo "$rows" | head -n1) last=$(echo "$rows" | tail -n1)
+	printf '%-34s' "$MEM MiB guest"
+	for r in $rows; do printf ' %16s' "$(short "$r") min/med"; done
+	printf ' %10s\n' "last/first"
 	for kind in "$@"; do
 		for m in "4 total time ms" "5 downtime ms (VMM)" "6 downtime ms (guest-seen)" \
 			 "7 MiB sent" "8 source CPU s"; do
 			col=${m%% *} name=${m#* }
 			printf '%-34s' "$kind: $name"
-			for c in $CHANNELS; do
-				v=$(stat "ternvm-c$c" "$kind" "$MEM" "$col")
+			for r in $rows; do
+				v=$(stat "$r" "$kind" "$MEM" "$col")
 				[ "$col" = 7 ] && v=$(echo "$v" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
 				printf ' %16s' "$(echo $v | tr ' ' /)"
-				[ "$c" = "$first" ] && f=${v#* }
-				[ "$c" = "$last" ] && l=${v#* }
+				[ "$r" = "$first" ] && f=${v#* }
+				[ "$r" = "$last" ] && l=${v#* }
 			done
 			printf ' %10s\n' "$(ratio "$l" "$f")"
 		done
 	done
+	echo "(last/first: $(short "$last") over $(short "$first"), medians)"
 }
 
 # Item 4: cost versus guest size (idle) and versus dirty rate (MB_BUSY MiB
@@ -364,8 +394,8 @@ main() {
 				fi
 			done
 		done
-		if [ -n "$CHANNELS" ]; then
-			chtable
+		if [ "$(variants | wc -l)" -gt 1 ]; then
+			vtable $KINDS
 		else
 			table $KINDS
 		fi
