@@ -2,17 +2,19 @@
 /*
  * The seccomp sandbox (libseccomp), per thread class, on unless
  * --sandbox off.  Each thread enters its class when it starts; a thread
- * it creates inherits the filter, so classes only ever narrow.
+ * it creates inherits the filter, so classes only ever narrow.  Every
+ * class is an allow-list (what the class's threads call; the lists in
+ * sandbox.c say what for), and no class may fork or exec:
  *
  *  - vCPU: the threads a guest drives directly (KVM_RUN and the device
- *    emulation its exits reach).  An allow-list: KVM and eventfd I/O,
- *    memory, futexes, signals, time, logging; no open, no socket, no
- *    process or privilege call.
- *  - I/O and migration (the I/O loop and what it starts, the migration
- *    threads, device workers): they open files, sockets and pipes, so a
- *    deny-list of what ternvm never does: exec, fork (clone without
- *    CLONE_THREAD), ptrace and other processes' memory, mounts and
- *    namespaces, modules, kexec, BPF, keys, privilege and clock changes.
+ *    emulation its exits reach).  KVM and eventfd I/O, memory, futexes,
+ *    signals, time, logging; no open, no socket, no thread.
+ *  - migration: the migration thread and its channel threads, which
+ *    parse the incoming stream: sockets, pipes and splice, tern.ko and
+ *    KVM ioctls; files only as a name lookup and TLS read them.
+ *  - I/O: the I/O loop and what it starts (control jobs, which open
+ *    state files), device workers, the console writer, the throttler;
+ *    the migration's calls too, since it starts the migration thread.
  *
  * A call outside its class stops the process with SIGSYS; the handler
  * names the thread and the call before ternvm exits with status 1.

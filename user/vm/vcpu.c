@@ -5,7 +5,6 @@
  * thread, so a vCPU is either kicked out of KVM_RUN or never enters it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <linux/kvm.h>
 #include <signal.h>
@@ -21,7 +20,6 @@
 #include "vm/init.h"
 #include "vm/iotrap.h"
 #include "vm/sandbox.h"
-#include "vm/test_hooks.h"
 #include "vm/vm.h"
 #include "vm/vcpu.h"
 
@@ -354,9 +352,6 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	rcu_register_thread();
 	sandbox__enter(SANDBOX_VCPU);
-	/* The sandbox's test (ternvm-test only): a call no vCPU may make. */
-	if (test_hook__env("TERN_TEST_FORBIDDEN_CALL"))
-		close(open("/", O_RDONLY | O_CLOEXEC));
 	for (;;) {
 		if (__atomic_load_n(&vm->pause_depth, __ATOMIC_SEQ_CST) ||
 		    __atomic_load_n(&vm->exit_reason, __ATOMIC_SEQ_CST) ||
