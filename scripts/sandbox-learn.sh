@@ -7,7 +7,7 @@
 # thread class, every call made under its filter (after each test: a VM
 # that wedges still leaves what ran before it).
 #
-#   make SANITIZE=1 user selftests; scripts/sandbox-learn.sh OUT TEST...
+#   make module && make SANITIZE=1 user && scripts/sandbox-learn.sh OUT TEST...
 #
 # TEST: harness test programs, e.g. build/san/selftests/tern/migration/
 # migrate_tls_test.sh.  The report is the "sandbox-learn:" lines of
