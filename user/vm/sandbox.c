@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,14 @@ static const int any_thread[] = {
 };
 
 /*
- * vCPU: what KVM_RUN's exits reach: port and MMIO dispatch into the
- * devices (eventfd writes, KVM's irq and ioeventfd ioctls, a tap or
- * console write), a vector's irqfd made, a NIC's DRIVER_OK and reset
- * watching or unwatching its tap and its announce timer.  No open, no
+ * Device emulation beyond fd writes and KVM's ioctls: a vector's irqfd
+ * made, a NIC that starts or resets watching its tap and arming its
+ * announce timer, a frame sent on the tap.  A vCPU reaches it through
+ * port and MMIO exits, the migration thread by starting the guest on a
+ * destination.  The vCPU class has no more than this: no open, no
  * socket, no thread.
  */
-static const int vcpu_allowed[] = {
+static const int device_calls[] = {
 	SCMP_SYS(sendto), SCMP_SYS(eventfd2), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime),
 };
@@ -80,16 +82,15 @@ static const int io_allowed[] = {
  * listener, SIGPIPE taken synchronously, tern.ko's page streams spliced
  * through pipes, the KVM dirty log, the channel threads, the state blob
  * in a memfd; at switchover the disk image flushed, and on a destination
- * the guest started: a NIC's announce timer and its tap watched.  It
- * parses a hostile stream: it may open (a name lookup and TLS read files)
- * but not create, change or remove a file, run a program, or change a
- * privilege.
+ * the guest started (device_calls).  It parses a hostile stream: it may
+ * open (a name lookup and TLS read files) but not create, change or
+ * remove a file, run a program, or change a privilege.
  */
 static const int migration_allowed[] = {
 	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
 	SCMP_SYS(accept4), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(shutdown),
-	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom),
 	SCMP_SYS(sendmmsg), SCMP_SYS(splice), SCMP_SYS(pipe2), SCMP_SYS(fcntl),
 	SCMP_SYS(memfd_create), SCMP_SYS(ftruncate), SCMP_SYS(fdatasync),
 	SCMP_SYS(openat), SCMP_SYS(getdents64), SCMP_SYS(access), SCMP_SYS(faccessat),
@@ -97,8 +98,6 @@ static const int migration_allowed[] = {
 	SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid),
 	SCMP_SYS(rt_sigpending), SCMP_SYS(rt_sigtimedwait),
-	SCMP_SYS(eventfd2), SCMP_SYS(epoll_ctl), SCMP_SYS(timerfd_create),
-	SCMP_SYS(timerfd_settime),
 	/* A thread it starts enters a class of its own (the throttler). */
 	SCMP_SYS(prctl), SCMP_SYS(seccomp),
 };
@@ -131,11 +130,6 @@ void sandbox__disable(void)
 	disabled = true;
 }
 
-bool sandbox__enabled(void)
-{
-	return !disabled;
-}
-
 static int add_all(scmp_filter_ctx ctx, uint32_t action, const int *nr, size_t n)
 {
 	size_t i;
@@ -158,10 +152,11 @@ static int allow_class(scmp_filter_ctx ctx, enum sandbox_class c)
 {
 	int ret = add_all(ctx, SCMP_ACT_ALLOW, any_thread, ARRAY_LEN(any_thread));
 
-	if (!ret && c == SANDBOX_VCPU)
-		return add_all(ctx, SCMP_ACT_ALLOW, vcpu_allowed, ARRAY_LEN(vcpu_allowed));
 	if (!ret)
-		ret = add_all(ctx, SCMP_ACT_ALLOW, migration_allowed, ARRAY_LEN(migration_allowed));
+		ret = add_all(ctx, SCMP_ACT_ALLOW, device_calls, ARRAY_LEN(device_calls));
+	if (ret || c == SANDBOX_VCPU)
+		return ret;
+	ret = add_all(ctx, SCMP_ACT_ALLOW, migration_allowed, ARRAY_LEN(migration_allowed));
 	if (!ret && c == SANDBOX_IO)
 		ret = add_all(ctx, SCMP_ACT_ALLOW, io_allowed, ARRAY_LEN(io_allowed));
 	/* Threads only; clone3's flags are out of a filter's reach: ENOSYS makes glibc use clone. */
@@ -175,17 +170,11 @@ static int allow_class(scmp_filter_ctx ctx, enum sandbox_class c)
 
 void sandbox__enter(enum sandbox_class c)
 {
-	static const char *const names[] = {
-		[SANDBOX_VCPU] = "vCPU", [SANDBOX_IO] = "I/O",
-		[SANDBOX_MIGRATION] = "migration",
-	};
-	static const char *const a_name[] = {
-		[SANDBOX_VCPU] = "a vCPU", [SANDBOX_IO] = "an I/O",
-		[SANDBOX_MIGRATION] = "a migration",
-	};
-	static const char *const keys[] = {
-		[SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io",
-		[SANDBOX_MIGRATION] = "migration",
+	/* key: TERN_TEST_FORBIDDEN_CALL's value; who: for messages. */
+	static const struct { const char *key, *who; } class[] = {
+		[SANDBOX_VCPU] = { "vcpu", "a vCPU" },
+		[SANDBOX_IO] = { "io", "an I/O" },
+		[SANDBOX_MIGRATION] = { "migration", "a migration" },
 	};
 	const char *forbidden;
 	scmp_filter_ctx ctx;
@@ -200,13 +189,13 @@ void sandbox__enter(enum sandbox_class c)
 		seccomp_release(ctx);
 		if (ret) {
 			pr_err("sandbox: %s thread: %s (--sandbox off runs without it)",
-			       names[c], strerror(-ret));
+			       class[c].who, strerror(-ret));
 			_exit(1);
 		}
-		thread_class = a_name[c];
+		thread_class = class[c].who;
 	}
 	/* The sandbox's test (ternvm-test only): a call no class makes. */
 	forbidden = test_hook__env("TERN_TEST_FORBIDDEN_CALL");
-	if (forbidden && !strcmp(forbidden, keys[c]))
+	if (forbidden && !strcmp(forbidden, class[c].key))
 		mknodat(AT_FDCWD, "", S_IFIFO | 0600, 0);
 }

@@ -22,17 +22,14 @@
 #ifndef TERN_VM_SANDBOX_H
 #define TERN_VM_SANDBOX_H
 
-#include <stdbool.h>
-
 enum sandbox_class {
 	SANDBOX_VCPU,
 	SANDBOX_IO,
 	SANDBOX_MIGRATION,
 };
 
-/* --sandbox off: every later sandbox__enter does nothing. */
+/* --sandbox off: every later sandbox__enter installs no filter. */
 void sandbox__disable(void);
-bool sandbox__enabled(void);
 /*
  * This thread enters class c.  A filter that cannot be loaded ends
  * ternvm (status 1, naming the class): it never runs unconfined by
