@@ -18,7 +18,7 @@ VM_SRCS := \
 	user/vm/devices/i8042.c \
 	user/vm/devices/acpi-pm.c \
 	user/vm/virtqueue.c \
-	user/vm/devices/virtio-pci.c \
+	user/vm/devices/virtio-pci.c user/vm/virtio_state.c \
 	user/vm/devices/virtio-blk.c \
 	user/vm/devices/virtio-net.c \
 	user/vm/devices/virtio-console.c \

@@ -25,16 +25,28 @@
 struct vm;
 struct virtio_dev;
 
-/* Guest-visible transport state: everything here is saved and loaded. */
+/*
+ * Guest-visible state, all of it saved and loaded, in two parts as two
+ * sections: the device's own virtio state, the same under any transport
+ * (table virtio-device, at the device's path + "/device"), and the PCI
+ * transport's registers (table virtio-pci, at the device's path).
+ */
 struct vq_state {
 	uint64_t desc;
 	uint64_t avail;
 	uint64_t used;
 	uint16_t size;
 	uint16_t enabled;
-	uint16_t msix_vector;
 	uint16_t last_avail;	/* next avail entry the device consumes */
 	uint16_t used_idx;	/* next used entry the device fills */
+};
+
+struct virtio_state {
+	uint64_t driver_features;
+	uint8_t status;
+	uint8_t isr;
+	uint8_t config_generation;
+	struct vq_state vq[VIRTIO_MAX_QUEUES];
 };
 
 struct msix_entry {
@@ -44,17 +56,13 @@ struct msix_entry {
 	uint32_t ctrl;		/* bit 0: masked */
 };
 
-struct virtio_state {
-	uint64_t driver_features;
+struct virtio_pci_state {
 	uint32_t dfselect;
 	uint32_t gfselect;
 	uint16_t msix_config;
 	uint16_t queue_select;
-	uint8_t status;
-	uint8_t isr;
-	uint8_t config_generation;
+	uint16_t queue_vector[VIRTIO_MAX_QUEUES];	/* MSI-X vector per queue */
 	uint8_t msix_pending[VIRTIO_MSIX_VECTORS];
-	struct vq_state vq[VIRTIO_MAX_QUEUES];
 	struct msix_entry msix[VIRTIO_MSIX_VECTORS];
 };
 
@@ -90,9 +98,11 @@ struct virtio_dev {
 	uint32_t config_size;
 	pthread_mutex_t lock;
 	struct virtio_state s;
+	struct virtio_pci_state transport;
 	/*
 	 * A NIC model's MAC (virtio-net), guest-visible state that the
-	 * section's subsection "mac" carries; zeros: none (or not sent).
+	 * device section's subsection "mac" carries; zeros: none (or not
+	 * sent).
 	 */
 	uint8_t mac[6];
 	/* Host side, rebuilt on load: eventfds and their KVM bindings. */
@@ -120,6 +130,13 @@ void virtio__unregister(struct vm *vm, struct virtio_dev *vdev);
 struct virtio_dev *virtio__find(struct vm *vm, const char *name, int n);
 /* After a state load: rebind eventfds, routes, BAR mapping. */
 void virtio__post_load(struct virtio_dev *vdev);
+/* The same once every section is in: the model's loaded(), then that. */
+void virtio__loaded(struct virtio_dev *vdev);
+/* What the device offers: its model's features and VERSION_1. */
+uint64_t virtio__device_features(struct virtio_dev *vdev);
+/* Its two state sections (virtio_state.c). */
+int virtio__register_state(struct vm *vm, struct virtio_dev *vdev);
+void virtio__unregister_state(struct vm *vm, struct virtio_dev *vdev);
 bool virtio__ready(struct virtio_dev *vdev);
 
 /* Requests the driver made available that the device has not taken. */

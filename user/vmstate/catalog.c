@@ -103,15 +103,31 @@ static void dump_table(FILE *f, const char *kind, const struct vmsd *vmsd,
 	fputs("end\n", f);
 }
 
-/* The filters the release check understands; others print their kind. */
+/* One line per filter; the release check reads rename-table's. */
 static void dump_filter(FILE *f, const struct vmstate_filter *flt)
 {
-	if (flt->kind == VMSTATE_FILTER_RENAME_TABLE)
+	const char *const *m;
+
+	switch (flt->kind) {
+	case VMSTATE_FILTER_RENAME_TABLE:
 		fprintf(f, "filter rename-table %s -> %s max-version %u\n",
 			flt->table, flt->to, flt->max_version);
-	else
+		return;
+	case VMSTATE_FILTER_SPLIT:
+		fprintf(f, "filter split %s -> %s version %u at +%s max-version %u moves",
+			flt->table, flt->to, flt->to_version, flt->path_suffix,
+			flt->max_version);
+		for (m = flt->move; *m; m++)
+			fprintf(f, " %s", *m);
+		fputc('\n', f);
+		return;
+	case VMSTATE_FILTER_CUSTOM:
+		fprintf(f, "filter custom %s\n", flt->table ? flt->table : "-");
+		return;
+	default:
 		fprintf(f, "filter kind-%u %s max-version %u\n", flt->kind,
 			flt->table ? flt->table : "-", flt->max_version);
+	}
 }
 
 int vmstate__catalog_dump(FILE *f)

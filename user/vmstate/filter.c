@@ -11,11 +11,24 @@
 
 #include "vmstate/registry.h"
 
+/* The same filter: every device of a kind registers its kind's. */
+static bool same_filter(const struct vmstate_filter *a,
+			const struct vmstate_filter *b)
+{
+	return a->kind == b->kind && a->table == b->table &&
+	       a->max_version == b->max_version && a->from == b->from &&
+	       a->to == b->to && a->type == b->type && a->value == b->value &&
+	       a->path_suffix == b->path_suffix &&
+	       a->to_version == b->to_version && a->move == b->move &&
+	       a->fn == b->fn && a->arg == b->arg;
+}
+
 int vmstate__filter_register(struct vmstate_registry *reg,
 			     const struct vmstate_filter *f)
 {
 	struct vmstate_filter *arr;
 	bool names_ok;
+	uint32_t i;
 
 	switch (f->kind) {
 	case VMSTATE_FILTER_RENAME_TABLE:
@@ -42,10 +55,16 @@ int vmstate__filter_register(struct vmstate_registry *reg,
 	if (!names_ok)
 		return -EINVAL;
 	pthread_mutex_lock(&reg->lock);
-	arr = realloc(reg->filters, (reg->nr_filters + 1) * sizeof(*arr));
-	if (arr) {
-		reg->filters = arr;
-		arr[reg->nr_filters++] = *f;
+	for (i = 0; i < reg->nr_filters; i++)
+		if (same_filter(&reg->filters[i], f))
+			break;
+	arr = reg->filters;
+	if (i == reg->nr_filters) {
+		arr = realloc(reg->filters, (reg->nr_filters + 1) * sizeof(*arr));
+		if (arr) {
+			reg->filters = arr;
+			arr[reg->nr_filters++] = *f;
+		}
 	}
 	pthread_mutex_unlock(&reg->lock);
 	return arr ? 0 : -ENOMEM;

@@ -305,7 +305,8 @@ struct vmstate_tree;
  *  SPLIT:         a section becomes two: the fields and subsections named
  *                 in `move` go to a new section at path + `path_suffix`,
  *                 table `to`, version `to_version`; the rest stay;
- *  CUSTOM:        fn(tree, arg, err) edits the tree itself.
+ *  CUSTOM:        fn(tree, arg, err) edits the tree itself (`table`, if
+ *                 set, names what it edits for the catalogue).
  */
 enum vmstate_filter_kind {
 	VMSTATE_FILTER_RENAME_TABLE = 1,
@@ -332,7 +333,12 @@ struct vmstate_filter {
 	void *arg;
 };
 
-/* Filters run in registration order before dispatch; f is copied. */
+/*
+ * Filters run in registration order before dispatch; f is copied.  The
+ * same filter (equal members, names compared as pointers) registered
+ * again is still one filter, so each instance of a device may register
+ * its kind's.
+ */
 int vmstate__filter_register(struct vmstate_registry *reg,
 			     const struct vmstate_filter *f);
 

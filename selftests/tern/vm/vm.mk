@@ -66,6 +66,18 @@ $(BUILD)/selftests/tern/vm/vm_device_test: $(BUILD)/selftests/tern/vm/vm_device_
 HOST_TESTS += $(BUILD)/selftests/tern/vm/vm_device_test
 HARNESS_TESTS += $(BUILD)/selftests/tern/vm/vm_device_test
 
+# virtio's two state sections, and release 0.1.0's one loading here.
+$(BUILD)/selftests/tern/vm/vm_virtio_state_test: $(BUILD)/selftests/tern/vm/vm_virtio_state_test.o \
+		$(call objs,selftests/tern/lib/vm_util.c selftests/tern/lib/fake_kvm.c) \
+		$(BUILD)/libtern-vm.a $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
+		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a
+	$(CC) $(LDFLAGS) $(FAKE_KVM_LDFLAGS) -o $@ $(filter %.o,$^) \
+		-Wl,--whole-archive $(BUILD)/libtern-vm.a -Wl,--no-whole-archive \
+		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
+		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a $(LDLIBS)
+HOST_TESTS += $(BUILD)/selftests/tern/vm/vm_virtio_state_test
+HARNESS_TESTS += $(BUILD)/selftests/tern/vm/vm_virtio_state_test
+
 # Fuzzer: the control socket's request path (json_line + control_cmd).
 VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c user/vm/device.c \
 	user/lib/json_line.c user/lib/version.c

@@ -7,7 +7,7 @@
  *
  * The MAC is the guest's: derived from the tap's name at start (a hash,
  * so two taps get two MACs), it travels with the device state (the
- * subsection "mac" of the transport's section, vdev.mac) and a
+ * subsection "mac" of its virtio-device section, vdev.mac) and a
  * destination takes it over.  Once the migrated
  * guest runs, the destination announces the MAC on its tap, a RARP
  * frame five times at growing intervals (50, 150, ... 450 ms, as QEMU's

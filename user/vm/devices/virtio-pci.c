@@ -4,7 +4,8 @@
  * function with vendor capabilities pointing into BAR 0, which holds
  * the common configuration, ISR, device configuration, the queue notify
  * area (one ioeventfd per queue, so a kick never exits to userspace) and
- * the MSI-X table (one irqfd per vector).  Per-instance state only.
+ * the MSI-X table (one irqfd per vector).  Per-instance state only; its
+ * vmstate tables are in virtio_state.c.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -28,7 +29,6 @@
 #include "vm/vm.h"
 #include "vm/mem.h"
 #include "vm/virtio.h"
-#include "vmstate/vmstate.h"
 
 #define BAR_SIZE	0x4000
 #define COMMON_OFF	0x0000
@@ -44,7 +44,7 @@
 #define MSIX_CTRL_ENABLE	0x8000
 #define MSIX_CTRL_MASKALL	0x4000
 
-static uint64_t device_features(struct virtio_dev *vdev)
+uint64_t virtio__device_features(struct virtio_dev *vdev)
 {
 	return vdev->ops->features | (1ULL << VIRTIO_F_VERSION_1);
 }
@@ -65,9 +65,9 @@ static void signal_vector(struct virtio_dev *vdev, uint16_t vec)
 
 	if (vec >= VIRTIO_MSIX_VECTORS || !(msix_ctrl(vdev) & MSIX_CTRL_ENABLE))
 		return;
-	m = &vdev->s.msix[vec];
+	m = &vdev->transport.msix[vec];
 	if ((msix_ctrl(vdev) & MSIX_CTRL_MASKALL) || (m->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
-		vdev->s.msix_pending[vec] = 1;
+		vdev->transport.msix_pending[vec] = 1;
 		return;
 	}
 	if (vdev->call_gsi[vec] < 0) {
@@ -99,7 +99,7 @@ void vq__notify(struct virtio_dev *vdev, int q)
 	if (avail && (avail->flags & VRING_AVAIL_F_NO_INTERRUPT))
 		return;
 	vdev->s.isr |= 1;
-	signal_vector(vdev, vq->msix_vector);
+	signal_vector(vdev, vdev->transport.queue_vector[q]);
 }
 
 bool virtio__ready(struct virtio_dev *vdev)
@@ -112,16 +112,14 @@ static void reset(struct virtio_dev *vdev)
 	int i;
 
 	vdev->s.driver_features = 0;
-	vdev->s.dfselect = vdev->s.gfselect = 0;
 	vdev->s.status = 0;
 	vdev->s.isr = 0;
-	vdev->s.queue_select = 0;
-	vdev->s.msix_config = VIRTIO_MSI_NO_VECTOR;
+	vdev->transport.dfselect = vdev->transport.gfselect = 0;
+	vdev->transport.queue_select = 0;
+	vdev->transport.msix_config = VIRTIO_MSI_NO_VECTOR;
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		vdev->s.vq[i] = (struct vq_state){
-			.size = vdev->ops->queue_size,
-			.msix_vector = VIRTIO_MSI_NO_VECTOR,
-		};
+		vdev->s.vq[i] = (struct vq_state){ .size = vdev->ops->queue_size };
+		vdev->transport.queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
 	}
 	if (vdev->ops->reset)
 		vdev->ops->reset(vdev);
@@ -130,25 +128,27 @@ static void reset(struct virtio_dev *vdev)
 static uint64_t common_read(struct virtio_dev *vdev, int off)
 {
 	struct virtio_state *s = &vdev->s;
-	struct vq_state *vq = s->queue_select < vdev->ops->nr_queues ?
-			      &s->vq[s->queue_select] : NULL;
+	struct virtio_pci_state *t = &vdev->transport;
+	struct vq_state *vq = t->queue_select < vdev->ops->nr_queues ?
+			      &s->vq[t->queue_select] : NULL;
 
 	switch (off) {
-	case VIRTIO_PCI_COMMON_DFSELECT: return s->dfselect;
+	case VIRTIO_PCI_COMMON_DFSELECT: return t->dfselect;
 	case VIRTIO_PCI_COMMON_DF:
-		return s->dfselect > 1 ? 0 : (uint32_t)(device_features(vdev) >> (32 * s->dfselect));
-	case VIRTIO_PCI_COMMON_GFSELECT: return s->gfselect;
+		return t->dfselect > 1 ? 0 : (uint32_t)(virtio__device_features(vdev) >> (32 * t->dfselect));
+	case VIRTIO_PCI_COMMON_GFSELECT: return t->gfselect;
 	case VIRTIO_PCI_COMMON_GF:
-		return s->gfselect > 1 ? 0 : (uint32_t)(s->driver_features >> (32 * s->gfselect));
-	case VIRTIO_PCI_COMMON_MSIX: return s->msix_config;
+		return t->gfselect > 1 ? 0 : (uint32_t)(s->driver_features >> (32 * t->gfselect));
+	case VIRTIO_PCI_COMMON_MSIX: return t->msix_config;
 	case VIRTIO_PCI_COMMON_NUMQ: return vdev->ops->nr_queues;
 	case VIRTIO_PCI_COMMON_STATUS: return s->status;
 	case VIRTIO_PCI_COMMON_CFGGENERATION: return s->config_generation;
-	case VIRTIO_PCI_COMMON_Q_SELECT: return s->queue_select;
+	case VIRTIO_PCI_COMMON_Q_SELECT: return t->queue_select;
 	case VIRTIO_PCI_COMMON_Q_SIZE: return vq ? vq->size : 0;
-	case VIRTIO_PCI_COMMON_Q_MSIX: return vq ? vq->msix_vector : VIRTIO_MSI_NO_VECTOR;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		return vq ? t->queue_vector[t->queue_select] : VIRTIO_MSI_NO_VECTOR;
 	case VIRTIO_PCI_COMMON_Q_ENABLE: return vq ? vq->enabled : 0;
-	case VIRTIO_PCI_COMMON_Q_NOFF: return vq ? s->queue_select : 0;
+	case VIRTIO_PCI_COMMON_Q_NOFF: return vq ? t->queue_select : 0;
 	case VIRTIO_PCI_COMMON_Q_DESCLO: return vq ? (uint32_t)vq->desc : 0;
 	case VIRTIO_PCI_COMMON_Q_DESCHI: return vq ? vq->desc >> 32 : 0;
 	case VIRTIO_PCI_COMMON_Q_AVAILLO: return vq ? (uint32_t)vq->avail : 0;
@@ -165,22 +165,23 @@ static void set_hi(uint64_t *v, uint32_t hi) { *v = (*v & 0xffffffffULL) | ((uin
 static void common_write(struct virtio_dev *vdev, int off, uint32_t v)
 {
 	struct virtio_state *s = &vdev->s;
-	struct vq_state *vq = s->queue_select < vdev->ops->nr_queues ?
-			      &s->vq[s->queue_select] : NULL;
+	struct virtio_pci_state *t = &vdev->transport;
+	struct vq_state *vq = t->queue_select < vdev->ops->nr_queues ?
+			      &s->vq[t->queue_select] : NULL;
 	/* Queue setup is frozen once the queue is enabled (spec 4.1.4.3). */
 	struct vq_state *vqw = vq && !vq->enabled ? vq : NULL;
 
 	switch (off) {
-	case VIRTIO_PCI_COMMON_DFSELECT: s->dfselect = v; break;
-	case VIRTIO_PCI_COMMON_GFSELECT: s->gfselect = v; break;
+	case VIRTIO_PCI_COMMON_DFSELECT: t->dfselect = v; break;
+	case VIRTIO_PCI_COMMON_GFSELECT: t->gfselect = v; break;
 	case VIRTIO_PCI_COMMON_GF:
-		if (s->gfselect == 0)
+		if (t->gfselect == 0)
 			set_lo(&s->driver_features, v);
-		else if (s->gfselect == 1)
+		else if (t->gfselect == 1)
 			set_hi(&s->driver_features, v);
 		break;
 	case VIRTIO_PCI_COMMON_MSIX:
-		s->msix_config = v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
+		t->msix_config = v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
 		break;
 	case VIRTIO_PCI_COMMON_STATUS:
 		if (!(v & 0xff)) {
@@ -188,7 +189,7 @@ static void common_write(struct virtio_dev *vdev, int off, uint32_t v)
 			break;
 		}
 		if ((v & VIRTIO_CONFIG_S_FEATURES_OK) &&
-		    (s->driver_features & ~device_features(vdev)))
+		    (s->driver_features & ~virtio__device_features(vdev)))
 			v &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* refused */
 		if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(s->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
 			s->status = v;
@@ -197,14 +198,15 @@ static void common_write(struct virtio_dev *vdev, int off, uint32_t v)
 		}
 		s->status = v;
 		break;
-	case VIRTIO_PCI_COMMON_Q_SELECT: s->queue_select = v; break;
+	case VIRTIO_PCI_COMMON_Q_SELECT: t->queue_select = v; break;
 	case VIRTIO_PCI_COMMON_Q_SIZE:
 		if (vqw && v && v <= vdev->ops->queue_size && !(v & (v - 1)))
 			vqw->size = v;
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
 		if (vq)
-			vq->msix_vector = v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
+			t->queue_vector[t->queue_select] =
+				v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		if (vqw && v == 1)
@@ -222,17 +224,17 @@ static void common_write(struct virtio_dev *vdev, int off, uint32_t v)
 static void msix_write(struct virtio_dev *vdev, int off, uint32_t v)
 {
 	int vec = off / 16;
-	struct msix_entry *m = &vdev->s.msix[vec];
-	uint32_t *word = (uint32_t *)m + (off % 16) / 4;
+	struct msix_entry *m;
 
 	if (vec >= VIRTIO_MSIX_VECTORS)
 		return;
-	*word = v;
+	m = &vdev->transport.msix[vec];
+	((uint32_t *)m)[(off % 16) / 4] = v;
 	if (vdev->call_gsi[vec] >= 0 && (off % 16) < 12)
 		irq__update_msi_route(vdev->vm, vdev->call_gsi[vec],
 				      ((uint64_t)m->addr_hi << 32) | m->addr_lo, m->data);
-	if (!(m->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT) && vdev->s.msix_pending[vec]) {
-		vdev->s.msix_pending[vec] = 0;
+	if (!(m->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT) && vdev->transport.msix_pending[vec]) {
+		vdev->transport.msix_pending[vec] = 0;
 		signal_vector(vdev, vec);
 	}
 }
@@ -264,11 +266,11 @@ static void bar_io(struct vcpu *vcpu, uint64_t addr, uint8_t *data,
 		if (is_write && len == 4)
 			msix_write(vdev, off - MSIX_TABLE_OFF, v);
 		else if (!is_write)
-			memcpy(&r, (uint8_t *)vdev->s.msix + (off - MSIX_TABLE_OFF),
+			memcpy(&r, (uint8_t *)vdev->transport.msix + (off - MSIX_TABLE_OFF),
 			       len <= MSIX_TABLE_OFF + 16 * VIRTIO_MSIX_VECTORS - off ? len : 0);
 	} else if (off >= MSIX_PBA_OFF && off < MSIX_PBA_OFF + 8) {
 		for (i = 0; !is_write && i < VIRTIO_MSIX_VECTORS; i++)
-			r |= (uint64_t)vdev->s.msix_pending[i] << i;
+			r |= (uint64_t)vdev->transport.msix_pending[i] << i;
 		r >>= 8 * (off - MSIX_PBA_OFF);
 	} else if (off == ISR_OFF) {
 		if (!is_write) {
@@ -349,8 +351,8 @@ static void virtio_machine_reset(struct device_header *dev)
 
 	pthread_mutex_lock(&vdev->lock);
 	reset(vdev);
-	memset(vdev->s.msix, 0, sizeof(vdev->s.msix));
-	memset(vdev->s.msix_pending, 0, sizeof(vdev->s.msix_pending));
+	memset(vdev->transport.msix, 0, sizeof(vdev->transport.msix));
+	memset(vdev->transport.msix_pending, 0, sizeof(vdev->transport.msix_pending));
 	memset(vdev->kick_pending, 0, sizeof(vdev->kick_pending));
 	pthread_mutex_unlock(&vdev->lock);
 	pci__reset(&vdev->pci);
@@ -418,9 +420,9 @@ static void cfg_written(struct pci_device *pdev, int off, int len)
 		(pdev->cfg_ro[pdev->msix_cap + PCI_MSIX_FLAGS + 1] & 0x3f) | (ctrl_hi & 0xc0);
 	pthread_mutex_lock(&vdev->lock);
 	for (i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
-		if (vdev->s.msix_pending[i] && !(msix_ctrl(vdev) & MSIX_CTRL_MASKALL) &&
-		    !(vdev->s.msix[i].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
-			vdev->s.msix_pending[i] = 0;
+		if (vdev->transport.msix_pending[i] && !(msix_ctrl(vdev) & MSIX_CTRL_MASKALL) &&
+		    !(vdev->transport.msix[i].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
+			vdev->transport.msix_pending[i] = 0;
 			signal_vector(vdev, i);
 		}
 	}
@@ -489,139 +491,15 @@ static void build_config_space(struct virtio_dev *vdev)
 	memcpy(vdev->pci.cfg_ro, cfg, PCI_CFG_SIZE);
 }
 
-static const struct vmstate_field vq_state_fields[] = {
-	VMSTATE_U64_HEX(desc, struct vq_state, 0),
-	VMSTATE_U64_HEX(avail, struct vq_state, 0),
-	VMSTATE_U64_HEX(used, struct vq_state, 0),
-	VMSTATE_U16(size, struct vq_state, 0),
-	VMSTATE_U16(enabled, struct vq_state, 0),
-	VMSTATE_U16(msix_vector, struct vq_state, 0),
-	VMSTATE_U16(last_avail, struct vq_state, 0),
-	VMSTATE_U16(used_idx, struct vq_state, 0),
-	VMSTATE_END,
-};
-
-static const struct vmsd vq_state_vmsd = {
-	.name = "virtqueue",
-	.version_id = 1,
-	.minimum_version_id = 1,
-	.size = sizeof(struct vq_state),
-	.fields = vq_state_fields,
-};
-
-static const struct vmstate_field msix_entry_fields[] = {
-	VMSTATE_U32_HEX(addr_lo, struct msix_entry, 0),
-	VMSTATE_U32_HEX(addr_hi, struct msix_entry, 0),
-	VMSTATE_U32_HEX(data, struct msix_entry, 0),
-	VMSTATE_U32_HEX(ctrl, struct msix_entry, 0),
-	VMSTATE_END,
-};
-
-static const struct vmsd msix_entry_vmsd = {
-	.name = "msix-entry",
-	.version_id = 1,
-	.minimum_version_id = 1,
-	.size = sizeof(struct msix_entry),
-	.fields = msix_entry_fields,
-};
-
-static const struct vmstate_field virtio_state_fields[] = {
-	VMSTATE_U64_HEX(driver_features, struct virtio_state, 0),
-	VMSTATE_U32(dfselect, struct virtio_state, 0),
-	VMSTATE_U32(gfselect, struct virtio_state, 0),
-	VMSTATE_U16(msix_config, struct virtio_state, 0),
-	VMSTATE_U16(queue_select, struct virtio_state, 0),
-	VMSTATE_U8_HEX(status, struct virtio_state, 0),
-	VMSTATE_U8(isr, struct virtio_state, 0),
-	VMSTATE_U8(config_generation, struct virtio_state, 0),
-	VMSTATE_U8_ARRAY(msix_pending, struct virtio_state, 0),
-	VMSTATE_STRUCT_ARRAY(vq, struct virtio_state, 0, vq_state_vmsd, struct vq_state),
-	VMSTATE_STRUCT_ARRAY(msix, struct virtio_state, 0, msix_entry_vmsd, struct msix_entry),
-	VMSTATE_END,
-};
-
-static const struct vmsd virtio_state_vmsd = {
-	.name = "virtio-pci-state",
-	.version_id = 1,
-	.minimum_version_id = 1,
-	.size = sizeof(struct virtio_state),
-	.fields = virtio_state_fields,
-};
-
-/* The staging copy: queues must fit what this device offers. */
-static int virtio_post_load(void *staging, uint32_t version)
+void virtio__loaded(struct virtio_dev *vdev)
 {
-	struct virtio_dev *vdev = staging;
-	int i;
-
-	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		uint16_t sz = vdev->s.vq[i].size;
-
-		if (sz > vdev->ops->queue_size || (sz & (sz - 1)) ||
-		    (vdev->s.vq[i].enabled && (i >= vdev->ops->nr_queues || !sz))) {
-			pr_err("%s: queue %d size %u invalid here", vdev->dev.path, i, sz);
-			return -EINVAL;
-		}
-	}
-	if (vdev->s.driver_features & ~device_features(vdev))
-		return -EOPNOTSUPP;
-	return 0;
-}
-
-static int virtio_post_commit(void *opaque, char *why, size_t len)
-{
-	struct virtio_dev *vdev = opaque;
-
 	if (vdev->ops->loaded) {
 		pthread_mutex_lock(&vdev->lock);
 		vdev->ops->loaded(vdev);
 		pthread_mutex_unlock(&vdev->lock);
 	}
 	virtio__post_load(vdev);
-	return 0;
 }
-
-/* Once a driver looked at a NIC, its guest may know the MAC. */
-static bool mac_needed(void *opaque)
-{
-	struct virtio_dev *vdev = opaque;
-
-	return vdev->ops->type == VIRTIO_ID_NET && vdev->s.status;
-}
-
-static const struct vmstate_field mac_fields[] = {
-	VMSTATE_U8_ARRAY_HEX(mac, struct virtio_dev, 0),
-	VMSTATE_END,
-};
-
-static const struct vmsd mac_vmsd = {
-	.name = "mac",
-	.version_id = 1,
-	.minimum_version_id = 1,
-	.size = sizeof(struct virtio_dev),
-	.fields = mac_fields,
-	.needed = mac_needed,
-};
-
-static const struct vmsd *const virtio_subsections[] = { &mac_vmsd, NULL };
-
-static const struct vmstate_field virtio_fields[] = {
-	VMSTATE_STRUCT(s, struct virtio_dev, 0, virtio_state_vmsd, struct virtio_state),
-	VMSTATE_STRUCT(pci, struct virtio_dev, 0, pci_device_vmsd, struct pci_device),
-	VMSTATE_END,
-};
-
-static const struct vmsd virtio_vmsd = {
-	.name = "virtio-pci",
-	.version_id = 1,
-	.minimum_version_id = 1,
-	.size = sizeof(struct virtio_dev),
-	.fields = virtio_fields,
-	.subsections = virtio_subsections,
-	.post_load = virtio_post_load,
-	.post_commit = virtio_post_commit,
-};
-VMSTATE_DEVICE_TABLE(virtio_vmsd);
 
 int virtio__register(struct vm *vm, struct virtio_dev *vdev,
 		     const struct virtio_ops *ops, void *priv,
@@ -666,7 +544,7 @@ int virtio__register(struct vm *vm, struct virtio_dev *vdev,
 	pci__slot_name(&vdev->pci, slot, sizeof(slot));
 	snprintf(vdev->dev.path, sizeof(vdev->dev.path), "/machine/pci0/%s/%s",
 		 slot, ops->name);
-	ret = vm__register_state(vm, &virtio_vmsd, vdev, vdev->dev.path);
+	ret = virtio__register_state(vm, vdev);
 	if (ret) {
 		pci__unregister(vm, &vdev->pci);
 		goto err;
@@ -689,7 +567,7 @@ void virtio__unregister(struct vm *vm, struct virtio_dev *vdev)
 	int i;
 
 	device__unregister(vm, &vdev->dev);
-	vm__unregister_state(vm, vdev->dev.path);
+	virtio__unregister_state(vm, vdev);
 	pci__unregister(vm, &vdev->pci);
 	for (i = 0; i < vdev->ops->nr_queues; i++) {
 		ioloop__del(vm, vdev->kick_fd[i]);
@@ -718,7 +596,7 @@ void virtio__post_load(struct virtio_dev *vdev)
 	pci__remap(&vdev->pci);
 	pthread_mutex_lock(&vdev->lock);
 	for (i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
-		struct msix_entry *m = &vdev->s.msix[i];
+		struct msix_entry *m = &vdev->transport.msix[i];
 
 		if (vdev->call_gsi[i] >= 0)
 			irq__update_msi_route(vdev->vm, vdev->call_gsi[i],
