@@ -25,6 +25,29 @@ static const char *cap_name(uint32_t bit)
 	}
 }
 
+static int put_subs(struct nl_msg *msg, const struct mig_device *d)
+{
+	struct nlattr *list, *sub;
+	unsigned int k;
+
+	if (!d->nr_subs)
+		return 0;
+	list = nla_nest_start(msg, MIG_A_DEV_SUBS);
+	if (!list)
+		return -EMSGSIZE;
+	for (k = 0; k < d->nr_subs && k < MIG_MAX_SUBS; k++) {
+		sub = nla_nest_start(msg, MIG_A_SUB);
+		if (!sub ||
+		    nla_put_string(msg, MIG_A_SUB_NAME, d->subs[k].name) ||
+		    nla_put_u32(msg, MIG_A_SUB_VERSION, d->subs[k].version) ||
+		    nla_put_u32(msg, MIG_A_SUB_MIN_VERSION, d->subs[k].min_version))
+			return -EMSGSIZE;
+		nla_nest_end(msg, sub);
+	}
+	nla_nest_end(msg, list);
+	return 0;
+}
+
 static int put_devices(struct nl_msg *msg, const struct mig_machine *m)
 {
 	struct nlattr *list, *dev;
@@ -41,7 +64,8 @@ static int put_devices(struct nl_msg *msg, const struct mig_machine *m)
 		    nla_put_u32(msg, MIG_A_DEV_MIN_VERSION,
 				m->devices[i].min_version) ||
 		    (m->devices[i].type &&
-		     nla_put_string(msg, MIG_A_DEV_TYPE, m->devices[i].type)))
+		     nla_put_string(msg, MIG_A_DEV_TYPE, m->devices[i].type)) ||
+		    put_subs(msg, &m->devices[i]))
 			return -EMSGSIZE;
 		nla_nest_end(msg, dev);
 	}
@@ -127,12 +151,26 @@ static const struct mig_device *find_dev(const struct mig_machine *m,
 	return NULL;
 }
 
+/* src's subsection k does not load into mine (by name and versions). */
+static bool sub_unloadable(const struct mig_device *mine,
+			   const struct mig_sub *s)
+{
+	unsigned int k;
+
+	for (k = 0; k < mine->nr_subs; k++)
+		if (!strcmp(mine->subs[k].name, s->name))
+			return s->version < mine->subs[k].min_version ||
+			       s->version > mine->subs[k].version;
+	return true;
+}
+
 /* Without a filter: the same devices on both sides, versions in range. */
 static int admit_identity(struct mig *mig, const struct mig_device *src,
-			  unsigned int n, const struct mig_machine *m)
+			  unsigned int n, const struct mig_machine *m,
+			  uint32_t *unloadable)
 {
 	const struct mig_device *mine;
-	unsigned int i, j;
+	unsigned int i, j, k;
 
 	for (i = 0; i < n; i++) {
 		mine = find_dev(m, src[i].path);
@@ -146,6 +184,10 @@ static int admit_identity(struct mig *mig, const struct mig_device *src,
 					"device '%s': source saves version %u, this side loads %u..%u",
 					src[i].path, src[i].version,
 					mine->min_version, mine->version);
+		unloadable[i] = 0;
+		for (k = 0; k < src[i].nr_subs; k++)
+			if (sub_unloadable(mine, &src[i].subs[k]))
+				unloadable[i] |= 1u << k;
 	}
 	for (i = 0; i < m->nr_devices; i++) {
 		for (j = 0; j < n; j++)
@@ -159,16 +201,86 @@ static int admit_identity(struct mig *mig, const struct mig_device *src,
 	return 0;
 }
 
+/* A device's subsection list (absent: none sent) into d. */
+static int parse_subs(struct mig *mig, struct nlattr *list,
+		      struct mig_device *d)
+{
+	struct nlattr *tb[MIG_A_MAX + 1], *sub;
+	struct mig_sub *s;
+	unsigned int k;
+	int rem;
+
+	d->nr_subs = 0;
+	if (!list)
+		return 0;
+	if (mig_parse_nested(list, tb))
+		return mig_fail(mig, -EBADMSG, "hello: device '%s': malformed subsections",
+				d->path);
+	nla_for_each_nested(sub, list, rem) {
+		if (nla_type(sub) != MIG_A_SUB || d->nr_subs == MIG_MAX_SUBS ||
+		    mig_parse_nested(sub, tb))
+			return mig_fail(mig, -EBADMSG,
+					"hello: device '%s': malformed subsection %u (at most %d)",
+					d->path, d->nr_subs, MIG_MAX_SUBS);
+		s = &d->subs[d->nr_subs];
+		s->name = mig_attr_str(tb, MIG_A_SUB_NAME);
+		if (!s->name || mig_attr_u32(tb, MIG_A_SUB_VERSION, &s->version) ||
+		    mig_attr_u32(tb, MIG_A_SUB_MIN_VERSION, &s->min_version))
+			return mig_fail(mig, -EBADMSG,
+					"hello: device '%s': subsection %u lacks name or versions",
+					d->path, d->nr_subs);
+		for (k = 0; k < d->nr_subs; k++)
+			if (!strcmp(d->subs[k].name, s->name))
+				return mig_fail(mig, -EBADMSG,
+						"hello: device '%s': subsection '%s' listed twice",
+						d->path, s->name);
+		d->nr_subs++;
+	}
+	return 0;
+}
+
+/*
+ * What admission found unloadable here, kept for the welcome: the source
+ * then migrates only while none of it is needed.
+ */
+static int note_unloadable(struct mig *mig, const struct mig_device *src,
+			   unsigned int n, const uint32_t *unloadable)
+{
+	struct mig_unloadable *u;
+	unsigned int i, k;
+
+	mig->nr_unloadable = 0;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < src[i].nr_subs; k++) {
+			if (!(unloadable[i] & (1u << k)))
+				continue;
+			if (mig->nr_unloadable == MIG_UNLOADABLE_MAX)
+				return mig_fail(mig, -EPROTONOSUPPORT,
+						"more than %d subsections of the source's devices do not load here",
+						MIG_UNLOADABLE_MAX);
+			u = &mig->unloadable[mig->nr_unloadable++];
+			snprintf(u->path, sizeof(u->path), "%s", src[i].path);
+			snprintf(u->name, sizeof(u->name), "%s", src[i].subs[k].name);
+			u->version = src[i].subs[k].version;
+			if (!mig->p.quiet)
+				pr_info("migration: device '%s': subsection '%s' version %u does not load here; the source may send the device only without it",
+					u->path, u->name, u->version);
+		}
+	return 0;
+}
+
 /*
  * The source's device list against what this side loads: by identity,
  * or through m->admit (the filters of its vmstate registry), so that a
  * device renamed or split since the source's release is admitted, and
- * one that nothing here converts is refused before any page moves.
+ * one that nothing here converts is refused before any page moves.  Its
+ * subsections that do not load here go to mig->unloadable.
  */
 static int check_devices(struct mig *mig, struct nlattr *list,
 			 const struct mig_machine *m)
 {
 	struct mig_device src[MIG_MAX_DEVICES];
+	uint32_t unloadable[MIG_MAX_DEVICES];
 	struct nlattr *tb[MIG_A_MAX + 1], *dev;
 	char why[MIG_STR_MAX];
 	unsigned int n = 0, i;
@@ -193,19 +305,24 @@ static int check_devices(struct mig *mig, struct nlattr *list,
 			if (!strcmp(src[i].path, path))
 				return mig_fail(mig, -EBADMSG,
 						"hello: device '%s' listed twice", path);
-		src[n++] = (struct mig_device){
+		src[n] = (struct mig_device){
 			.path = path, .version = ver, .min_version = min,
 			.type = mig_attr_str(tb, MIG_A_DEV_TYPE),
 		};
+		ret = parse_subs(mig, tb[MIG_A_DEV_SUBS], &src[n++]);
+		if (ret)
+			return ret;
 	}
-	if (!m->admit)
-		return admit_identity(mig, src, n, m);
-	why[0] = '\0';
-	ret = m->admit(m->admit_arg, src, n, why, sizeof(why));
-	if (ret)
-		return mig_fail(mig, ret < 0 ? ret : -EPROTONOSUPPORT, "%s",
-				why[0] ? why : "the source's devices are not loadable here");
-	return 0;
+	if (!m->admit) {
+		ret = admit_identity(mig, src, n, m, unloadable);
+	} else {
+		why[0] = '\0';
+		ret = m->admit(m->admit_arg, src, n, unloadable, why, sizeof(why));
+		if (ret)
+			ret = mig_fail(mig, ret < 0 ? ret : -EPROTONOSUPPORT, "%s",
+				       why[0] ? why : "the source's devices are not loadable here");
+	}
+	return ret ? ret : note_unloadable(mig, src, n, unloadable);
 }
 
 static int check_cpu(struct mig *mig, struct nlattr **tb,
@@ -306,6 +423,29 @@ static int check_channels(struct mig *mig, struct nlattr **tb, uint32_t *nch)
 	return 0;
 }
 
+static int put_unloadable(struct nl_msg *msg, const struct mig *mig)
+{
+	struct nlattr *list, *sub;
+	unsigned int i;
+
+	if (!mig->nr_unloadable)
+		return 0;
+	list = nla_nest_start(msg, MIG_A_SUBS_UNLOADABLE);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < mig->nr_unloadable; i++) {
+		sub = nla_nest_start(msg, MIG_A_SUB);
+		if (!sub ||
+		    nla_put_string(msg, MIG_A_DEV_PATH, mig->unloadable[i].path) ||
+		    nla_put_string(msg, MIG_A_SUB_NAME, mig->unloadable[i].name) ||
+		    nla_put_u32(msg, MIG_A_SUB_VERSION, mig->unloadable[i].version))
+			return -EMSGSIZE;
+		nla_nest_end(msg, sub);
+	}
+	nla_nest_end(msg, list);
+	return 0;
+}
+
 int mig_hello_recv(struct mig *mig)
 {
 	struct nlattr *tb[MIG_A_MAX + 1];
@@ -374,7 +514,8 @@ int mig_hello_recv(struct mig *mig)
 	msg = mig_attrs_new();
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_u32(msg, MIG_A_VERSION, ver) ||
+	if (put_unloadable(msg, mig) ||
+	    nla_put_u32(msg, MIG_A_VERSION, ver) ||
 	    nla_put_u32(msg, MIG_A_CAPS, mig->caps) ||
 	    (mig->p.release && nla_put_string(msg, MIG_A_RELEASE, mig->p.release)) ||
 	    (nch > 1 && (nla_put_u32(msg, MIG_A_CHANNELS, nch) ||
@@ -426,11 +567,67 @@ static int agree_channels(struct mig *mig, struct nlattr **tb)
 	return 0;
 }
 
+/* The welcome's list of our subsections the destination does not load. */
+static int parse_unloadable(struct mig *mig, struct nlattr *list)
+{
+	struct nlattr *tb[MIG_A_MAX + 1], *sub;
+	struct mig_unloadable *u;
+	const char *path, *name;
+	int rem;
+
+	mig->nr_unloadable = 0;
+	if (!list)
+		return 0;
+	if (mig_parse_nested(list, tb))
+		return mig_fail(mig, -EBADMSG, "welcome: malformed subsection list");
+	nla_for_each_nested(sub, list, rem) {
+		if (nla_type(sub) != MIG_A_SUB ||
+		    mig->nr_unloadable == MIG_UNLOADABLE_MAX ||
+		    mig_parse_nested(sub, tb))
+			return mig_fail(mig, -EBADMSG,
+					"welcome: malformed subsection %u (at most %d)",
+					mig->nr_unloadable, MIG_UNLOADABLE_MAX);
+		u = &mig->unloadable[mig->nr_unloadable];
+		path = mig_attr_str(tb, MIG_A_DEV_PATH);
+		name = mig_attr_str(tb, MIG_A_SUB_NAME);
+		if (!path || !name || mig_attr_u32(tb, MIG_A_SUB_VERSION, &u->version))
+			return mig_fail(mig, -EBADMSG,
+					"welcome: subsection %u lacks device, name or version",
+					mig->nr_unloadable);
+		snprintf(u->path, sizeof(u->path), "%s", path);
+		snprintf(u->name, sizeof(u->name), "%s", name);
+		mig->nr_unloadable++;
+	}
+	return 0;
+}
+
+int mig_subs_check(struct mig *mig)
+{
+	struct mig_unloadable *u;
+	unsigned int i;
+	int need;
+
+	for (i = 0; i < mig->nr_unloadable && mig->ops->sub_needed; i++) {
+		u = &mig->unloadable[i];
+		need = mig->ops->sub_needed(mig->vm, u->path, u->name);
+		if (need > 0)
+			return mig_fail(mig, -EPROTONOSUPPORT,
+					"device '%s': subsection '%s' version %u is needed now and the destination does not load it",
+					u->path, u->name, u->version);
+		if (need < 0)
+			return mig_fail(mig, need,
+					"device '%s': the destination does not load subsection '%s', which is not here either",
+					u->path, u->name);
+	}
+	return 0;
+}
+
 int mig_welcome_recv(struct mig *mig)
 {
 	struct nlattr *tb[MIG_A_MAX + 1];
 	uint32_t ver, caps;
 	struct mig_hdr h;
+	unsigned int i;
 	int ret;
 
 	mig->releases[0] = '\0';
@@ -465,8 +662,15 @@ int mig_welcome_recv(struct mig *mig)
 				cap_name(mig->caps_req & ~caps &
 					 -(mig->caps_req & ~caps)));
 	ret = agree_channels(mig, tb);
+	if (!ret)
+		ret = parse_unloadable(mig, tb[MIG_A_SUBS_UNLOADABLE]);
+	if (!ret)
+		ret = mig_subs_check(mig);
 	if (ret)
 		return ret;
+	for (i = 0; i < mig->nr_unloadable && !mig->p.quiet; i++)
+		pr_info("migration: the destination does not load subsection '%s' of '%s'; going on while it is not needed",
+			mig->unloadable[i].name, mig->unloadable[i].path);
 	mig->releases[0] = '\0';
 	mig->version = ver;
 	mig->caps = caps;

@@ -120,6 +120,16 @@ struct mig {
 	uint32_t caps_req;		/* source: required, as sent */
 	enum mig_tracker tracker;
 	char releases[128];		/* both sides' releases while the handshake checks */
+	/*
+	 * The source's subsections the destination does not load: sent in
+	 * the welcome, and the source migrates only while none is needed.
+	 */
+	struct mig_unloadable {
+		char path[MIG_STR_MAX];
+		char name[MIG_STR_MAX];
+		uint32_t version;
+	} unloadable[MIG_UNLOADABLE_MAX];
+	unsigned int nr_unloadable;
 
 	uint8_t *chunk;			/* one chunk's payload (channel 0's) */
 	uint64_t round_pages, round_zero, round_bytes;	/* all channels' */
@@ -202,6 +212,12 @@ int mig_accept_source(struct mig *mig, int lfd, int *fd);
 int mig_hello_send(struct mig *mig);
 int mig_hello_recv(struct mig *mig);
 int mig_welcome_recv(struct mig *mig);
+/*
+ * Source: fail (the guest goes on here) if a subsection the destination
+ * does not load is needed now.  After the welcome, and paused before the
+ * state is saved.
+ */
+int mig_subs_check(struct mig *mig);
 
 /* ramblock.c */
 int mig_ramblocks_send(struct mig *mig);

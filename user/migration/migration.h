@@ -33,11 +33,22 @@ struct mig_ram_block {
 	uint32_t flags;		/* MIG_BLK_F_* */
 };
 
+#define MIG_MAX_SUBS	8	/* subsections described per device */
+
+/* A subsection a device's table has (sent only while it is needed). */
+struct mig_sub {
+	const char *name;
+	uint32_t version;	/* the version it saves */
+	uint32_t min_version;	/* the oldest it loads */
+};
+
 struct mig_device {
 	const char *path;	/* canonical device path */
 	uint32_t version;	/* vmstate version it saves */
 	uint32_t min_version;	/* oldest version it loads */
 	const char *type;	/* its table ("virtio-pci"); NULL: not sent */
+	struct mig_sub subs[MIG_MAX_SUBS];
+	unsigned int nr_subs;	/* 0: none, or not sent (older builds) */
 };
 
 /* What the handshake compares; filled by ops->machine. */
@@ -53,10 +64,12 @@ struct mig_machine {
 	 * compatibility filters (a renamed or split device)?  0, or -errno
 	 * with `why` naming the device.  NULL: each device of the source
 	 * must be one of `devices` (same path, version in its range) and
-	 * each of `devices` one of the source's.
+	 * each of `devices` one of the source's.  On 0, unloadable[i] bit k
+	 * is set when src[i].subs[k] does not load here: the source may
+	 * migrate only while that subsection is not needed.
 	 */
 	int (*admit)(void *arg, const struct mig_device *src, unsigned int nr,
-		     char *why, size_t len);
+		     uint32_t *unloadable, char *why, size_t len);
 	void *admit_arg;
 };
 
@@ -113,6 +126,13 @@ struct mig_vm_ops {
 	int (*load_state)(void *vm, int fd, char *why, size_t len);
 	/* Destination: run the staged guest (after commit). */
 	int (*start)(void *vm);
+	/*
+	 * Source, optional: would the device at path send its subsection
+	 * `name` now?  1, 0 or -errno.  Asked for the subsections the
+	 * destination said it cannot load: after the welcome and again with
+	 * the vCPUs stopped, before the state is saved.
+	 */
+	int (*sub_needed)(void *vm, const char *path, const char *name);
 	/* Auto-converge: hold the vCPUs back for pct % of the time (0: off). */
 	int (*throttle)(void *vm, unsigned int pct);
 	/* Optional: told of each state change (no lock held), for events. */

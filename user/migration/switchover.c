@@ -22,6 +22,9 @@ static int send_state(struct mig *mig)
 	ssize_t n;
 	int fd, ret;
 
+	ret = mig_subs_check(mig);
+	if (ret)
+		return ret;
 	fd = memfd_create("tern-mig-state", MFD_CLOEXEC);
 	if (fd < 0)
 		return mig_fail(mig, -errno, "memfd for the machine state");

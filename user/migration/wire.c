@@ -62,6 +62,12 @@ struct nla_policy mig_policy[MIG_A_MAX + 1] = {
 	[MIG_A_CHAN_TOKEN]	= { .type = NLA_UNSPEC, .minlen = MIG_CHAN_TOKEN_LEN,
 				    .maxlen = MIG_CHAN_TOKEN_LEN },
 	[MIG_A_CHAN_INDEX]	= U32(),
+	[MIG_A_DEV_SUBS]	= NEST,
+	[MIG_A_SUB]		= NEST,
+	[MIG_A_SUB_NAME]	= STR,
+	[MIG_A_SUB_VERSION]	= U32(),
+	[MIG_A_SUB_MIN_VERSION]	= U32(),
+	[MIG_A_SUBS_UNLOADABLE]	= NEST,
 };
 
 static const char *const msg_names[__MIG_MSG_NR] = {

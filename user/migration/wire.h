@@ -28,6 +28,7 @@
 #define MIG_STR_MAX		256
 #define MIG_CPUID_MAX		1024
 #define MIG_CHAN_TOKEN_LEN	16	/* the destination's per-migration secret */
+#define MIG_UNLOADABLE_MAX	16	/* subsections a destination may not load */
 
 enum mig_msg_type {
 	MIG_MSG_UNSPEC,
@@ -103,6 +104,12 @@ enum mig_attr {
 	MIG_A_CHANNELS,		/* u32: page-stream channels (absent: 1) */
 	MIG_A_CHAN_TOKEN,	/* binary, MIG_CHAN_TOKEN_LEN bytes */
 	MIG_A_CHAN_INDEX,	/* u32: 1..channels-1 */
+	MIG_A_DEV_SUBS,		/* nested MIG_A_SUB: a device's subsections */
+	MIG_A_SUB,		/* nested MIG_A_SUB_*, MIG_A_DEV_PATH */
+	MIG_A_SUB_NAME,		/* string */
+	MIG_A_SUB_VERSION,	/* u32 */
+	MIG_A_SUB_MIN_VERSION,	/* u32 */
+	MIG_A_SUBS_UNLOADABLE,	/* nested MIG_A_SUB (welcome) */
 	__MIG_A_MAX,
 };
 #define MIG_A_MAX	(__MIG_A_MAX - 1)

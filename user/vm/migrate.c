@@ -64,23 +64,36 @@ static int op_ram_blocks(void *opaque, const struct mig_ram_block **blocks,
 
 /* The source's devices against this registry's tables and filters. */
 static int admit_devices(void *arg, const struct mig_device *src,
-			 unsigned int nr, char *why, size_t len)
+			 unsigned int nr, uint32_t *unloadable, char *why,
+			 size_t len)
 {
-	struct vm_mig *m = arg;
+	struct vmstate_sub_desc subs[MIG_MAX_DEVICES][MIG_MAX_SUBS];
 	struct vmstate_dev_desc d[MIG_MAX_DEVICES];
-	unsigned int i;
+	struct vm_mig *m = arg;
+	unsigned int i, k;
 
 	if (nr > MIG_MAX_DEVICES) {
 		snprintf(why, len, "%u devices on the source, at most %d here",
 			 nr, MIG_MAX_DEVICES);
 		return -E2BIG;
 	}
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
+		for (k = 0; k < src[i].nr_subs && k < MIG_MAX_SUBS; k++)
+			subs[i][k] = (struct vmstate_sub_desc){
+				.name = src[i].subs[k].name,
+				.version = src[i].subs[k].version,
+			};
 		d[i] = (struct vmstate_dev_desc){
 			.path = src[i].path, .type = src[i].type,
-			.version = src[i].version,
+			.version = src[i].version, .subs = subs[i], .nr_subs = k,
 		};
-	return vmstate__admit(m->vm->vmstate, d, nr, why, len);
+	}
+	return vmstate__admit(m->vm->vmstate, d, nr, unloadable, why, len);
+}
+
+static int op_sub_needed(void *opaque, const char *path, const char *name)
+{
+	return vmstate__sub_needed(mig_of(opaque)->vm->vmstate, path, name);
 }
 
 static int op_machine(void *opaque, struct mig_machine *m)
@@ -215,6 +228,7 @@ static const struct mig_vm_ops memfd_ops = {
 	.save_state = op_save_state,
 	.load_state = op_load_state,
 	.start = op_start,
+	.sub_needed = op_sub_needed,
 	.throttle = op_throttle,
 	.state_changed = op_state_changed,
 };
@@ -232,6 +246,7 @@ static const struct mig_vm_ops tern_ops = {
 	.save_state = op_save_state,
 	.load_state = op_load_state,
 	.start = op_start,
+	.sub_needed = op_sub_needed,
 	.throttle = op_throttle,
 	.state_changed = op_state_changed,
 };
@@ -270,10 +285,17 @@ static void describe_machine(struct vm *vm, struct vm_mig *m)
 	for (i = 0; i < nr; i++) {
 		struct mig_device *d = &m->devices[i];
 
+		const struct vmsd *const *sub = inst[i].subsections;
+
 		*d = (struct mig_device){
 			.path = inst[i].path, .type = inst[i].type,
 			.version = inst[i].version, .min_version = inst[i].min_version,
 		};
+		for (; sub && *sub && d->nr_subs < MIG_MAX_SUBS; sub++)
+			d->subs[d->nr_subs++] = (struct mig_sub){
+				.name = (*sub)->name, .version = (*sub)->version_id,
+				.min_version = (*sub)->minimum_version_id,
+			};
 		test_device_skew(d);
 	}
 	m->nr_devices = nr;

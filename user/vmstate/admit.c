@@ -4,7 +4,9 @@
  * destination answers before any page moves, from the source's device
  * list alone: each device becomes a section without fields, goes through
  * this registry's renames and splits as its stream will, and must land on
- * registered instances that load its table at its version.
+ * registered instances that load its table at its version.  Its
+ * subsections, empty tables, go along: those that land where they do not
+ * load are reported, not refused (a device sends one only when needed).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,18 +39,71 @@ static int refuse(struct admit *a, int err, const char *fmt, ...)
 	return err;
 }
 
-/* The sections one device of type `type` becomes here, checked. */
-static int try_type(struct admit *a, const struct vmstate_dev_desc *d,
-		    const char *type)
+/* Does this side load subsection `sub` (as the filters left it) there? */
+static bool sub_loads(const struct vmstate_inst *inst,
+		      const struct vmstate_table *sub)
 {
+	const struct vmsd *const *sd;
+
+	for (sd = inst->vmsd->subsections; sd && *sd; sd++)
+		if (!strcmp((*sd)->name, sub->name))
+			return sub->version >= (*sd)->minimum_version_id &&
+			       sub->version <= (*sd)->version_id;
+	return false;
+}
+
+/* Where the filters took subsection `sub`: its section's instance. */
+static struct vmstate_inst *sub_home(struct admit *a,
+				     const struct vmstate_tree *tree,
+				     const struct vmstate_table *sub)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < tree->nr_sections; i++)
+		for (j = 0; j < tree->sections[i].table->nr_subs; j++)
+			if (tree->sections[i].table->subs[j] == sub)
+				return vmstate__find_inst(a->reg,
+							  tree->sections[i].path);
+	return NULL;
+}
+
+/* The device's table with its subsections, as fieldless tables. */
+static struct vmstate_table *dry_table(const struct vmstate_dev_desc *d,
+				       const char *type,
+				       struct vmstate_table **subs)
+{
+	struct vmstate_table *t = vmstate__table_new(type, d->version), *st;
+	unsigned int k;
+
+	for (k = 0; t && k < d->nr_subs; k++) {
+		st = vmstate__table_new(d->subs[k].name, d->subs[k].version);
+		if (!st || vmstate__table_add_sub(t, st)) {
+			vmstate__table_free(st);
+			vmstate__table_free(t);
+			return NULL;
+		}
+		subs[k] = st;
+	}
+	return t;
+}
+
+/*
+ * The sections one device of type `type` becomes here, checked; on 0,
+ * *unloadable has the bits of its subsections that do not load here.
+ */
+static int try_type(struct admit *a, const struct vmstate_dev_desc *d,
+		    const char *type, uint32_t *unloadable)
+{
+	struct vmstate_table *subs[VMSTATE_ADMIT_SUBS_MAX];
 	struct vmstate_err err = { .errnum = 0 };
 	uint32_t taken[MAX_TRIES], nr_taken = 0, i;
 	struct vmstate_tree *tree;
+	struct vmstate_inst *home;
 	struct vmstate_table *t;
 	int ret;
 
 	tree = vmstate__tree_new();
-	t = vmstate__table_new(type, d->version);
+	t = dry_table(d, type, subs);
 	if (!tree || !t || vmstate__tree_add_section(tree, d->path, t)) {
 		vmstate__table_free(t);
 		vmstate__tree_free(tree);
@@ -110,12 +165,19 @@ static int try_type(struct admit *a, const struct vmstate_dev_desc *d,
 	}
 	for (i = 0; i < nr_taken; i++)
 		a->claimed[taken[i]] = true;
+	*unloadable = 0;
+	for (i = 0; i < d->nr_subs; i++) {
+		home = sub_home(a, tree, subs[i]);
+		if (home && !sub_loads(home, subs[i]))
+			*unloadable |= 1u << i;
+	}
 out:
 	vmstate__tree_free(tree);
 	return ret;
 }
 
-static int admit_one(struct admit *a, const struct vmstate_dev_desc *d)
+static int admit_one(struct admit *a, const struct vmstate_dev_desc *d,
+		     uint32_t *unloadable)
 {
 	const char *cand[MAX_TRIES];
 	struct vmstate_inst *inst;
@@ -138,8 +200,11 @@ static int admit_one(struct admit *a, const struct vmstate_dev_desc *d)
 	if (!n)
 		return refuse(a, -ENODEV, "device '%s' of the source does not exist here",
 			      d->path);
+	if (d->nr_subs > VMSTATE_ADMIT_SUBS_MAX)
+		return refuse(a, -EBADMSG, "device '%s' of the source: %u subsections, at most %d",
+			      d->path, d->nr_subs, VMSTATE_ADMIT_SUBS_MAX);
 	for (i = 0; i < n; i++) {
-		ret = try_type(a, d, cand[i]);
+		ret = try_type(a, d, cand[i], unloadable);
 		if (!ret || ret == -ENOMEM)
 			return ret;
 		if (!first_ret) {
@@ -153,10 +218,10 @@ static int admit_one(struct admit *a, const struct vmstate_dev_desc *d)
 
 int vmstate__admit(struct vmstate_registry *reg,
 		   const struct vmstate_dev_desc *src, unsigned int nr,
-		   char *why, size_t len)
+		   uint32_t *unloadable, char *why, size_t len)
 {
 	struct admit a = { .reg = reg, .why = why, .len = len };
-	uint32_t k;
+	uint32_t k, bits;
 	unsigned int i;
 	int ret = 0;
 
@@ -166,8 +231,11 @@ int vmstate__admit(struct vmstate_registry *reg,
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; !ret && i < nr; i++)
-		ret = admit_one(&a, &src[i]);
+	for (i = 0; !ret && i < nr; i++) {
+		ret = admit_one(&a, &src[i], &bits);
+		if (unloadable)
+			unloadable[i] = ret ? 0 : bits;
+	}
 	for (k = 0; !ret && k < reg->nr_inst; k++)
 		if (!a.claimed[k])
 			ret = refuse(&a, -ENODEV, "device '%s' exists here but not on the source",

@@ -123,9 +123,28 @@ unsigned int vmstate__describe(struct vmstate_registry *reg,
 			.type = reg->inst[i].vmsd->name,
 			.version = reg->inst[i].vmsd->version_id,
 			.min_version = reg->inst[i].vmsd->minimum_version_id,
+			.subsections = reg->inst[i].vmsd->subsections,
 		};
 	pthread_mutex_unlock(&reg->lock);
 	return nr;
+}
+
+int vmstate__sub_needed(struct vmstate_registry *reg, const char *path,
+			const char *name)
+{
+	const struct vmsd *const *sub;
+	struct vmstate_inst *inst;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&reg->lock);
+	inst = vmstate__find_inst(reg, path);
+	for (sub = inst ? inst->vmsd->subsections : NULL; sub && *sub; sub++)
+		if (!strcmp((*sub)->name, name)) {
+			ret = !(*sub)->needed || (*sub)->needed(inst->opaque);
+			break;
+		}
+	pthread_mutex_unlock(&reg->lock);
+	return ret;
 }
 
 static int save_locked(struct vmstate_registry *reg, struct vmstate_buf *buf)

@@ -348,6 +348,8 @@ struct vmstate_inst_desc {
 	const char *type;	/* its table's name */
 	uint32_t version;	/* the version it saves */
 	uint32_t min_version;	/* the oldest it loads */
+	/* Its table's subsections (NULL-terminated, or NULL): it may send them. */
+	const struct vmsd *const *subsections;
 };
 
 /*
@@ -357,11 +359,21 @@ struct vmstate_inst_desc {
 unsigned int vmstate__describe(struct vmstate_registry *reg,
 			       struct vmstate_inst_desc *out, unsigned int max);
 
+/* A subsection another build's device may send, and at which version. */
+struct vmstate_sub_desc {
+	const char *name;
+	uint32_t version;
+};
+
+#define VMSTATE_ADMIT_SUBS_MAX	32	/* subsections per device, admit() */
+
 /* A device of another build, as a migration's handshake describes it. */
 struct vmstate_dev_desc {
 	const char *path;	/* its instance path */
 	const char *type;	/* its table; NULL: not known (release 0.1.0) */
 	uint32_t version;	/* the version it saves */
+	const struct vmstate_sub_desc *subs;	/* its table's subsections */
+	unsigned int nr_subs;	/* <= VMSTATE_ADMIT_SUBS_MAX; 0: not known */
 };
 
 /*
@@ -373,10 +385,25 @@ struct vmstate_dev_desc {
  * not known is tried as the table registered at its path, then as each
  * table a rename or split filter names.  0, or -ENODEV / -EPROTONOSUPPORT
  * / -EBADMSG with `why` naming the device and what this side loads.
+ *
+ * A subsection does not decide admission: it is sent only when needed.
+ * On 0, unloadable[i] (if not NULL) has bit k set when src[i].subs[k],
+ * where the filters take it, is a subsection this side does not know or
+ * does not load at that version; the source may send the device only
+ * while that subsection is not needed.
  */
 int vmstate__admit(struct vmstate_registry *reg,
 		   const struct vmstate_dev_desc *src, unsigned int nr,
-		   char *why, size_t len);
+		   uint32_t *unloadable, char *why, size_t len);
+
+/*
+ * Would the instance at path send its subsection `name` if saved now:
+ * 1 or 0, -ENOENT when there is no such instance or subsection.  Its
+ * needed() reads live state: read while the guest runs, the answer is
+ * the state of that moment (a migration asks again while paused).
+ */
+int vmstate__sub_needed(struct vmstate_registry *reg, const char *path,
+			const char *name);
 
 /* ---- the catalogue of device tables -------------------------------- */
 

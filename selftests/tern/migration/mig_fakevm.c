@@ -46,6 +46,7 @@ struct fakevm {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned int pauses;
+	bool paused_once;
 	bool in_write;
 	bool tracking;
 	bool started;
@@ -113,18 +114,23 @@ struct fakevm *fakevm_new(const struct fakevm_cfg *cfg)
 	    add_block(vm, "/machine", "bios.rom", cfg->rom_size,
 		      MIG_BLK_F_NOMIGRATE, -1))
 		goto err;
-	vm->devices[n++] = (struct mig_device){ "/machine/cpu0", 3, 1,
-		cfg->no_types ? NULL : "cpu" };
 	vm->devices[n++] = (struct mig_device){
-		cfg->blk_path ? cfg->blk_path : "/machine/pci0/00:03.0/virtio-blk",
-		cfg->blk_version ? cfg->blk_version : 2,
-		cfg->blk_min_version ? cfg->blk_min_version : 1,
-		cfg->no_types ? NULL : cfg->blk_type ? cfg->blk_type : "virtio-blk",
+		.path = "/machine/cpu0", .version = 3, .min_version = 1,
+		.type = cfg->no_types ? NULL : "cpu" };
+	vm->devices[n++] = (struct mig_device){
+		.path = cfg->blk_path ? cfg->blk_path : "/machine/pci0/00:03.0/virtio-blk",
+		.version = cfg->blk_version ? cfg->blk_version : 2,
+		.min_version = cfg->blk_min_version ? cfg->blk_min_version : 1,
+		.type = cfg->no_types ? NULL : cfg->blk_type ? cfg->blk_type : "virtio-blk",
+		.subs = { { .name = cfg->blk_sub,
+			    .version = cfg->blk_sub_version ? cfg->blk_sub_version : 1,
+			    .min_version = 1 } },
+		.nr_subs = cfg->blk_sub ? 1 : 0,
 	};
 	if (cfg->extra_device)
 		vm->devices[n++] = (struct mig_device){
-			"/machine/pci0/00:05.0/virtio-rng", 1, 1,
-			cfg->no_types ? NULL : "virtio-rng" };
+			.path = "/machine/pci0/00:05.0/virtio-rng", .version = 1,
+			.min_version = 1, .type = cfg->no_types ? NULL : "virtio-rng" };
 	vm->cpuid[0] = 0x5f;
 	vm->cpuid[1] = 0x21 | cfg->cpuid_extra;
 	vm->state_len = cfg->state_size ? cfg->state_size : 9000;
@@ -324,6 +330,7 @@ static int op_pause(void *opaque)
 		sleep_ms(3);
 	pthread_mutex_lock(&vm->lock);
 	vm->pauses++;
+	vm->paused_once = true;
 	while (vm->in_write)
 		pthread_cond_wait(&vm->cond, &vm->lock);
 	pthread_mutex_unlock(&vm->lock);
@@ -366,6 +373,21 @@ static int op_machine(void *opaque, struct mig_machine *m)
 	m->admit = vm->cfg.admit;
 	m->admit_arg = vm->cfg.admit_arg;
 	return 0;
+}
+
+/* virtio-blk's subsection, as cfg.blk_sub_needed says. */
+static int op_sub_needed(void *opaque, const char *path, const char *name)
+{
+	struct fakevm *vm = opaque;
+	bool once;
+
+	if (!vm->cfg.blk_sub || strcmp(path, vm->devices[1].path) ||
+	    strcmp(name, vm->cfg.blk_sub))
+		return -ENOENT;
+	pthread_mutex_lock(&vm->lock);
+	once = vm->paused_once;
+	pthread_mutex_unlock(&vm->lock);
+	return vm->cfg.blk_sub_needed == 1 || (vm->cfg.blk_sub_needed == 2 && once);
 }
 
 static int op_dirty_start(void *opaque)
@@ -583,6 +605,7 @@ static int op_throttle(void *opaque, unsigned int pct)
 	.save_state = op_save_state,	\
 	.load_state = op_load_state,	\
 	.start = op_start,						\
+	.sub_needed = op_sub_needed,					\
 	.throttle = op_throttle
 
 /* tern.ko does the tracking of ram0: start/stop it, and its stream. */

@@ -27,9 +27,14 @@ struct fakevm_cfg {
 	const char *blk_path;		/* default "/machine/pci0/00:03.0/virtio-blk" */
 	const char *blk_type;		/* its table, default "virtio-blk" */
 	bool no_types;			/* no device types sent (release 0.1.0) */
+	/* virtio-blk's subsection (version blk_sub_version, default 1). */
+	const char *blk_sub;
+	uint32_t blk_sub_version;
+	/* Source: is it needed?  0 never, 1 always, 2 from the first pause. */
+	int blk_sub_needed;
 	/* The destination's mig_machine.admit (a vmstate registry's filters). */
 	int (*admit)(void *arg, const struct mig_device *src, unsigned int nr,
-		     char *why, size_t len);
+		     uint32_t *unloadable, char *why, size_t len);
 	void *admit_arg;
 	unsigned int write_rate;	/* writer: page writes per ms, 0: none */
 	uint32_t seed;

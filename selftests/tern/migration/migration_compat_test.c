@@ -5,7 +5,12 @@
  * with or without the source sending types, as release 0.1.0 does not)
  * or split since, because the destination's vmstate registry has the
  * filter; without it, or at a version the filter does not cover, the
- * migration is refused before any page moves, naming the device.
+ * migration is refused before any page moves, naming the device.  A
+ * subsection the destination does not load (unknown, or at a version out
+ * of its range, wherever the filters take it) refuses nothing by itself:
+ * the source migrates while it is not needed, and fails with the guest
+ * running here when it is, before any page if it is needed at the
+ * welcome, before commit if it becomes needed later.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,18 +51,42 @@ TABLE(blk_vmsd, "virtio-blk", 2, 1);
 TABLE(proxy_vmsd, "virtio-pci", 1, 1);
 TABLE(backend_vmsd, "virtio-blk", 1, 1);
 
+/* virtio-blk with a subsection "inflight", version 1. */
+static const struct vmsd inflight_vmsd = {
+	.name = "inflight", .version_id = 1, .minimum_version_id = 1,
+	.size = sizeof(struct dummy), .fields = dummy_fields,
+};
+static const struct vmsd *const inflight_subs[] = { &inflight_vmsd, NULL };
+static const struct vmsd blk_sub_vmsd = {
+	.name = "virtio-blk", .version_id = 2, .minimum_version_id = 1,
+	.size = sizeof(struct dummy), .fields = dummy_fields,
+	.subsections = inflight_subs,
+};
+static const struct vmsd backend_sub_vmsd = {
+	.name = "virtio-blk", .version_id = 1, .minimum_version_id = 1,
+	.size = sizeof(struct dummy), .fields = dummy_fields,
+	.subsections = inflight_subs,
+};
+
 static int admit(void *arg, const struct mig_device *src, unsigned int nr,
-		 char *why, size_t len)
+		 uint32_t *unloadable, char *why, size_t len)
 {
+	struct vmstate_sub_desc subs[8][MIG_MAX_SUBS];
 	struct vmstate_dev_desc d[8];
-	unsigned int i;
+	unsigned int i, k;
 
 	if (nr > 8)
 		return -E2BIG;
-	for (i = 0; i < nr; i++)
-		d[i] = (struct vmstate_dev_desc){ src[i].path, src[i].type,
-						  src[i].version };
-	return vmstate__admit(arg, d, nr, why, len);
+	for (i = 0; i < nr; i++) {
+		for (k = 0; k < src[i].nr_subs; k++)
+			subs[i][k] = (struct vmstate_sub_desc){
+				src[i].subs[k].name, src[i].subs[k].version };
+		d[i] = (struct vmstate_dev_desc){
+			.path = src[i].path, .type = src[i].type,
+			.version = src[i].version, .subs = subs[i],
+			.nr_subs = src[i].nr_subs };
+	}
+	return vmstate__admit(arg, d, nr, unloadable, why, len);
 }
 
 FIXTURE(compat) {
@@ -161,6 +190,76 @@ static void refused(struct __test_metadata *_metadata,
 	ASSERT_TRUE(fakevm_writer_advances(self->vsrc));
 }
 
+/*
+ * The source refused to go on, naming `needle`, with the guest running
+ * there: before any page (at_welcome) or at the switchover.
+ */
+static void source_refused(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(compat) *self, const char *needle,
+			   bool at_welcome)
+{
+	run(_metadata, self);
+	ASSERT_GT(0, self->r.src_ret);
+	ASSERT_GT(0, self->r.dst_ret);
+	ASSERT_NE(NULL, strstr(self->r.src_st.error, needle))
+		TH_LOG("source error '%s' lacks '%s'", self->r.src_st.error,
+		       needle);
+	TH_LOG("destination: %s", self->r.dst_st.error);
+	if (at_welcome) {
+		ASSERT_EQ(0, self->r.dst_st.pages);
+		ASSERT_EQ(0, fakevm_untouched(self->vdst, 0xaa));
+	} else {
+		ASSERT_LT(0, self->r.dst_st.pages);
+	}
+	ASSERT_FALSE(fakevm_started(self->vdst));
+	ASSERT_TRUE(fakevm_writer_advances(self->vsrc));
+}
+
+#define NOT_LOADED(_v)							\
+	"device '" BLK "': subsection 'inflight' version " #_v		\
+	" is needed now and the destination does not load it"
+
+TEST_F(compat, subsection_known_and_needed_admitted)
+{
+	self->src.blk_sub = "inflight";
+	self->src.blk_sub_needed = 1;
+	reg_add(_metadata, self, &blk_sub_vmsd, BLK, 1);
+	admitted(_metadata, self);
+}
+
+TEST_F(compat, subsection_unknown_not_needed_admitted)
+{
+	self->src.blk_sub = "inflight";
+	reg_add(_metadata, self, &blk_vmsd, BLK, 1);
+	admitted(_metadata, self);
+}
+
+TEST_F(compat, subsection_unknown_and_needed_refused_before_any_page)
+{
+	self->src.blk_sub = "inflight";
+	self->src.blk_sub_needed = 1;
+	reg_add(_metadata, self, &blk_vmsd, BLK, 1);
+	source_refused(_metadata, self, NOT_LOADED(1), true);
+}
+
+TEST_F(compat, subsection_too_new_and_needed_refused_before_any_page)
+{
+	self->src.blk_sub = "inflight";
+	self->src.blk_sub_version = 2;
+	self->src.blk_sub_needed = 1;
+	reg_add(_metadata, self, &blk_sub_vmsd, BLK, 1);
+	source_refused(_metadata, self, NOT_LOADED(2), true);
+}
+
+/* Needed once the vCPUs stop: the switchover fails, the guest goes on. */
+TEST_F(compat, subsection_needed_at_switchover_fails_before_commit)
+{
+	self->src.blk_sub = "inflight";
+	self->src.blk_sub_needed = 2;
+	reg_add(_metadata, self, &blk_vmsd, BLK, 1);
+	source_refused(_metadata, self, NOT_LOADED(1), false);
+}
+
 TEST_F(compat, same_devices_admitted)
 {
 	reg_add(_metadata, self, &blk_vmsd, BLK, 1);
@@ -215,14 +314,17 @@ TEST_F(compat, renamed_path_refused_without_filter)
 	refused(_metadata, self, "device '/machine/pci0/00:03.0/kvm-blk' of the source does not exist here");
 }
 
-/* One old section into a transport and a device, as the filter splits it. */
-static void add_split(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(compat) *self)
+/*
+ * One old section into a transport and a device, as the filter splits it
+ * (its subsection "inflight" goes with the device).
+ */
+static void add_split_to(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(compat) *self, const struct vmsd *backend)
 {
-	static const char *const move[] = { "x", NULL };
+	static const char *const move[] = { "x", "inflight", NULL };
 
 	reg_add(_metadata, self, &proxy_vmsd, BLK, 1);
-	reg_add(_metadata, self, &backend_vmsd, BLK "/backend", 2);
+	reg_add(_metadata, self, backend, BLK "/backend", 2);
 	filter(_metadata, self, (struct vmstate_filter){
 		.kind = VMSTATE_FILTER_SPLIT, .table = "virtio-blk-pci",
 		.max_version = 1, .to = "virtio-blk", .to_version = 1,
@@ -230,6 +332,33 @@ static void add_split(struct __test_metadata *_metadata,
 	filter(_metadata, self, (struct vmstate_filter){
 		.kind = VMSTATE_FILTER_RENAME_TABLE, .table = "virtio-blk-pci",
 		.to = "virtio-pci" });
+}
+
+static void add_split(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(compat) *self)
+{
+	add_split_to(_metadata, self, &backend_vmsd);
+}
+
+/* Where the split takes the subsection decides whether it loads. */
+TEST_F(compat, subsection_split_to_a_table_that_loads_it_admitted)
+{
+	self->src.blk_type = "virtio-blk-pci";
+	self->src.blk_version = 1;
+	self->src.blk_sub = "inflight";
+	self->src.blk_sub_needed = 1;
+	add_split_to(_metadata, self, &backend_sub_vmsd);
+	admitted(_metadata, self);
+}
+
+TEST_F(compat, subsection_split_to_a_table_without_it_refused)
+{
+	self->src.blk_type = "virtio-blk-pci";
+	self->src.blk_version = 1;
+	self->src.blk_sub = "inflight";
+	self->src.blk_sub_needed = 1;
+	add_split(_metadata, self);
+	source_refused(_metadata, self, NOT_LOADED(1), true);
 }
 
 TEST_F(compat, split_admitted_by_filter)
