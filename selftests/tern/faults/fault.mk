@@ -12,10 +12,11 @@ $(VM_GUEST_MEMCHECK_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck \
 		selftests/tern/faults/fault_memcheck_bg.sh:/bin/memcheck-bg
 
 # The campaign runs in every make check (its bounded sample; the issue's
-# counts with TERN_CHECK_FULL=1), a smaller sample over TLS, and the load
-# test (~1 min).  The
+# counts with TERN_CHECK_FULL=1), a smaller sample over TLS, another on a
+# page-stream channel (fault_channel_test.sh), and the load test (~1
+# min).  The
 # kill test boots six guests (~5 min under TCG): TERN_CHECK_FULL=1 only.
-FAULT_TESTS := campaign tls load
+FAULT_TESTS := campaign tls channel load
 ifeq ($(TERN_CHECK_FULL),1)
 FAULT_TESTS += kill
 endif
@@ -32,7 +33,7 @@ HARNESS_FILES += $(BUILD)/selftests/tern/tern-fault-index:/usr/bin/tern-fault-in
 # The campaign over TLS (fault_tls_test.sh runs fault_campaign_test.sh).
 HARNESS_FILES += selftests/tern/faults/fault_campaign_test.sh:/usr/share/tern/fault_campaign_test.sh
 $(BUILD)/selftests/tern/faults/fault_tls_test.sh: $(BUILD)/tls/good/ca-cert.pem
-FAULT_SCRIPTS := $(patsubst %,$(BUILD)/selftests/tern/faults/fault_%_test.sh,campaign tls kill load)
+FAULT_SCRIPTS := $(patsubst %,$(BUILD)/selftests/tern/faults/fault_%_test.sh,campaign tls channel kill load)
 user: $(FAULT_SCRIPTS)
 LINUX_GUEST_TESTS_LAST += $(patsubst %,$(BUILD)/selftests/tern/faults/fault_%_test.sh,$(FAULT_TESTS))
 

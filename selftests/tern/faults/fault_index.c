@@ -3,7 +3,10 @@
  * tern-fault-index: splits a recorded migration (tern-fault-proxy --record)
  * into the parts the fault campaign corrupts, one "DIR START END PART" line
  * per span: handshake, blocklist, framing (message, chunk, page-stream and
- * record headers), payload (page data), device, control.
+ * record headers), payload (page data), device, control.  Last, one more
+ * line "DIR 0 END opening" overlapping them: the bytes up to the end of
+ * the first chunk's first record header, which sit at the same offsets in
+ * every run (a page-stream channel's split of pages does not).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@ struct blockstream {
 };
 
 static const char *dir;
+static uint64_t opening;	/* end of the first chunk's first record header */
 
 static struct {
 	uint64_t start, end;
@@ -84,6 +88,8 @@ static void records(struct blockstream *b, const uint8_t *p, uint64_t off, uint6
 		} else if (b->item == 1) {
 			struct tern_page_rec r;
 
+			if (!opening)
+				opening = off;
 			memcpy(&r, b->hdr, sizeof(r));
 			if (r.flags & TERN_REC_F_END) {
 				b->item = 0;
@@ -156,6 +162,8 @@ static int index_file(const char *path)
 		off = end;
 	}
 	flush();
+	if (opening)
+		printf("%s 0 %llu opening\n", dir, (unsigned long long)opening);
 	free(buf);
 	return 0;
 }
@@ -170,5 +178,6 @@ int main(int argc, char **argv)
 	if (index_file(argv[1]))
 		return 1;
 	dir = "back";
+	opening = 0;
 	return index_file(argv[2]);
 }

@@ -6,9 +6,10 @@
  * also throttle.  Every fault it injects is logged with its offset and the
  * seed, so a failing case can be replayed exactly.  With --no-syn it is a
  * destination that never answers a SYN (a listener whose accept queue it
- * keeps full), for the cancel-during-connect tests.  Connections after
- * the first (a migration's extra page-stream channels) are forwarded as
- * they are, each by a child process of its own: faults hit the first.
+ * keeps full), for the cancel-during-connect tests.  Faults (and
+ * --record) hit one connection, the first or the --conn Nth (a
+ * migration's page-stream channel N-1); every other is forwarded as it
+ * is, each by a child process of its own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,7 +61,8 @@ static __attribute__((noreturn)) void usage(void)
 	fprintf(stderr,
 		"usage: tern-fault-proxy --listen PORT --connect PORT [options]\n"
 		"  --listen PORT        accept connections on 127.0.0.1:PORT (0: any, printed)\n"
-		"  --connect PORT       forward them to 127.0.0.1:PORT (faults: the first only)\n"
+		"  --connect PORT       forward them to 127.0.0.1:PORT\n"
+		"  --conn N             faults and --record on the Nth connection (default 1)\n"
 		"  --cut DIR:OFF        close both sides when DIR has passed OFF bytes\n"
 		"  --rst                cut with a TCP reset instead of a close\n"
 		"  --flip DIR:OFF[:X]   XOR byte OFF of DIR with X (default 0xff)\n"
@@ -364,24 +366,31 @@ out:
 	_exit(0);
 }
 
-/* A later connection on lfd: a child forwards it. */
-static void accept_channel(int lfd, const int *fd, long cport)
+/* A connection not faulted, accepted as a: a child forwards it. */
+static void relay_child(int lfd, int a, const int *fd, long cport)
 {
-	int a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	pid_t pid;
 
-	if (a < 0)
-		return;
 	pid = fork();
 	if (pid == 0) {
 		close(lfd);
-		close(fd[FWD]);
-		close(fd[BACK]);
+		if (fd[FWD] >= 0)
+			close(fd[FWD]);
+		if (fd[BACK] >= 0)
+			close(fd[BACK]);
 		relay_plain(a, cport);
 	}
 	if (pid < 0)
 		perror("tern-fault-proxy: fork");
 	close(a);
+}
+
+static void accept_channel(int lfd, const int *fd, long cport)
+{
+	int a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (a >= 0)
+		relay_child(lfd, a, fd, cport);
 }
 
 int main(int argc, char **argv)
@@ -397,11 +406,12 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "no-syn", no_argument, NULL, 'N' },
+		{ "conn", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct proxy p = { .rec = { -1, -1 } };
 	const char *record = NULL;
-	long lport = -1, cport = -1;
+	long lport = -1, cport = -1, conn = 1, i;
 	bool open_[NR_DIRS] = { true, true }, nosyn = false;
 	int lfd, fd[2], opt, d;
 	const char *rest;
@@ -424,6 +434,11 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			nosyn = true;
+			break;
+		case 'n':
+			conn = parse_u64(optarg, NULL);
+			if (conn < 1 || conn > 64)
+				usage();
 			break;
 		case 'S':
 			p.seed = parse_u64(optarg, NULL);
@@ -477,11 +492,21 @@ int main(int argc, char **argv)
 			strerror(-lfd));
 		return 1;
 	}
-	fd[FWD] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd[FWD] < 0) {
-		perror("tern-fault-proxy: accept");
-		return 1;
+	signal(SIGCHLD, SIG_IGN);	/* the relays' children reap themselves */
+	fd[FWD] = fd[BACK] = -1;
+	for (i = 1; i <= conn; i++) {
+		int a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (a < 0) {
+			perror("tern-fault-proxy: accept");
+			return 1;
+		}
+		if (i == conn)
+			fd[FWD] = a;
+		else
+			relay_child(lfd, a, fd, cport);
 	}
+
 	fd[BACK] = tcp_connect(cport);
 	if (fd[BACK] < 0) {
 		fprintf(stderr, "tern-fault-proxy: connect to %ld: %s\n", cport,
@@ -490,7 +515,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &p.start);
-	signal(SIGCHLD, SIG_IGN);	/* the channels' children reap themselves */
+	if (conn > 1)
+		plog(&p, "faults on connection %ld", conn);
 
 	while (open_[FWD] || open_[BACK]) {
 		struct pollfd pfd[3] = {

@@ -278,12 +278,14 @@ TEST_F(proxy, throttle_holds_the_rate)
 }
 
 /*
- * A second connection (a migration's extra channel) passes unchanged and
- * unfaulted while the first is cut at its offset.
+ * Two connections: the one the faults hit (the first, or the second with
+ * --conn 2) is cut at its offset, the other (a migration's extra channel,
+ * or its main connection) passes unchanged and unfaulted.
  */
-TEST_F(proxy, later_connection_passes_unfaulted)
+static void two_connections(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(proxy) *self, const char *const *f,
+			    int faulted)
 {
-	static const char *const f[] = { "--cut", "fwd:100", NULL };
 	struct sink s2 = { 0 };
 	unsigned char small[200] = { 0 };
 	struct sink *whole, *cut;
@@ -291,7 +293,7 @@ TEST_F(proxy, later_connection_passes_unfaulted)
 	pthread_t t2;
 	size_t sent = 0;
 	ssize_t n;
-	int fd2, i;
+	int fd2, fdw, fdc, i;
 
 	s2.got = calloc(1, LEN);
 	s2.t_at = calloc(LEN, sizeof(double));
@@ -304,19 +306,21 @@ TEST_F(proxy, later_connection_passes_unfaulted)
 	self->pid = proxy_start(sport, &self->port, f);
 	self->fd = connect_to(self->port);
 	fd2 = connect_to(self->port);
+	fdc = faulted == 1 ? self->fd : fd2;	/* cut */
+	fdw = faulted == 1 ? fd2 : self->fd;	/* whole */
 	while (sent < LEN) {
-		n = write(fd2, self->data + sent, LEN - sent);
+		n = write(fdw, self->data + sent, LEN - sent);
 		if (n <= 0)
 			break;
 		sent += n;
 	}
-	shutdown(fd2, SHUT_WR);
-	/* All of it through before the cut ends the proxy's first connection. */
+	shutdown(fdw, SHUT_WR);
+	/* All of it through before the cut ends the faulted connection. */
 	for (i = 0; i < 500 && __atomic_load_n(&self->sink.len, __ATOMIC_RELAXED) < LEN &&
 	     __atomic_load_n(&s2.len, __ATOMIC_RELAXED) < LEN; i++)
 		usleep(10000);
-	ASSERT_EQ(sizeof(small), write(self->fd, small, sizeof(small)));
-	shutdown(self->fd, SHUT_WR);
+	ASSERT_EQ(sizeof(small), write(fdc, small, sizeof(small)));
+	shutdown(fdc, SHUT_WR);
 	pthread_join(self->thr, NULL);
 	pthread_join(t2, NULL);
 	close(self->fd);
@@ -329,6 +333,21 @@ TEST_F(proxy, later_connection_passes_unfaulted)
 	ASSERT_EQ(100, cut->len);
 	free(s2.got);
 	free(s2.t_at);
+}
+
+TEST_F(proxy, later_connection_passes_unfaulted)
+{
+	static const char *const f[] = { "--cut", "fwd:100", NULL };
+
+	two_connections(_metadata, self, f, 1);
+}
+
+/* --conn 2: the fault campaign on a migration's first channel. */
+TEST_F(proxy, conn_2_faults_the_second_connection_only)
+{
+	static const char *const f[] = { "--cut", "fwd:100", "--conn", "2", NULL };
+
+	two_connections(_metadata, self, f, 2);
 }
 
 TEST_HARNESS_MAIN
