@@ -645,6 +645,18 @@ static int op_tern_stream_round(void *opaque, unsigned int block,
 	return 0;
 }
 
+/* Channels: one harvest of ram0's round shared by n streams (tern.ko). */
+static int op_tern_stream_set(void *opaque, unsigned int block,
+			      uint64_t round, unsigned int n, int *fds)
+{
+	struct fakevm *vm = opaque;
+	struct tern_stream_set set = { .count = n, .fds = (uintptr_t)fds };
+
+	if (block != 0)
+		return op_stream_set(opaque, block, round, n, fds);
+	return ioctl(vm->blocks[0].fd, TERN_STREAM_OPEN_SET, &set) < 0 ? -errno : 0;
+}
+
 const struct mig_vm_ops fakevm_ops = {
 	FAKEVM_OPS,
 	.dirty_start = op_dirty_start,
@@ -655,6 +667,7 @@ const struct mig_vm_ops fakevm_tern_ops = {
 	.dirty_start = op_tern_dirty_start,
 	.dirty_stop = op_tern_dirty_stop,
 	.stream_round = op_tern_stream_round,
+	.stream_set = op_tern_stream_set,
 };
 const struct mig_vm_ops fakevm_kstream_ops = {
 	FAKEVM_OPS,

@@ -3,8 +3,10 @@
  * The tern path for real (harness VM, tern.ko loaded): a fake VM whose RAM
  * is a tern.ko region, written by a thread while the module tracks it and
  * its page stream is spliced into the migration socket, arrives byte for
- * byte in a second region; a cut migration resumes the source; and the
- * module's stream and region counts return to where they were.
+ * byte in a second region, over one connection or over channels that
+ * share each round through a stream set (TERN_STREAM_OPEN_SET); a cut
+ * migration resumes the source; and the module's stream and region
+ * counts return to where they were.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +40,8 @@ struct kpair {
 	struct mig_run r;
 };
 
-static int kpair_new(struct kpair *k, unsigned int write_rate)
+static int kpair_new_ch(struct kpair *k, unsigned int write_rate,
+		       unsigned int channels)
 {
 	struct fakevm_cfg s = { .ram_size = 16 * MiB, .rom_size = 64 << 10 };
 	struct fakevm_cfg d = s;
@@ -72,13 +75,20 @@ static int kpair_new(struct kpair *k, unsigned int write_rate)
 	if (debug_kernel())
 		p.downtime_limit_ms = 3000;
 	p.quiet = !getenv("TERN_DEBUG");
+	p.channels = channels;
 	k->msrc = mig__new(&fakevm_tern_ops, k->src, &p);
 	k->mdst = mig__new(&fakevm_ops, k->dst, &p);
 	if (!k->msrc || !k->mdst)
 		return -ENOMEM;
 	mig_run_init(&k->r, k->src, k->dst, k->msrc, k->mdst);
+	k->r.extra_channels = channels - 1;
 	fakevm_writer_start(k->src);
 	return 0;
+}
+
+static int kpair_new(struct kpair *k, unsigned int write_rate)
+{
+	return kpair_new_ch(k, write_rate, 1);
 }
 
 static void kpair_free(struct kpair *k)
@@ -146,6 +156,41 @@ TEST_F_TIMEOUT(kmig, busy_region_migrates_through_the_kernel_stream, 600)
 	       (unsigned long long)k.r.dst_st.pages,
 	       (unsigned long long)k.r.dst_st.zero_pages,
 	       (unsigned long long)k.r.src_st.downtime_ms);
+	kpair_free(&k);
+	counts(_metadata, &after);
+	ASSERT_EQ(before.streams, after.streams);
+	ASSERT_EQ(before.regions, after.regions);
+}
+
+/* Three channels, each a stream of the module's set: every page arrives. */
+TEST_F_TIMEOUT(kmig, busy_region_migrates_over_three_channels_of_a_stream_set, 600)
+{
+	struct ternnl_stats before, after;
+	struct kpair k = { 0 };
+	char why[256];
+
+	TEST_REQUIRE(getuid() == 0);
+	if (!tern_module_loaded())
+		ASSERT_EQ(0, __tern_module_load());
+	counts(_metadata, &before);
+	ASSERT_EQ(0, kpair_new_ch(&k, 50, 3));
+	ASSERT_EQ(0, mig_run(&k.r));
+	ASSERT_EQ(0, k.r.src_ret) TH_LOG("%s", k.r.src_st.error);
+	ASSERT_EQ(0, k.r.dst_ret) TH_LOG("%s", k.r.dst_st.error);
+	ASSERT_EQ(0, mig_run_check(&k.r, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(MIG_TRACKER_TERN, k.r.dst_st.tracker);
+	ASSERT_EQ(3, k.r.src_st.channels);
+	ASSERT_EQ(3, k.r.dst_st.channels);
+	ASSERT_LE(2, k.r.src_st.rounds);
+	/* Each extra channel carried a share of the pages. */
+	ASSERT_LT(0, k.r.ch_fwd_bytes[0]);
+	ASSERT_LT(0, k.r.ch_fwd_bytes[1]);
+	ASSERT_EQ(k.r.src_st.pages, k.r.dst_st.pages);
+	TH_LOG("3 channels: %llu rounds, %llu pages, channel bytes %llu / %llu",
+	       (unsigned long long)k.r.dst_st.rounds,
+	       (unsigned long long)k.r.dst_st.pages,
+	       (unsigned long long)k.r.ch_fwd_bytes[0],
+	       (unsigned long long)k.r.ch_fwd_bytes[1]);
 	kpair_free(&k);
 	counts(_metadata, &after);
 	ASSERT_EQ(before.streams, after.streams);
