@@ -54,20 +54,11 @@ LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/vm/vm_sandbox_test.sh
 # the harness on KVM.  The whole VM archive: the devices are only reached
 # through their constructors.
 FAKE_KVM_LDFLAGS := -Wl,--wrap=open,--wrap=ioctl
-$(BUILD)/selftests/tern/vm/vm_device_test: $(BUILD)/selftests/tern/vm/vm_device_test.o \
-		$(call objs,user/vmstate/testdev.c selftests/tern/lib/vm_util.c \
-			selftests/tern/lib/fake_kvm.c) \
-		$(BUILD)/libtern-vm.a $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
-		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a
-	$(CC) $(LDFLAGS) $(FAKE_KVM_LDFLAGS) -o $@ $(filter %.o,$^) \
-		-Wl,--whole-archive $(BUILD)/libtern-vm.a -Wl,--no-whole-archive \
-		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
-		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a $(LDLIBS)
-HOST_TESTS += $(BUILD)/selftests/tern/vm/vm_device_test
-HARNESS_TESTS += $(BUILD)/selftests/tern/vm/vm_device_test
-
-# virtio's two state sections, and release 0.1.0's one loading here.
-$(BUILD)/selftests/tern/vm/vm_virtio_state_test: $(BUILD)/selftests/tern/vm/vm_virtio_state_test.o \
+# vm_device_test: every device; vm_virtio_state_test: virtio's two state
+# sections, and release 0.1.0's one loading here.
+VM_C_TESTS := $(patsubst %,$(BUILD)/selftests/tern/vm/%,vm_device_test vm_virtio_state_test)
+$(BUILD)/selftests/tern/vm/vm_device_test: $(call objs,user/vmstate/testdev.c)
+$(VM_C_TESTS): %: %.o \
 		$(call objs,selftests/tern/lib/vm_util.c selftests/tern/lib/fake_kvm.c) \
 		$(BUILD)/libtern-vm.a $(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
 		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a
@@ -75,8 +66,8 @@ $(BUILD)/selftests/tern/vm/vm_virtio_state_test: $(BUILD)/selftests/tern/vm/vm_v
 		-Wl,--whole-archive $(BUILD)/libtern-vm.a -Wl,--no-whole-archive \
 		$(BUILD)/libtern-migration.a $(BUILD)/libtern-vmstate.a \
 		$(BUILD)/libtern-selftest.a $(BUILD)/libtern-lib.a $(LDLIBS)
-HOST_TESTS += $(BUILD)/selftests/tern/vm/vm_virtio_state_test
-HARNESS_TESTS += $(BUILD)/selftests/tern/vm/vm_virtio_state_test
+HOST_TESTS += $(VM_C_TESTS)
+HARNESS_TESTS += $(VM_C_TESTS)
 
 # Fuzzer: the control socket's request path (json_line + control_cmd).
 VM_FUZZ_SRCS := selftests/tern/fuzz/vm_control_json.c user/vm/control_cmd.c user/vm/device.c \
