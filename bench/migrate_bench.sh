@@ -22,7 +22,9 @@
 # in a file on each side, so the KVM-dirty-log path even with tern.ko),
 # MB_DEVICES ("0": no device; "1": every device a guest can have, a shared
 # disk image, a tap NIC per side, virtio-rng and virtio-console; "0 1":
-# both, rows ternvm and ternvm-dev of a table of their own).
+# both, rows ternvm and ternvm-dev of a table of their own), MB_MULTIFD
+# (QEMU's multifd channels, 0: off; QEMU=PATH picks the QEMU, e.g.
+# Debian 13's QEMU 10 as ../shared/ENVIRONMENT.md runs it).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
 if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
@@ -47,6 +49,7 @@ KINDS=${MB_KINDS:-idle busy}
 QEMU_ON=${MB_QEMU:-1}
 MEMPATH=${MB_MEMPATH:-0}
 DEVICES=${MB_DEVICES:-0}
+MULTIFD=${MB_MULTIFD:-0}
 HB_MS=10
 PORT=4400
 W=$(mktemp -d)
@@ -121,6 +124,15 @@ qemu_run() {
 	mkfifo "$T/qa.in" "$T/qa.out"
 	common="-accel kvm -cpu host -smp 1 -m $4 -nodefaults -no-user-config \
 		-display none -kernel $BZIMAGE -initrd $INITRD"
+	# multifd: both sides set it before the migration, so the
+	# destination waits for migrate-incoming on a monitor of its own.
+	incoming="-incoming tcp:127.0.0.1:$PORT" caps= params=
+	if [ "$MULTIFD" -gt 0 ]; then
+		mkfifo "$T/qb.in" "$T/qb.out"
+		incoming="-incoming defer -chardev pipe,id=qmp,path=$T/qb -mon chardev=qmp,mode=control"
+		caps=',{"capability":"multifd","state":true}'
+		params=",\"multifd-channels\":$MULTIFD"
+	fi
 	# shellcheck disable=SC2086
 	"$QEMU" $common -append "$(guest_append "$2" "$3")" -serial stdio \
 		-chardev pipe,id=qmp,path="$T/qa" -mon chardev=qmp,mode=control \
@@ -128,16 +140,24 @@ qemu_run() {
 	QA=$!
 	# shellcheck disable=SC2086
 	"$QEMU" $common -append "$(guest_append "$2" "$3")" -serial stdio \
-		-incoming "tcp:127.0.0.1:$PORT" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
+		$incoming </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	QB=$!
+	if [ "$MULTIFD" -gt 0 ]; then
+		cat "$T/qb.out" >"$T/qb.log" &
+		exec 4<>"$T/qb.in"
+		echo '{"execute":"qmp_capabilities"}' >&4
+		echo "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[${caps#,}]}}" >&4
+		echo "{\"execute\":\"migrate-set-parameters\",\"arguments\":{${params#,}}}" >&4
+		echo "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}" >&4
+	fi
 	cat "$T/qa.out" >"$T/qa.log" &
 	st=
 	exec 3<>"$T/qa.in"	# read-write: never blocks on a FIFO
 	qmp() { echo "$1" >&3; }
 	qmp '{"execute":"qmp_capabilities"}'
 	if guest_ready qemu "$1"; then
-		qmp '{"execute":"migrate-set-capabilities","arguments":{"capabilities":[{"capability":"auto-converge","state":true}]}}'
-		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))}}"
+		qmp "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"auto-converge\",\"state\":true}$caps]}}"
+		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))$params}}"
 		c0=$(cpu_ticks $QA)
 		qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}"
 		i=0
@@ -165,6 +185,7 @@ qemu_run() {
 		fi
 	fi
 	exec 3>&-
+	[ "$MULTIFD" -gt 0 ] && exec 4>&-
 	kill $QA $QB 2>/dev/null
 	wait $QA $QB 2>/dev/null
 	[ "$st" = completed ] ||
@@ -377,6 +398,8 @@ main() {
 	tern_available || { tern=0; echo "ternvm: migration not available"; }
 	echo "migrate_bench: downtime limit $DOWNTIME ms, max bandwidth $BW MiB/s," \
 		"auto-converge on, 1 vCPU, loopback TCP, budget ${BUDGET}s"
+	[ "$QEMU_ON" = 0 ] || echo "migrate_bench: QEMU $("$QEMU" --version | head -n1 |
+		sed 's/^QEMU emulator version //'), multifd channels ${MULTIFD} (0: off)"
 	if [ "${MB_MODE:-}" = scale ]; then
 		echo "migrate_bench: time vs guest size (idle) and vs dirty rate ($BUSY of $MEM MiB rewritten)"
 		sweep
