@@ -24,7 +24,10 @@
 # disk image, a tap NIC per side, virtio-rng and virtio-console; "0 1":
 # both, rows ternvm and ternvm-dev of a table of their own), MB_MULTIFD
 # (QEMU's multifd channels, 0: off; QEMU=PATH picks the QEMU, e.g.
-# Debian 13's QEMU 10 as ../shared/ENVIRONMENT.md runs it).
+# Debian 13's QEMU 10 as ../shared/ENVIRONMENT.md runs it), MB_TLS (a
+# credentials directory as tls_certs.sh makes them: ternvm --tls-creds
+# on both sides, QEMU's tls-creds-x509 of the same files; the URIs then
+# name localhost, the name the certificates carry).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
 if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
@@ -50,6 +53,9 @@ QEMU_ON=${MB_QEMU:-1}
 MEMPATH=${MB_MEMPATH:-0}
 DEVICES=${MB_DEVICES:-0}
 MULTIFD=${MB_MULTIFD:-0}
+TLS=${MB_TLS:-}
+HOST=127.0.0.1
+[ -z "$TLS" ] || HOST=localhost
 HB_MS=10
 PORT=4400
 W=$(mktemp -d)
@@ -126,29 +132,37 @@ qemu_run() {
 		-display none -kernel $BZIMAGE -initrd $INITRD"
 	# multifd: both sides set it before the migration, so the
 	# destination waits for migrate-incoming on a monitor of its own.
-	incoming="-incoming tcp:127.0.0.1:$PORT" caps= params=
+	incoming="-incoming tcp:$HOST:$PORT" caps= params= tls_a= tls_b=
 	if [ "$MULTIFD" -gt 0 ]; then
-		mkfifo "$T/qb.in" "$T/qb.out"
-		incoming="-incoming defer -chardev pipe,id=qmp,path=$T/qb -mon chardev=qmp,mode=control"
 		caps=',{"capability":"multifd","state":true}'
 		params=",\"multifd-channels\":$MULTIFD"
 	fi
+	if [ -n "$TLS" ]; then
+		tls_a="-object tls-creds-x509,id=tls0,dir=$TLS,endpoint=client"
+		tls_b="-object tls-creds-x509,id=tls0,dir=$TLS,endpoint=server"
+		params="$params,\"tls-creds\":\"tls0\""
+	fi
+	if [ -n "$params" ]; then
+		mkfifo "$T/qb.in" "$T/qb.out"
+		incoming="-incoming defer -chardev pipe,id=qmp,path=$T/qb -mon chardev=qmp,mode=control"
+	fi
 	# shellcheck disable=SC2086
-	"$QEMU" $common -append "$(guest_append "$2" "$3")" -serial stdio \
+	"$QEMU" $common $tls_a -append "$(guest_append "$2" "$3")" -serial stdio \
 		-chardev pipe,id=qmp,path="$T/qa" -mon chardev=qmp,mode=control \
 		</dev/null >"$T/a.fifo" 2>"$T/a.err" &
 	QA=$!
 	# shellcheck disable=SC2086
-	"$QEMU" $common -append "$(guest_append "$2" "$3")" -serial stdio \
+	"$QEMU" $common $tls_b -append "$(guest_append "$2" "$3")" -serial stdio \
 		$incoming </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	QB=$!
-	if [ "$MULTIFD" -gt 0 ]; then
+	if [ -n "$params" ]; then
 		cat "$T/qb.out" >"$T/qb.log" &
 		exec 4<>"$T/qb.in"
 		echo '{"execute":"qmp_capabilities"}' >&4
-		echo "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[${caps#,}]}}" >&4
+		[ -z "$caps" ] ||
+			echo "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[${caps#,}]}}" >&4
 		echo "{\"execute\":\"migrate-set-parameters\",\"arguments\":{${params#,}}}" >&4
-		echo "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}" >&4
+		echo "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"tcp:$HOST:$PORT\"}}" >&4
 	fi
 	cat "$T/qa.out" >"$T/qa.log" &
 	st=
@@ -159,7 +173,7 @@ qemu_run() {
 		qmp "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"auto-converge\",\"state\":true}$caps]}}"
 		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))$params}}"
 		c0=$(cpu_ticks $QA)
-		qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}"
+		qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:$HOST:$PORT\"}}"
 		i=0
 		while [ $i -lt 1200 ]; do
 			sleep 0.1
@@ -185,7 +199,7 @@ qemu_run() {
 		fi
 	fi
 	exec 3>&-
-	[ "$MULTIFD" -gt 0 ] && exec 4>&-
+	[ -n "$params" ] && exec 4>&-
 	kill $QA $QB 2>/dev/null
 	wait $QA $QB 2>/dev/null
 	[ "$st" = completed ] ||
@@ -214,6 +228,7 @@ tern_run() {
 	start_console b
 	ma= mb=
 	[ "$MEMPATH" = 1 ] && ma="--mem-path $T/a.ram" mb="--mem-path $T/b.ram"
+	[ -z "$TLS" ] || ma="$ma --tls-creds $TLS" mb="$mb --tls-creds $TLS"
 	if [ "$6" = 1 ]; then
 		# Shared storage, as two hosts would see it; a tap on each side.
 		dd if=/dev/zero of="$T/disk.img" bs=1M count=64 2>/dev/null
@@ -226,7 +241,7 @@ tern_run() {
 		</dev/null >"$T/a.fifo" 2>"$T/a.err" &
 	TA=$!
 	# shellcheck disable=SC2086
-	"$TERNVM" --cpus 1 --memory "${4}M" $mb --incoming-migration "tcp:127.0.0.1:$PORT" \
+	"$TERNVM" --cpus 1 --memory "${4}M" $mb --incoming-migration "tcp:$HOST:$PORT" \
 		--control "$T/b.sock" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	TB=$!
 	out=
@@ -244,7 +259,7 @@ tern_run() {
 				"{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"name\":\"channels\",\"value\":$5}}" >/dev/null
 		fi
 		c0=$(cpu_ticks $TA)
-		out=$(ctl --json migrate "tcp:127.0.0.1:$PORT" 2>&1)
+		out=$(ctl --json migrate "tcp:$HOST:$PORT" 2>&1)
 		c1=$(cpu_ticks $TA)
 		if echo "$out" | grep -q '"status":"completed"'; then
 			echo "# $vmm $1 ${4}M: $out"
@@ -400,6 +415,7 @@ main() {
 		"auto-converge on, 1 vCPU, loopback TCP, budget ${BUDGET}s"
 	[ "$QEMU_ON" = 0 ] || echo "migrate_bench: QEMU $("$QEMU" --version | head -n1 |
 		sed 's/^QEMU emulator version //'), multifd channels ${MULTIFD} (0: off)"
+	[ -z "$TLS" ] || echo "migrate_bench: TLS on every migration, credentials $TLS"
 	if [ "${MB_MODE:-}" = scale ]; then
 		echo "migrate_bench: time vs guest size (idle) and vs dirty rate ($BUSY of $MEM MiB rewritten)"
 		sweep
