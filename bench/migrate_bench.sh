@@ -268,6 +268,11 @@ tern_run() {
 			get() { echo "$out" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 			record "$vmm" "$1" "$4" "$(get elapsed)" "$(get downtime)" \
 				"$(get bytes)" $((c1 - c0))
+			# Per round: what it sent (what the round before dirtied).
+			echo "$out" | sed -n 's/.*"round-stats":\[\([^]]*\)\].*/\1/p' |
+				sed 's/},{/\n/g; s/[{}"]//g' |
+				awk -F'[:,]' -v v="$vmm $1" '$2 != "" { printf "# %s round %d: %d pages (%d zero), %.1f MiB, %d ms, throttle %d%%\n",
+					v, NR, $2 + $4, $4, $6 / 1048576, $8, $10 }'
 		else
 			echo "# $vmm $1: $out"
 			echo "$vmm $1 $4 - - - - -" >>"$RES"

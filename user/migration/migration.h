@@ -178,6 +178,17 @@ enum mig_state {
 	__MIG_S_NR,
 };
 
+#define MIG_ROUND_STATS	64	/* rounds whose figures a source keeps */
+
+/* One round as the source sent it. */
+struct mig_round_stat {
+	uint64_t pages;			/* data pages */
+	uint64_t zero_pages;
+	uint64_t bytes;			/* all channels' */
+	uint64_t ms;			/* round-begin to round-end */
+	unsigned int throttle_pct;	/* auto-converge during the round */
+};
+
 struct mig_stats {
 	enum mig_state state;
 	uint64_t bytes;			/* sent (source) or received */
@@ -195,6 +206,13 @@ struct mig_stats {
 	uint64_t dropped;		/* destination: connections dropped before a hello */
 	char dropped_why[256];		/* why the last of them was dropped */
 	char error[256];		/* why it failed: phase, offset, object */
+	/*
+	 * Source: the first MIG_ROUND_STATS rounds, the last one sent with
+	 * the vCPUs stopped.  Pages dirtied during round i are what round
+	 * i + 1 sends.
+	 */
+	struct mig_round_stat round[MIG_ROUND_STATS];
+	unsigned int nr_round;
 };
 
 struct mig;

@@ -199,6 +199,12 @@ int mig_send_round(struct mig *mig, bool all)
 		dt = 1;
 	pthread_mutex_lock(&mig->lock);
 	mig->st.rounds = mig->round;
+	if (mig->st.nr_round < MIG_ROUND_STATS)
+		mig->st.round[mig->st.nr_round++] = (struct mig_round_stat){
+			.pages = mig->round_pages, .zero_pages = mig->round_zero,
+			.bytes = mig->round_bytes, .ms = dt / 1000000,
+			.throttle_pct = mig->st.throttle_pct,
+		};
 	/* Tiny rounds say little about the link: keep the last estimate. */
 	if (mig->round_bytes >= (256u << 10) || !mig->st.bandwidth)
 		mig->st.bandwidth = mig_muldiv(mig->round_bytes, 1000000000ull, dt);

@@ -24,6 +24,30 @@ static const char *tracker_name(enum mig_tracker t)
 	}
 }
 
+/* [{"pages", "zero-pages", "bytes", "ms", "throttle"}, ...] per round. */
+static struct json_object *rounds_json(const struct mig_stats *st)
+{
+	struct json_object *a = json_object_new_array(), *r;
+	unsigned int i;
+
+	for (i = 0; a && i < st->nr_round; i++) {
+		const struct mig_round_stat *s = &st->round[i];
+
+		r = json_object_new_object();
+		if (!r)
+			break;
+		json_object_object_add(r, "pages", json_object_new_uint64(s->pages));
+		json_object_object_add(r, "zero-pages",
+				       json_object_new_uint64(s->zero_pages));
+		json_object_object_add(r, "bytes", json_object_new_uint64(s->bytes));
+		json_object_object_add(r, "ms", json_object_new_uint64(s->ms));
+		json_object_object_add(r, "throttle",
+				       json_object_new_int(s->throttle_pct));
+		json_object_array_add(a, r);
+	}
+	return a;
+}
+
 struct json_object *mig__stats_json(const struct mig_stats *st)
 {
 	struct json_object *o = json_object_new_object();
@@ -59,6 +83,8 @@ struct json_object *mig__stats_json(const struct mig_stats *st)
 	if (st->error[0])
 		json_object_object_add(o, "error",
 				       json_object_new_string(st->error));
+	if (st->nr_round)
+		json_object_object_add(o, "round-stats", rounds_json(st));
 	return o;
 }
 

@@ -136,6 +136,46 @@ static void expect_refused(struct __test_metadata *_metadata, struct pair *p,
 	ASSERT_TRUE(writer_alive(p->src));
 }
 
+/*
+ * The source's per-round figures add up to its totals: every round kept
+ * (at most MIG_ROUND_STATS), pages and zero pages summing to the
+ * migration's, bytes within its total (the rest is handshake and state),
+ * the first round the largest (it sends every page), and query-migrate's
+ * JSON carrying one "round-stats" entry per round.
+ */
+static void expect_round_stats(struct __test_metadata *_metadata,
+			       const struct mig_stats *st)
+{
+	uint64_t pages = 0, zero = 0, bytes = 0;
+	struct json_object *o, *a;
+	unsigned int i;
+
+	ASSERT_EQ(st->rounds < MIG_ROUND_STATS ? st->rounds : MIG_ROUND_STATS,
+		  st->nr_round);
+	for (i = 0; i < st->nr_round; i++) {
+		pages += st->round[i].pages;
+		zero += st->round[i].zero_pages;
+		bytes += st->round[i].bytes;
+		TH_LOG("round %u: %llu pages, %llu zero, %llu bytes, %llu ms, throttle %u%%",
+		       i + 1, (unsigned long long)st->round[i].pages,
+		       (unsigned long long)st->round[i].zero_pages,
+		       (unsigned long long)st->round[i].bytes,
+		       (unsigned long long)st->round[i].ms, st->round[i].throttle_pct);
+	}
+	ASSERT_EQ(st->pages, pages);
+	ASSERT_EQ(st->zero_pages, zero);
+	ASSERT_LT(0, bytes);
+	ASSERT_LE(bytes, st->bytes);
+	for (i = 1; i < st->nr_round; i++)
+		ASSERT_LE(st->round[i].pages + st->round[i].zero_pages,
+			  st->round[0].pages + st->round[0].zero_pages);
+	o = mig__stats_json(st);
+	ASSERT_NE(NULL, o);
+	ASSERT_TRUE(json_object_object_get_ex(o, "round-stats", &a));
+	ASSERT_EQ(st->nr_round, json_object_array_length(a));
+	json_object_put(o);
+}
+
 TEST(dirty_log_busy_guest_arrives_intact)
 {
 	struct pair p;
@@ -154,6 +194,7 @@ TEST(dirty_log_busy_guest_arrives_intact)
 	ASSERT_LE(p.r.src_st.downtime_ms, p.r.src_st.elapsed_ms);
 	ASSERT_EQ(MIG_TRACKER_DIRTY_LOG, p.r.dst_st.tracker);
 	ASSERT_LT(0, fakevm_writes(p.src));
+	expect_round_stats(_metadata, &p.r.src_st);
 	TH_LOG("dirty log: %llu rounds, %llu pages, %llu zero, %llu bytes, downtime %llu ms, %llu MB/s",
 	       (unsigned long long)p.r.src_st.rounds,
 	       (unsigned long long)p.r.src_st.pages,
