@@ -232,6 +232,8 @@ if echo "$out" | grep -q '"status":"completed"' && memcheck_advances last && cou
 	swap_to last $LAST_PID
 else
 	not_ok "clean migration after the campaign: $out"; show_console "$T/last.log"
+	# Once its guest printed nothing there at all: what ternvm said.
+	echo "# last: status $(vm_status "$T/last.sock")"; show_console "$T/last.out"
 fi
 check "source guest's kernel log clean" guest_log_clean "$T/$SRC.log"
 finish
