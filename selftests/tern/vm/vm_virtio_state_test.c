@@ -103,26 +103,43 @@ static int join(struct vmstate_tree *tree, uint32_t di, struct vmstate_table *pc
 	return 0;
 }
 
+/* The stream saved in fd, decoded: 0 or -errno. */
+static int tree_of(int fd, struct vmstate_tree **tree)
+{
+	struct stat st;
+	uint8_t *data;
+	int ret;
+
+	if (fstat(fd, &st) || !(data = malloc(st.st_size)))
+		return -EIO;
+	ret = pread(fd, data, st.st_size, 0) == st.st_size ?
+	      vmstate__decode(data, st.st_size, NULL, 0, tree, NULL) : -EIO;
+	free(data);
+	return ret;
+}
+
+/* tree encoded into fd in place of what it held, then freed. */
+static int tree_put(int fd, struct vmstate_tree *tree)
+{
+	struct vmstate_buf out = { 0 };
+	int ret = vmstate__encode(tree, &out);
+
+	vmstate__tree_free(tree);
+	if (!ret && (ftruncate(fd, 0) || pwrite(fd, out.data, out.len, 0) != (ssize_t)out.len))
+		ret = -EIO;
+	vmstate__buf_free(&out);
+	return ret;
+}
+
 /* This build's stream in fd, rewritten in place in release 0.1.0's layout. */
 static int release_layout(int fd, int *joined)
 {
-	struct vmstate_buf out = { 0 };
 	struct vmstate_tree *tree;
-	struct stat st;
-	uint8_t *data;
 	uint32_t i, j;
 	int ret;
 
 	*joined = 0;
-	if (fstat(fd, &st))
-		return -errno;
-	data = malloc(st.st_size);
-	if (!data || pread(fd, data, st.st_size, 0) != st.st_size) {
-		free(data);
-		return -EIO;
-	}
-	ret = vmstate__decode(data, st.st_size, NULL, 0, &tree, NULL);
-	free(data);
+	ret = tree_of(fd, &tree);
 	if (ret)
 		return ret;
 	for (i = 0; !ret && i < tree->nr_sections;) {
@@ -141,53 +158,38 @@ static int release_layout(int fd, int *joined)
 		      join(tree, i, tree->sections[j].table);
 		(*joined)++;
 	}
-	if (!ret)
-		ret = vmstate__encode(tree, &out);
-	vmstate__tree_free(tree);
-	if (!ret && (ftruncate(fd, 0) || pwrite(fd, out.data, out.len, 0) != (ssize_t)out.len))
-		ret = -EIO;
-	vmstate__buf_free(&out);
-	return ret;
+	if (ret) {
+		vmstate__tree_free(tree);
+		return ret;
+	}
+	return tree_put(fd, tree);
 }
 
 /* The section paths and tables of the stream in fd, one string. */
 static void sections_of(int fd, char *buf, size_t len)
 {
 	struct vmstate_tree *tree;
-	struct stat st;
-	uint8_t *data;
 	uint32_t i;
 
 	buf[0] = '\0';
-	if (fstat(fd, &st) || !(data = malloc(st.st_size)))
+	if (tree_of(fd, &tree))
 		return;
-	if (pread(fd, data, st.st_size, 0) == st.st_size &&
-	    !vmstate__decode(data, st.st_size, NULL, 0, &tree, NULL)) {
-		for (i = 0; i < tree->nr_sections; i++)
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s=%s.%u ",
-				 tree->sections[i].path, tree->sections[i].table->name,
-				 tree->sections[i].table->version);
-		vmstate__tree_free(tree);
-	}
-	free(data);
+	for (i = 0; i < tree->nr_sections; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s=%s.%u ",
+			 tree->sections[i].path, tree->sections[i].table->name,
+			 tree->sections[i].table->version);
+	vmstate__tree_free(tree);
 }
 
 /* Queue 0's msix_vector in a 0.1.0 stream (inside virtio-pci-state). */
 static int set_release_vector(int fd, uint16_t vec)
 {
-	struct vmstate_buf out = { 0 };
 	struct vmstate_tfield *s, *vq, *v = NULL;
 	struct vmstate_tree *tree;
-	struct stat st;
-	uint8_t *data;
 	uint32_t i;
 	int ret;
 
-	if (fstat(fd, &st) || !(data = malloc(st.st_size)))
-		return -EIO;
-	ret = pread(fd, data, st.st_size, 0) == st.st_size ?
-	      vmstate__decode(data, st.st_size, NULL, 0, &tree, NULL) : -EIO;
-	free(data);
+	ret = tree_of(fd, &tree);
 	if (ret)
 		return ret;
 	for (i = 0; i < tree->nr_sections && !v; i++) {
@@ -197,14 +199,12 @@ static int set_release_vector(int fd, uint16_t vec)
 		vq = s ? vmstate__table_field(s->elems[0], "vq") : NULL;
 		v = vq ? vmstate__table_field(vq->elems[0], "msix_vector") : NULL;
 	}
-	if (v)
-		memcpy(v->data, &vec, 2);	/* little-endian, as the stream */
-	ret = v ? vmstate__encode(tree, &out) : -ENOENT;
-	vmstate__tree_free(tree);
-	if (!ret && (ftruncate(fd, 0) || pwrite(fd, out.data, out.len, 0) != (ssize_t)out.len))
-		ret = -EIO;
-	vmstate__buf_free(&out);
-	return ret;
+	if (!v) {
+		vmstate__tree_free(tree);
+		return -ENOENT;
+	}
+	memcpy(v->data, &vec, 2);	/* little-endian, as the stream */
+	return tree_put(fd, tree);
 }
 
 FIXTURE(rng) {
