@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,6 +125,7 @@ int mig_conn_init(struct mig_conn *c, int rfd, int wfd, int cancel_fd,
 	c->wfd = wfd;
 	c->cancel_fd = cancel_fd;
 	c->timeout_ms = timeout_ms;
+	c->epfd = -1;
 	c->buf = malloc(MIG_CTRL_MAX);
 	if (!c->buf)
 		return -ENOMEM;
@@ -137,6 +139,9 @@ void mig_conn_destroy(struct mig_conn *c)
 {
 	free(c->buf);
 	c->buf = NULL;
+	if (c->epfd >= 0)
+		close(c->epfd);
+	c->epfd = -1;
 }
 
 /* Wait until fd is ready for events; -ETIMEDOUT or -ECANCELED otherwise. */
@@ -326,8 +331,54 @@ int mig_conn_splice(struct mig_conn *c, int pipe_rd, size_t len)
 	return copy ? 0 : conn_throttle(c, total);
 }
 
+/*
+ * Kernel TLS (6.1) has poll() report a socket readable as soon as part of
+ * a record is queued, yet read() has nothing until the whole record is
+ * there: a poll-and-read loop would spin for as long as the rest takes.
+ * Its wakeups come only for whole records, so once poll() has said
+ * readable in vain, reads wait for the next wakeup with an edge-triggered
+ * epoll (on a plain socket that is every arrival: no loss).
+ */
+static int conn_wait_edge(struct mig_conn *c)
+{
+	struct epoll_event ev[2];
+	int n;
+
+	if (c->epfd >= 0 && c->ep_cancel != c->cancel_fd) {
+		close(c->epfd);
+		c->epfd = -1;
+	}
+	if (c->epfd < 0) {
+		c->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (c->epfd < 0)
+			return conn_err(c, -errno, "epoll: %s", strerror(errno));
+		c->ep_cancel = c->cancel_fd;
+		ev[0] = (struct epoll_event){ .events = EPOLLIN | EPOLLET,
+					      .data.fd = c->rfd };
+		ev[1] = (struct epoll_event){ .events = EPOLLIN,
+					      .data.fd = c->cancel_fd };
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->rfd, &ev[0]) ||
+		    (c->cancel_fd >= 0 &&
+		     epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->cancel_fd, &ev[1])))
+			return conn_err(c, -errno, "epoll: %s", strerror(errno));
+	}
+	do
+		n = epoll_wait(c->epfd, ev, 2, c->timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return conn_err(c, -errno, "epoll: %s", strerror(errno));
+	if (n == 0)
+		return conn_err(c, -ETIMEDOUT, "no progress for %u ms",
+				c->timeout_ms);
+	while (n--)
+		if (ev[n].data.fd == c->cancel_fd && c->cancel_fd >= 0)
+			return conn_err(c, -ECANCELED, "cancelled");
+	return 0;
+}
+
 int mig_conn_read(struct mig_conn *c, void *buf, size_t len)
 {
+	bool polled = false;
 	uint8_t *p = buf;
 	ssize_t n;
 	int ret;
@@ -338,6 +389,7 @@ int mig_conn_read(struct mig_conn *c, void *buf, size_t len)
 			p += n;
 			len -= n;
 			c->rx_off += n;
+			polled = false;
 			continue;
 		}
 		if (n == 0)
@@ -347,7 +399,12 @@ int mig_conn_read(struct mig_conn *c, void *buf, size_t len)
 			continue;
 		if (errno != EAGAIN)
 			return conn_err(c, -errno, "read: %s", strerror(errno));
-		ret = conn_wait(c, c->rfd, POLLIN, c->timeout_ms);
+		if (c->epfd >= 0 || polled) {
+			ret = conn_wait_edge(c);
+		} else {
+			ret = conn_wait(c, c->rfd, POLLIN, c->timeout_ms);
+			polled = true;
+		}
 		if (ret)
 			return ret;
 	}

@@ -120,6 +120,12 @@ struct mig_conn {
 	int rfd, wfd;
 	int cancel_fd;		/* readable once cancelled */
 	unsigned int timeout_ms;
+	/*
+	 * Reads wait edge-triggered on rfd once poll() has said readable
+	 * with nothing to read (kernel TLS and a partial record): -1 until
+	 * then; ep_cancel is the cancel_fd it watches.
+	 */
+	int epfd, ep_cancel;
 	uint64_t rx_off;	/* bytes read so far: error positions */
 	uint64_t tx_off;
 	_Atomic uint64_t max_bw;	/* bytes/s, 0 = unlimited; live */

@@ -72,8 +72,7 @@ static const int device_calls[] = {
  */
 static const int io_allowed[] = {
 	SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(preadv), SCMP_SYS(pwritev),
-	SCMP_SYS(fsync), SCMP_SYS(fallocate),
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(readlink),
+	SCMP_SYS(fsync), SCMP_SYS(fallocate), SCMP_SYS(readlink),
 };
 
 /*
@@ -82,7 +81,8 @@ static const int io_allowed[] = {
  * listener, SIGPIPE taken synchronously, tern.ko's page streams spliced
  * through pipes, the KVM dirty log, the channel threads, the state blob
  * in a memfd; at switchover the disk image flushed, and on a destination
- * the guest started (device_calls).  It parses a hostile stream: it may
+ * the guest started (device_calls); an epoll for kernel TLS's
+ * whole-record wakeups (wire.c).  It parses a hostile stream: it may
  * open (a name lookup and TLS read files) but not create, change or
  * remove a file, run a program, or change a privilege.
  */
@@ -98,6 +98,7 @@ static const int migration_allowed[] = {
 	SCMP_SYS(uname), SCMP_SYS(sysinfo), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid),
 	SCMP_SYS(rt_sigpending), SCMP_SYS(rt_sigtimedwait),
+	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
 	/* A thread it starts enters a class of its own (the throttler). */
 	SCMP_SYS(prctl), SCMP_SYS(seccomp),
 };

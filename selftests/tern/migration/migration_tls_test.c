@@ -7,9 +7,12 @@
  * certificate, a different key, and a plaintext peer on either side are
  * refused before any page moves, each with a message that says which, and
  * a waiting destination goes on to take the next, good source.  Bad
- * credential files are refused when loaded, naming the file and line.
+ * credential files are refused when loaded, naming the file and line.  A
+ * reader waits for a record that comes in parts asleep.
  */
 #include <errno.h>
+#include <linux/tls.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +20,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "mig_run.h"
+#include "migration/wire.h"
 
 #define MiB	(1ull << 20)
 
@@ -399,6 +404,116 @@ TEST(credential_files_checked)
 	snprintf(path, sizeof(path), "%s/ca-cert.pem", dir);
 	unlink(path);
 	rmdir(dir);
+}
+
+#ifndef SOL_TLS
+#define SOL_TLS		282
+#endif
+
+/* A connected TCP pair on loopback: sv[0] connects, sv[1] accepted. */
+static int tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &alen))
+		return -1;
+	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sv[0] < 0 || connect(sv[0], (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return sv[1] < 0 ? -1 : 0;
+}
+
+/* Kernel TLS on fd, one direction, with a key both ends of the test share. */
+static int ktls(int fd, int dir)
+{
+	static const struct tls12_crypto_info_aes_gcm_128 k = {
+		.info = { .version = TLS_1_3_VERSION,
+			  .cipher_type = TLS_CIPHER_AES_GCM_128 },
+		.key = { 7, 6, 5, 4, 3, 2, 1 },
+		.iv = { 1, 2, 3 },
+		.salt = { 4, 5 },
+	};
+
+	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
+		return -1;
+	return setsockopt(fd, SOL_TLS, dir, &k, sizeof(k));
+}
+
+struct reader {
+	struct mig_conn c;
+	uint8_t buf[1000];
+	int ret;
+	double cpu_ms;
+};
+
+static void *read_record(void *opaque)
+{
+	struct reader *r = opaque;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	r->ret = mig_conn_read(&r->c, r->buf, sizeof(r->buf));
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	r->cpu_ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	return NULL;
+}
+
+/*
+ * A record that comes in two parts 300 ms apart: the reader sleeps until
+ * the rest is there.  Kernel TLS has poll() say readable at the first
+ * part, yet read() has nothing to give; a poll-and-read loop spun on it
+ * for the 300 ms.  The record is sealed by a kTLS sender and its
+ * ciphertext taken off the wire in plain, to be fed in two writes.
+ */
+TEST(record_in_parts_read_asleep)
+{
+	int seal[2], feed[2], ret;
+	uint8_t msg[1000], wire[2048];
+	struct reader r = { 0 };
+	size_t len = 0;
+	pthread_t t;
+	ssize_t n;
+
+	ASSERT_EQ(0, tcp_pair(seal));
+	ASSERT_EQ(0, tcp_pair(feed));
+	ASSERT_EQ(0, ktls(seal[0], TLS_TX)) TH_LOG("kernel TLS: %s", strerror(errno));
+	ASSERT_EQ(0, ktls(feed[1], TLS_RX)) TH_LOG("kernel TLS: %s", strerror(errno));
+	for (n = 0; n < (ssize_t)sizeof(msg); n++)
+		msg[n] = (uint8_t)(n * 7 + 1);
+	ASSERT_EQ((ssize_t)sizeof(msg), write(seal[0], msg, sizeof(msg)));
+	/* TLS 1.3: 5 bytes of header, the content type and a 16-byte tag. */
+	while (len < sizeof(msg) + 22) {
+		n = read(seal[1], wire + len, sizeof(wire) - len);
+		ASSERT_LT(0, n);
+		len += n;
+	}
+	ASSERT_EQ(sizeof(msg) + 22, len);
+
+	ASSERT_EQ(0, mig_conn_init(&r.c, feed[1], feed[1], -1, 10000));
+	ASSERT_EQ(0, pthread_create(&t, NULL, read_record, &r));
+	ASSERT_EQ(500, write(feed[0], wire, 500));
+	usleep(300 * 1000);
+	ASSERT_EQ((ssize_t)len - 500, write(feed[0], wire + 500, len - 500));
+	ret = pthread_join(t, NULL);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, r.ret) TH_LOG("%s", r.c.err);
+	ASSERT_EQ(0, memcmp(r.buf, msg, sizeof(msg)));
+	EXPECT_GT(50.0, r.cpu_ms)
+		TH_LOG("the reader spent %.0f ms of CPU waiting 300 ms for a record's rest",
+		       r.cpu_ms);
+	TH_LOG("CPU while waiting 300 ms for a record's rest: %.1f ms", r.cpu_ms);
+	mig_conn_destroy(&r.c);
+	close(seal[0]);
+	close(seal[1]);
+	close(feed[0]);
+	close(feed[1]);
 }
 
 TEST_HARNESS_MAIN
