@@ -11,7 +11,7 @@ PKGS=(
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	busybox-static cpio e2fsprogs kmod iproute2
 	libnl-3-dev libnl-genl-3-dev liburcu-dev libjson-c-dev libgnutls28-dev gnutls-bin
-	libseccomp-dev
+	libseccomp-dev liburing-dev
 	pkg-config xz-utils linux-source-6.1
 	groff-base man-db dkms sparse
 )
