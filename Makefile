@@ -26,7 +26,7 @@ CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iuser $(shell pkg-config --c
 # EXTRA_CFLAGS: a distribution's flags (debian/rules); LDFLAGS comes from
 # the environment as is.
 CFLAGS	:= -std=c11 -O2 -g $(WARN) -fno-omit-frame-pointer $(EXTRA_CFLAGS)
-LDLIBS	:= $(shell pkg-config --libs libnl-genl-3.0 json-c liburcu gnutls libseccomp 2>/dev/null) -lpthread
+LDLIBS	:= $(shell pkg-config --libs libnl-genl-3.0 json-c liburcu gnutls libseccomp liburing 2>/dev/null) -lpthread
 # Hardened as Debian's hardening=+all builds a package: PIE, full RELRO,
 # stack protector, and (without ASan, which replaces them) the
 # _FORTIFY_SOURCE checked calls.

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 "  --memory SIZE       guest RAM, e.g. 512M or 1G (default 512M)\n"
 "  --cpus N            vCPUs, 1-%d (default 1)\n"
 "  --disk FILE         raw image as virtio-blk\n"
+"  --disk-aio MODE     io_uring (default; threads where the kernel has\n"
+"                      none) or threads: how the disk's worker reads\n"
 "  --net tap=IFNAME[,mac=MAC]  virtio-net on a tap device\n"
 "  --rng               virtio-rng fed from /dev/urandom\n"
 "  --vconsole FILE     virtio-console, output to FILE\n"
@@ -176,7 +178,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 {
 	static char state_dir[PATH_MAX];
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
-	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_CONTROL_GROUP,
+	       OPT_DISK_AIO,	       OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL, OPT_CONTROL_GROUP,
 	       OPT_STATE_DIR, OPT_MEMPATH, OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED,
 	       OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_SANDBOX, OPT_TLS_CREDS, OPT_TLS_PSK,
 	       OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
@@ -187,6 +189,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "disk-aio", required_argument, NULL, OPT_DISK_AIO },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "vconsole", required_argument, NULL, OPT_VCONSOLE },
@@ -236,6 +239,11 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			cfg->nr_cpus = n;
 			break;
 		case OPT_DISK: cfg->disk = optarg; break;
+		case OPT_DISK_AIO:
+			if (strcmp(optarg, "io_uring") && strcmp(optarg, "threads"))
+				die("--disk-aio %s: want io_uring or threads", optarg);
+			cfg->disk_threads = !strcmp(optarg, "threads");
+			break;
 		case OPT_NET:
 			if (parse_net(optarg, cfg))
 				die("--net %s: want tap=IFNAME[,mac=52:54:00:12:34:56] (a tap name of"

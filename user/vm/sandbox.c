@@ -66,13 +66,15 @@ static const int device_calls[] = {
  * I/O: the event loop (the control and console sockets, a client's
  * credentials, device fds and timers), control jobs (save-state and
  * load-state files, which a client passes or --state-dir names), device
- * workers (virtio-blk's image), the console writer, the throttler.  It
+ * workers (virtio-blk's image, through an io_uring that may do nothing
+ * else: see virtio-blk.c), the console writer, the throttler.  It
  * starts the migration thread, which keeps its filter: so it has the
  * migration's list as well.
  */
 static const int io_allowed[] = {
 	SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(preadv), SCMP_SYS(pwritev),
 	SCMP_SYS(fsync), SCMP_SYS(fallocate), SCMP_SYS(readlink),
+	SCMP_SYS(io_uring_enter),
 };
 
 /*

@@ -35,6 +35,7 @@ struct vm_config {
 	uint64_t ram_size;
 	int nr_cpus;
 	const char *disk;
+	bool disk_threads;	/* --disk-aio threads: no io_uring */
 	const char *net_tap;
 	uint8_t net_mac[6];	/* --net tap=IFNAME,mac=MAC, if net_mac_set */
 	bool net_mac_set;

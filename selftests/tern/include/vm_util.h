@@ -32,7 +32,7 @@ void vmu_mmio_write(struct vm *vm, uint64_t addr, uint32_t v, int len);
 void *vmu_gpa(struct vm *vm, uint64_t gpa);
 
 #define VMU_MAX_QUEUES	4
-#define VMU_QUEUE_SIZE	16
+#define VMU_QUEUE_SIZE	64	/* a batch of every kind of request: 3 descriptors each */
 #define VMU_MSI_DATA	0x40	/* queue q's vector's MSI data: 0x40 + q */
 
 struct vmu_vq {

@@ -403,7 +403,8 @@ static int blk_post(struct vmu_virtio *d, struct blk_req *r, uint32_t type,
 	*(uint8_t *)vmu_gpa(d->vm, r->status) = 0xff;
 	memcpy(vmu_gpa(d->vm, r->hdr), &h, sizeof(h));
 	b[0] = (struct vmu_buf){ .gpa = r->hdr, .len = sizeof(h) };
-	b[1] = (struct vmu_buf){ .gpa = r->data, .len = len, .in = type == VIRTIO_BLK_T_IN };
+	b[1] = (struct vmu_buf){ .gpa = r->data, .len = len,
+				 .in = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID };
 	b[2] = (struct vmu_buf){ .gpa = r->status, .len = 1, .in = true };
 	return vmu_vq_add(d, 0, b, 3);
 }
@@ -505,6 +506,107 @@ TEST(virtio_blk_requests_and_one_pending_across_a_move)
 	unlink(con);
 	unlink(disk);
 	rcu_unregister_thread();
+}
+
+/*
+ * One kick, one batch of every kind: reads of one and of several
+ * sectors, writes, a flush behind them, get-id, a type the device does
+ * not know and a read past the end, each with its status and its bytes
+ * where they belong, through the io_uring (--disk-aio io_uring, the
+ * default) and without it (threads).
+ */
+static void blk_one_batch(struct __test_metadata *_metadata, bool threads)
+{
+	static const struct {
+		uint32_t type;
+		uint64_t sector;
+		uint32_t len;
+		uint8_t status;
+	} kinds[] = {
+		{ VIRTIO_BLK_T_IN, 10, 512, VIRTIO_BLK_S_OK },
+		{ VIRTIO_BLK_T_OUT, 40, 512, VIRTIO_BLK_S_OK },
+		{ VIRTIO_BLK_T_IN, 20, 2048, VIRTIO_BLK_S_OK },
+		{ VIRTIO_BLK_T_OUT, 50, 1536, VIRTIO_BLK_S_OK },
+		{ VIRTIO_BLK_T_IN, DISK_SECTORS - 1, 1024, VIRTIO_BLK_S_IOERR },
+		{ VIRTIO_BLK_T_GET_ID, 0, 20, VIRTIO_BLK_S_OK },
+		{ VIRTIO_BLK_T_IN, 30, 512, VIRTIO_BLK_S_OK },
+		{ 99, 0, 512, VIRTIO_BLK_S_UNSUPP },
+		{ VIRTIO_BLK_T_FLUSH, 0, 0, VIRTIO_BLK_S_OK },
+		{ VIRTIO_BLK_T_IN, 60, 4096, VIRTIO_BLK_S_OK },
+	};
+	enum { N = sizeof(kinds) / sizeof(kinds[0]) };
+	char con[64], disk[64];
+	struct vm_config cfg = { .disk = disk, .disk_threads = threads };
+	struct blk_req r[N];
+	uint8_t sector[512];
+	struct vmu_virtio d;
+	int fd, head[N], got, i, j;
+	unsigned int seen = 0, k;
+	uint32_t len;
+	struct vm *vm;
+
+	rcu_register_thread();
+	snprintf(con, sizeof(con), "/tmp/vm_device_test.%d.batch", getpid());
+	snprintf(disk, sizeof(disk), "/tmp/vm_device_test.%d.batch.img", getpid());
+	fd = make_disk(disk);
+	ASSERT_LE(0, fd);
+	vm = vmu_create(&cfg, con);
+	ASSERT_NE(NULL, vm);
+	ASSERT_EQ(0, ioloop__start(vm));
+	ASSERT_EQ(0, vmu_virtio_init(&d, vm, VIRTIO_ID_BLOCK, 0, 1));
+	for (i = 0; i < N; i++) {
+		head[i] = blk_post(&d, &r[i], kinds[i].type, kinds[i].sector,
+				   kinds[i].len ?: 1);
+		ASSERT_LE(0, head[i]);
+		if (kinds[i].type == VIRTIO_BLK_T_OUT)
+			memset(vmu_gpa(vm, r[i].data), 0xe0 + i, kinds[i].len);
+	}
+	vmu_vq_kick(&d, 0);
+	for (j = 0; j < N; j++) {
+		got = vmu_vq_used(&d, 0, &len, 5000);
+		ASSERT_LE(0, got) TH_LOG("%d of %d requests done", j, N);
+		for (i = 0; i < N && head[i] != got; i++)
+			;
+		ASSERT_GT(N, i);
+		seen |= 1u << i;
+		EXPECT_EQ(kinds[i].status, blk_status(&d, &r[i]))
+			TH_LOG("request %d (type %u, sector %llu)", i, kinds[i].type,
+			       (unsigned long long)kinds[i].sector);
+		if (kinds[i].type == VIRTIO_BLK_T_IN && kinds[i].status == VIRTIO_BLK_S_OK) {
+			EXPECT_EQ(kinds[i].len + 1, len);
+			for (k = 0; k < kinds[i].len / 512; k++)
+				EXPECT_TRUE(all_bytes(vmu_gpa(vm, r[i].data + k * 512),
+						      kinds[i].sector + k, 512));
+		}
+		if (kinds[i].type == VIRTIO_BLK_T_IN && kinds[i].status != VIRTIO_BLK_S_OK)
+			EXPECT_EQ(1, len);	/* the status byte only */
+		if (kinds[i].type == VIRTIO_BLK_T_GET_ID)
+			EXPECT_EQ(0, strcmp((char *)vmu_gpa(vm, r[i].data), "ternvm-disk0"));
+	}
+	EXPECT_EQ((1u << N) - 1, seen);
+	for (i = 0; i < N; i++) {
+		if (kinds[i].type != VIRTIO_BLK_T_OUT)
+			continue;
+		for (k = 0; k < kinds[i].len / 512; k++) {
+			ASSERT_EQ(512, pread(fd, sector, 512, (kinds[i].sector + k) * 512));
+			EXPECT_TRUE(all_bytes(sector, 0xe0 + i, 512));
+		}
+	}
+	vm__destroy(vm);
+	close(fd);
+	unlink(con);
+	unlink(disk);
+	rcu_unregister_thread();
+}
+
+TEST(virtio_blk_one_batch_of_every_kind_io_uring)
+{
+	blk_one_batch(_metadata, false);
+}
+
+TEST(virtio_blk_one_batch_of_every_kind_threads)
+{
+	blk_one_batch(_metadata, true);
 }
 
 /*

@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtio-blk on a raw image file (--disk): read, write, flush and get-id,
- * done with preadv/pwritev by the device's own worker thread, so a slow
- * or stuck image never holds the I/O thread (and every other device)
- * with it: a kick only wakes the worker.  Every request is bounds-checked
- * against the image size before any I/O.
+ * done by the device's own worker thread, so a slow or stuck image never
+ * holds the I/O thread (and every other device) with it: a kick only
+ * wakes the worker.  Every request is bounds-checked against the image
+ * size before any I/O.  The worker submits a batch's reads and flushes
+ * to an io_uring at once (bench/disk_bench, the worker's handoff in both:
+ * 1.3-1.4x the requests per second of one preadv after another on the
+ * host, 1.1-1.7x in the harness) and writes with pwritev itself: the
+ * image is in the page cache, and io_uring hands a buffered write to a
+ * kernel worker thread (0.65-0.88x on the host, 0.81-0.94x in the
+ * harness).  The ring may only read and sync the image
+ * (IORING_REGISTER_RESTRICTIONS, the image its one fixed file).  Where
+ * io_uring is not to be had (a kernel or container that forbids it), or
+ * with --disk-aio threads, reads and flushes too are done one by one.
  *
  * The worker takes requests from the ring under the device lock and does
  * them without it.  A pause waits until the requests it took are done
@@ -24,6 +33,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 #include <stdio.h>
@@ -58,41 +68,54 @@ struct blk {
 	unsigned int nr_out;	/* requests taken, not yet pushed */
 	unsigned int gen;	/* bumped by each reset */
 	struct vq_elem *batch;	/* BATCH of them, the worker's */
+	struct blk_io *io;	/* and what each asks of the image */
+	struct io_uring ring;
+	bool has_ring;		/* made: to exit */
+	bool uring;		/* in use; else one request after another */
 };
 
-static uint8_t do_request(struct blk *b, const struct vq_elem *e, uint32_t *written)
+/* What a checked request asks of the image; NONE: its status is final. */
+enum blk_op { BLK_NONE, BLK_READ, BLK_WRITE, BLK_FLUSH };
+
+struct blk_io {
+	enum blk_op op;
+	int cnt;		/* iov's */
+	uint64_t off;
+	size_t len;
+	struct iovec iov[VQ_MAX_SEGS];
+};
+
+/* Check a request and say what I/O it needs (io->op), or its status. */
+static uint8_t blk_prepare(struct blk *b, const struct vq_elem *e,
+			   struct blk_io *io, uint32_t *written)
 {
 	struct virtio_blk_outhdr hdr;
-	struct iovec iov[VQ_MAX_SEGS];
-	size_t data_len;
-	uint64_t off;
-	ssize_t n;
-	int cnt;
 
 	*written = 0;
+	io->op = BLK_NONE;
 	if (e->in_len < 1 || vq__read_out(e, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
 		return VIRTIO_BLK_S_IOERR;
-	off = hdr.sector * SECTOR;
+	io->off = hdr.sector * SECTOR;
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
-		data_len = e->in_len - 1;
-		if (hdr.sector > b->size / SECTOR || data_len > b->size - off)
+		io->len = e->in_len - 1;
+		if (hdr.sector > b->size / SECTOR || io->len > b->size - io->off)
 			return VIRTIO_BLK_S_IOERR;
-		cnt = vq__in_iov(e, 0, data_len, iov, VQ_MAX_SEGS);
-		n = preadv(b->fd, iov, cnt, off);
-		if (n != (ssize_t)data_len)
-			return VIRTIO_BLK_S_IOERR;
-		*written = data_len;
+		io->cnt = vq__in_iov(e, 0, io->len, io->iov, VQ_MAX_SEGS);
+		io->op = BLK_READ;
+		*written = io->len;
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_OUT:
-		data_len = e->out_len - sizeof(hdr);
-		if (hdr.sector > b->size / SECTOR || data_len > b->size - off)
+		io->len = e->out_len - sizeof(hdr);
+		if (hdr.sector > b->size / SECTOR || io->len > b->size - io->off)
 			return VIRTIO_BLK_S_IOERR;
-		cnt = vq__out_iov(e, sizeof(hdr), data_len, iov, VQ_MAX_SEGS);
-		n = pwritev(b->fd, iov, cnt, off);
-		return n == (ssize_t)data_len ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+		io->cnt = vq__out_iov(e, sizeof(hdr), io->len, io->iov, VQ_MAX_SEGS);
+		io->op = BLK_WRITE;
+		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_FLUSH:
-		return fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		io->len = 0;
+		io->op = BLK_FLUSH;
+		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID: {
 		char id[VIRTIO_BLK_ID_BYTES] = "ternvm-disk0";
 		size_t len = e->in_len - 1 < sizeof(id) ? e->in_len - 1 : sizeof(id);
@@ -102,6 +125,77 @@ static uint8_t do_request(struct blk *b, const struct vq_elem *e, uint32_t *writ
 	}
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+static uint8_t blk_io_sync(struct blk *b, const struct blk_io *io)
+{
+	ssize_t n;
+
+	if (io->op == BLK_FLUSH)
+		return fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	n = io->op == BLK_READ ? preadv(b->fd, io->iov, io->cnt, io->off) :
+					pwritev(b->fd, io->iov, io->cnt, io->off);
+	return n == (ssize_t)io->len ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+}
+
+/*
+ * The batch's writes here, then its reads and flushes in one submission.
+ * A flush waits for everything submitted before it (IOSQE_IO_DRAIN), and
+ * the writes are done by then: what the driver queued ahead of it reaches
+ * the disk first.
+ */
+static void blk_io_uring(struct blk *b, const struct blk_io *io,
+			 uint8_t *status, unsigned int n)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	unsigned int i, nr = 0;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		if (io[i].op == BLK_WRITE)
+			status[i] = blk_io_sync(b, &io[i]);
+	for (i = 0; i < n; i++) {
+		if (io[i].op != BLK_READ && io[i].op != BLK_FLUSH)
+			continue;
+		sqe = io_uring_get_sqe(&b->ring);
+		if (io[i].op == BLK_READ)
+			io_uring_prep_readv(sqe, 0, io[i].iov, io[i].cnt, io[i].off);
+		else
+			io_uring_prep_fsync(sqe, 0, IORING_FSYNC_DATASYNC);
+		sqe->flags |= IOSQE_FIXED_FILE |
+			      (io[i].op == BLK_FLUSH ? IOSQE_IO_DRAIN : 0);
+		io_uring_sqe_set_data64(sqe, i);
+		status[i] = VIRTIO_BLK_S_IOERR;	/* until it completes whole */
+		nr++;
+	}
+	if (!nr)
+		return;
+	do
+		ret = io_uring_submit(&b->ring);
+	while (ret == -EINTR);
+	if (ret < 0) {
+		/* What it left in the ring must never go: requests one by one from now. */
+		pr_err("%s: io_uring submit: %s; requests one by one from now",
+		       b->vdev.dev.path, strerror(-ret));
+		b->uring = false;
+		return;
+	}
+	for (nr = ret; nr; nr--) {
+		do
+			ret = io_uring_wait_cqe(&b->ring, &cqe);
+		while (ret == -EINTR);
+		if (ret) {
+			pr_err("%s: io_uring wait: %s; requests one by one from now",
+			       b->vdev.dev.path, strerror(-ret));
+			b->uring = false;
+			return;
+		}
+		i = cqe->user_data;
+		if (i < n && cqe->res >= 0 && (size_t)cqe->res == io[i].len)
+			status[i] = VIRTIO_BLK_S_OK;
+		io_uring_cqe_seen(&b->ring, cqe);
 	}
 }
 
@@ -142,11 +236,20 @@ static void blk_run(struct blk *b)
 		b->nr_out = n;
 		gen = b->gen;
 		pthread_mutex_unlock(&vdev->lock);
-		for (i = 0; i < n; i++) {
-			if (hook > 0)
-				usleep(hook * 1000);
-			status[i] = do_request(b, &b->batch[i], &written[i]);
+		for (i = 0; i < n; i++)
+			status[i] = blk_prepare(b, &b->batch[i], &b->io[i], &written[i]);
+		if (hook > 0)
+			usleep(hook * 1000);
+		if (b->uring) {
+			blk_io_uring(b, b->io, status, n);
+		} else {
+			for (i = 0; i < n; i++)
+				if (b->io[i].op != BLK_NONE)
+					status[i] = blk_io_sync(b, &b->io[i]);
 		}
+		for (i = 0; i < n; i++)
+			if (b->io[i].op != BLK_NONE && status[i] != VIRTIO_BLK_S_OK)
+				written[i] = 0;
 		pthread_mutex_lock(&vdev->lock);
 		b->nr_out = 0;
 		pthread_cond_broadcast(&b->idle);
@@ -258,6 +361,39 @@ static void blk_release(struct device_header *dev)
 	image_lock__drop(container_of(dev, struct blk, vdev.dev)->fd);
 }
 
+/*
+ * The worker's ring: readv and fsync of the image, its one fixed file,
+ * and nothing else (no other file, no registering more); enabled only
+ * once restricted.
+ */
+static int blk_uring_init(struct blk *b)
+{
+	struct io_uring_restriction allow[] = {
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READV },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC },
+		{ .opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED,
+		  .sqe_flags = IOSQE_FIXED_FILE },
+		{ .opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+		  .sqe_flags = IOSQE_IO_DRAIN },
+	};
+	int ret;
+
+	ret = io_uring_queue_init(BATCH * 2, &b->ring, IORING_SETUP_R_DISABLED);
+	if (ret)
+		return ret;
+	ret = io_uring_register_files(&b->ring, &b->fd, 1);
+	/* Debian 12's liburing 2.3 exports no wrapper for these two. */
+	if (!ret)
+		ret = io_uring_register(b->ring.ring_fd, IORING_REGISTER_RESTRICTIONS,
+					allow, sizeof(allow) / sizeof(allow[0]));
+	if (!ret)
+		ret = io_uring_register(b->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+					NULL, 0);
+	if (ret)
+		io_uring_queue_exit(&b->ring);
+	return ret;
+}
+
 static int virtio_blk__init(struct vm *vm)
 {
 	struct stat st;
@@ -272,7 +408,8 @@ static int virtio_blk__init(struct vm *vm)
 	pthread_cond_init(&b->wake, NULL);
 	pthread_cond_init(&b->idle, NULL);
 	b->batch = calloc(BATCH, sizeof(*b->batch));
-	if (!b->batch) {
+	b->io = calloc(BATCH, sizeof(*b->io));
+	if (!b->batch || !b->io) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -283,6 +420,13 @@ static int virtio_blk__init(struct vm *vm)
 		goto err_free;
 	}
 	b->path = vm->cfg.disk;
+	if (!vm->cfg.disk_threads) {
+		ret = blk_uring_init(b);
+		b->has_ring = b->uring = !ret;
+		if (ret)
+			pr_info("--disk %s: no io_uring (%s): reads one by one, as --disk-aio threads",
+				b->path, strerror(-ret));
+	}
 	/* A destination takes the lock at commit (blk_claim). */
 	if (!vm->cfg.incoming_uri) {
 		char why[256];
@@ -311,10 +455,14 @@ static int virtio_blk__init(struct vm *vm)
 	}
 	return 0;
 err_close:
-	close(b->fd);	/* and its lock */
+	image_lock__drop(b->fd);	/* the ring lets go of it later */
+	if (b->has_ring)
+		io_uring_queue_exit(&b->ring);
+	close(b->fd);
 err_free:
 	pthread_cond_destroy(&b->idle);
 	pthread_cond_destroy(&b->wake);
+	free(b->io);
 	free(b->batch);
 	free(b);
 	return ret;
@@ -334,9 +482,17 @@ static int virtio_blk__exit(struct vm *vm)
 	pthread_mutex_unlock(&vdev->lock);
 	pthread_join(b->worker, NULL);
 	virtio__unregister(vm, vdev);
+	/*
+	 * The ring lets go of the image asynchronously, after close: unlock
+	 * it now, or a ternvm started next on it may find it still locked.
+	 */
+	image_lock__drop(b->fd);
+	if (b->has_ring)
+		io_uring_queue_exit(&b->ring);
 	close(b->fd);
 	pthread_cond_destroy(&b->idle);
 	pthread_cond_destroy(&b->wake);
+	free(b->io);
 	free(b->batch);
 	free(b);
 	return 0;
