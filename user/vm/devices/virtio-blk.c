@@ -6,11 +6,11 @@
  * wakes the worker.  Every request is bounds-checked against the image
  * size before any I/O.  The worker submits a batch's reads and flushes
  * to an io_uring at once (bench/disk_bench, the worker's handoff in both:
- * 1.3-1.4x the requests per second of one preadv after another on the
- * host, 1.1-1.7x in the harness) and writes with pwritev itself: the
- * image is in the page cache, and io_uring hands a buffered write to a
- * kernel worker thread (0.65-0.88x on the host, 0.81-0.94x in the
- * harness).  The ring may only read and sync the image
+ * 1.25-1.35x the requests per second of one preadv after another on the
+ * host's ext4, 1.02-1.05x on the harness's tmpfs) and writes with pwritev
+ * itself: the image is in the page cache, and io_uring hands a buffered
+ * write to a kernel worker thread (0.68-0.94x on the host, 0.61-0.85x
+ * in the harness).  The ring may only read and sync the image
  * (IORING_REGISTER_RESTRICTIONS, the image its one fixed file).  Where
  * io_uring is not to be had (a kernel or container that forbids it), or
  * with --disk-aio threads, reads and flushes too are done one by one.
