@@ -273,6 +273,10 @@ tern_run() {
 				sed 's/},{/\n/g; s/[{}"]//g' |
 				awk -F'[:,]' -v v="$vmm $1" '$2 != "" { printf "# %s round %d: %d pages (%d zero), %.1f MiB, %d ms, throttle %d%%\n",
 					v, NR, $2 + $4, $4, $6 / 1048576, $8, $10 }'
+			# Where the downtime went (stop comes before its clock starts).
+			echo "$out" | sed -n 's/.*"switchover":{\([^}]*\)}.*/\1/p' |
+				sed 's/"//g; s/-ms//g; s/:/ /g; s/,/, /g' |
+				sed "s/^/# $vmm $1 switchover, ms: /"
 		else
 			echo "# $vmm $1: $out"
 			echo "$vmm $1 $4 - - - - -" >>"$RES"

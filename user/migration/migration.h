@@ -213,6 +213,18 @@ struct mig_stats {
 	 */
 	struct mig_round_stat round[MIG_ROUND_STATS];
 	unsigned int nr_round;
+	/*
+	 * Source, once completed: where the switchover's time went.  stop
+	 * is before the downtime's clock starts; the other four add up to
+	 * downtime_ms (each rounded down).
+	 */
+	struct mig_switchover_stat {
+		uint64_t stop_ms;	/* the vCPUs stopping */
+		uint64_t last_round_ms;	/* the last pages sent */
+		uint64_t state_ms;	/* device and vCPU state saved and sent */
+		uint64_t load_ms;	/* until the destination said ready */
+		uint64_t start_ms;	/* commit until it said running */
+	} sw;
 };
 
 struct mig;

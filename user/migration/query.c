@@ -48,6 +48,22 @@ static struct json_object *rounds_json(const struct mig_stats *st)
 	return a;
 }
 
+/* {"stop-ms", "last-round-ms", "state-ms", "load-ms", "start-ms"} */
+static struct json_object *switchover_json(const struct mig_switchover_stat *sw)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "stop-ms", json_object_new_uint64(sw->stop_ms));
+	json_object_object_add(o, "last-round-ms",
+			       json_object_new_uint64(sw->last_round_ms));
+	json_object_object_add(o, "state-ms", json_object_new_uint64(sw->state_ms));
+	json_object_object_add(o, "load-ms", json_object_new_uint64(sw->load_ms));
+	json_object_object_add(o, "start-ms", json_object_new_uint64(sw->start_ms));
+	return o;
+}
+
 struct json_object *mig__stats_json(const struct mig_stats *st)
 {
 	struct json_object *o = json_object_new_object();
@@ -85,6 +101,8 @@ struct json_object *mig__stats_json(const struct mig_stats *st)
 				       json_object_new_string(st->error));
 	if (st->nr_round)
 		json_object_object_add(o, "round-stats", rounds_json(st));
+	if (st->state == MIG_S_COMPLETED && st->nr_round)	/* a source */
+		json_object_object_add(o, "switchover", switchover_json(&st->sw));
 	return o;
 }
 

@@ -87,10 +87,20 @@ static int expect(struct mig *mig, uint32_t type)
 	return 0;
 }
 
-static void postcommit(struct mig *mig)
+/* Milliseconds from *t to now; *t becomes now. */
+static uint64_t lap_ms(uint64_t *t)
+{
+	uint64_t now = mig_now_ns(), ms = (now - *t) / 1000000;
+
+	*t = now;
+	return ms;
+}
+
+static void postcommit(struct mig *mig, const struct mig_switchover_stat *sw)
 {
 	pthread_mutex_lock(&mig->lock);
 	mig->st.downtime_ms = (mig_now_ns() - mig->pause_ns) / 1000000;
+	mig->st.sw = *sw;
 	pthread_mutex_unlock(&mig->lock);
 }
 
@@ -100,7 +110,8 @@ static void postcommit(struct mig *mig)
  */
 int mig_switchover(struct mig *mig)
 {
-	uint64_t pending, tx0;
+	struct mig_switchover_stat sw;
+	uint64_t pending, tx0, t = mig_now_ns();
 	int ret;
 
 	mig->phase = "switchover";
@@ -109,7 +120,8 @@ int mig_switchover(struct mig *mig)
 	if (ret)
 		return mig_fail(mig, ret, "cannot stop the vCPUs");
 	mig->paused = true;
-	mig->pause_ns = mig_now_ns();
+	sw.stop_ms = lap_ms(&t);
+	mig->pause_ns = t;
 	ret = mig_send(&mig->conn, MIG_MSG_SWITCHOVER, NULL, 0);
 	if (ret)
 		return mig_fail(mig, ret, "sending switchover: %s",
@@ -124,14 +136,17 @@ int mig_switchover(struct mig *mig)
 		return ret;
 	mig->ops->dirty_stop(mig->vm);
 	mig->tracking = false;
+	sw.last_round_ms = lap_ms(&t);
 	ret = send_state(mig);
 	if (ret)
 		return ret;
+	sw.state_ms = lap_ms(&t);
 
 	mig->phase = "ready";
 	ret = expect(mig, MIG_MSG_READY);
 	if (ret)
 		return ret;
+	sw.load_ms = lap_ms(&t);
 
 	mig->phase = "commit";
 	tx0 = mig->conn.tx_off;
@@ -147,7 +162,8 @@ int mig_switchover(struct mig *mig)
 	}
 	mig->phase = "running";
 	ret = expect(mig, MIG_MSG_RUNNING);
-	postcommit(mig);
+	sw.start_ms = lap_ms(&t);
+	postcommit(mig, &sw);
 	return ret ? -EINPROGRESS : 0;
 }
 

@@ -173,7 +173,27 @@ static void expect_round_stats(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, o);
 	ASSERT_TRUE(json_object_object_get_ex(o, "round-stats", &a));
 	ASSERT_EQ(st->nr_round, json_object_array_length(a));
+	ASSERT_TRUE(json_object_object_get_ex(o, "switchover", &a));
+	ASSERT_TRUE(json_object_object_get_ex(a, "load-ms", NULL));
 	json_object_put(o);
+}
+
+/*
+ * Where the switchover's time went: the four parts after the vCPUs
+ * stopped add up to the downtime, each rounded down.
+ */
+static void expect_switchover_stats(struct __test_metadata *_metadata,
+				    const struct mig_stats *st)
+{
+	const struct mig_switchover_stat *sw = &st->sw;
+	uint64_t sum = sw->last_round_ms + sw->state_ms + sw->load_ms + sw->start_ms;
+
+	TH_LOG("switchover: stop %llu ms, then last round %llu, state %llu, load %llu, start %llu (downtime %llu)",
+	       (unsigned long long)sw->stop_ms, (unsigned long long)sw->last_round_ms,
+	       (unsigned long long)sw->state_ms, (unsigned long long)sw->load_ms,
+	       (unsigned long long)sw->start_ms, (unsigned long long)st->downtime_ms);
+	ASSERT_LE(sum, st->downtime_ms);
+	ASSERT_LE(st->downtime_ms, sum + 4);
 }
 
 TEST(dirty_log_busy_guest_arrives_intact)
@@ -195,6 +215,7 @@ TEST(dirty_log_busy_guest_arrives_intact)
 	ASSERT_EQ(MIG_TRACKER_DIRTY_LOG, p.r.dst_st.tracker);
 	ASSERT_LT(0, fakevm_writes(p.src));
 	expect_round_stats(_metadata, &p.r.src_st);
+	expect_switchover_stats(_metadata, &p.r.src_st);
 	TH_LOG("dirty log: %llu rounds, %llu pages, %llu zero, %llu bytes, downtime %llu ms, %llu MB/s",
 	       (unsigned long long)p.r.src_st.rounds,
 	       (unsigned long long)p.r.src_st.pages,
