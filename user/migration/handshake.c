@@ -20,6 +20,8 @@ static const char *cap_name(uint32_t bit)
 		return "kernel-page-stream";
 	case MIG_CAP_ZERO_PAGES:
 		return "zero-pages";
+	case MIG_CAP_DRAIN:
+		return "drain";
 	default:
 		return "unknown";
 	}

@@ -107,6 +107,16 @@ static int receive(struct mig *mig)
 			if (switched)
 				final = mig->round;
 			break;
+		case MIG_MSG_DRAIN:
+			/* In order: every round before it is in and checked. */
+			if (switched || !(mig->caps & MIG_CAP_DRAIN))
+				return mig_fail(mig, -EPROTO, "unexpected drain in %s",
+						mig->phase);
+			ret = mig_send(&mig->conn, MIG_MSG_DRAINED, NULL, 0);
+			if (ret)
+				return mig_fail(mig, ret, "sending drained: %s",
+						mig->conn.err);
+			break;
 		case MIG_MSG_SWITCHOVER:
 			if (switched)
 				return mig_fail(mig, -EPROTO, "second switchover");

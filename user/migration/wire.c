@@ -87,6 +87,8 @@ static const char *const msg_names[__MIG_MSG_NR] = {
 	[MIG_MSG_RUNNING]	= "running",
 	[MIG_MSG_ERROR]		= "error",
 	[MIG_MSG_CHANNEL]	= "channel",
+	[MIG_MSG_DRAIN]		= "drain",
+	[MIG_MSG_DRAINED]	= "drained",
 };
 
 const char *mig_msg_name(uint32_t type)
@@ -541,6 +543,8 @@ static uint32_t max_len(uint32_t type)
 	case MIG_MSG_READY:
 	case MIG_MSG_COMMIT:
 	case MIG_MSG_RUNNING:
+	case MIG_MSG_DRAIN:
+	case MIG_MSG_DRAINED:
 		return 0;
 	default:
 		return MIG_CTRL_MAX;

@@ -47,6 +47,8 @@ enum mig_msg_type {
 	MIG_MSG_RUNNING,
 	MIG_MSG_ERROR,
 	MIG_MSG_CHANNEL,	/* first message of an extra channel */
+	MIG_MSG_DRAIN,		/* source: answer once all before is in */
+	MIG_MSG_DRAINED,
 	__MIG_MSG_NR,
 };
 
@@ -66,7 +68,8 @@ _Static_assert(sizeof(struct mig_chunk_hdr) == 8, "mig_chunk_hdr is 8 bytes");
 /* Capabilities (MIG_A_CAPS bits). */
 #define MIG_CAP_KSTREAM		(1u << 0)	/* pages from tern.ko's stream */
 #define MIG_CAP_ZERO_PAGES	(1u << 1)	/* zero page = header only */
-#define __MIG_CAP_ALL		(MIG_CAP_KSTREAM | MIG_CAP_ZERO_PAGES)
+#define MIG_CAP_DRAIN		(1u << 2)	/* drain answered by drained */
+#define __MIG_CAP_ALL		(MIG_CAP_KSTREAM | MIG_CAP_ZERO_PAGES | MIG_CAP_DRAIN)
 
 /* Attributes of every control message share one number space. */
 enum mig_attr {

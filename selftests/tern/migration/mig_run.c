@@ -134,6 +134,78 @@ static bool pump(struct relay *rl, int from, int to, uint64_t *done,
 	return true;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The main connection's forward direction as a slow link with a deep
+ * queue (fwd_kib_per_s): read all that comes, hand it on at the rate.
+ * Backward as usual.  No cuts or stalls here.
+ */
+static void relay_slow(struct relay *rl)
+{
+	struct mig_run *r = rl->r;
+	double rate = r->fwd_kib_per_s * 1024.0, t0 = now_s();
+	uint8_t *q = NULL, buf[65536];
+	size_t len = 0, off = 0, cap = 0;
+	bool fwd = true, back = true, cut = false;
+	uint64_t sent = 0;
+	struct pollfd p[2];
+	ssize_t n;
+	size_t want;
+
+	while ((fwd || off < len || back) && !cut && !atomic_load(&rl->stop)) {
+		p[0] = (struct pollfd){ .fd = fwd ? rl->a : -1, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = back ? rl->b : -1, .events = POLLIN };
+		poll(p, 2, off < len ? 1 : 50);
+		if (p[0].revents) {
+			n = read(rl->a, buf, sizeof(buf));
+			if (n <= 0) {
+				fwd = false;
+			} else {
+				if (len + n > cap) {
+					cap = cap ? cap * 2 : 1 << 20;
+					while (cap < len + n)
+						cap *= 2;
+					q = realloc(q, cap);
+					TEST_ASSERT(q, "slow link queue of %zu bytes", cap);
+				}
+				memcpy(q + len, buf, n);
+				len += n;
+				record(rl, buf, n);
+			}
+		}
+		want = (size_t)((now_s() - t0) * rate) - sent;
+		if (want > len - off)
+			want = len - off;
+		if (want) {
+			if (write_all(rl->b, q + off, want))
+				cut = true;
+			off += want;
+			sent += want;
+			r->fwd_bytes += want;
+		}
+		/* An idle link saves up no credit for a burst. */
+		if (off == len) {
+			t0 = now_s();
+			sent = 0;
+		}
+		if (!fwd && off == len)
+			shutdown(rl->b, SHUT_WR);
+		if (!cut && p[1].revents)
+			back = pump(rl, rl->b, rl->a, &r->back_bytes, MIG_RUN_NONE,
+				    MIG_RUN_NONE, false, &cut);
+	}
+	free(q);
+	shutdown(rl->a, SHUT_RDWR);
+	shutdown(rl->b, SHUT_RDWR);
+}
+
 static void *relay_main(void *arg)
 {
 	struct relay *rl = arg;
@@ -146,6 +218,10 @@ static void *relay_main(void *arg)
 	uint64_t stall_back = main ? r->stall_back : MIG_RUN_NONE;
 	struct pollfd p[2];
 
+	if (main && r->fwd_kib_per_s) {
+		relay_slow(rl);
+		return NULL;
+	}
 	while ((fwd || back) && !cut && !atomic_load(&rl->stop)) {
 		bool back_held = stall_back != MIG_RUN_NONE &&
 			*back_bytes >= stall_back;

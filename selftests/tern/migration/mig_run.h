@@ -22,6 +22,13 @@ struct mig_run {
 	struct mig *msrc, *mdst;
 	uint64_t cut_fwd, cut_back;	/* close both sides after N bytes */
 	uint64_t stall_back;		/* stop forwarding back after N bytes */
+	/*
+	 * A slow link with a deep queue forward (the main connection):
+	 * everything the source sends is taken at once and handed on at
+	 * this many KiB/s, so much is still on its way when the source's
+	 * round ends.  0: as fast as the sockets go.
+	 */
+	unsigned int fwd_kib_per_s;
 	bool no_dest;			/* nobody answers: the source waits */
 	bool record;			/* keep the forward stream */
 	enum mig_state cancel_src_at;	/* cancel once the source is here */
