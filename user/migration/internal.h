@@ -174,6 +174,8 @@ int mig_fail(struct mig *mig, int err, const char *fmt, ...)
  */
 int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The next message must be `type` (with no payload): 0, or failed saying so. */
+int mig_expect(struct mig *mig, uint32_t type);
 void mig_stat_add(struct mig *mig, uint64_t bytes, uint64_t pages,
 		  uint64_t zero);
 bool mig_page_is_zero(const void *p);

@@ -187,6 +187,21 @@ int mig_fail(struct mig *mig, int err, const char *fmt, ...)
 	return err < 0 ? err : -EPROTO;
 }
 
+int mig_expect(struct mig *mig, uint32_t type)
+{
+	struct mig_hdr h;
+	int ret;
+
+	ret = mig_recv_hdr(&mig->conn, &h);
+	if (ret)
+		return mig_fail(mig, ret, "waiting for %s: %s",
+				mig_msg_name(type), mig->conn.err);
+	if (h.type != type)
+		return mig_fail(mig, -EPROTO, "expected %s, got %s",
+				mig_msg_name(type), mig_msg_name(h.type));
+	return 0;
+}
+
 int mig_fail_unstarted(struct mig *mig, int err, const char *fmt, ...)
 {
 	char why[200];

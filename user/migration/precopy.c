@@ -163,19 +163,11 @@ static void close_streams(struct mig *mig)
  */
 static int drain(struct mig *mig)
 {
-	struct mig_hdr h;
-	int ret;
+	int ret = mig_send(&mig->conn, MIG_MSG_DRAIN, NULL, 0);
 
-	ret = mig_send(&mig->conn, MIG_MSG_DRAIN, NULL, 0);
 	if (ret)
 		return mig_fail(mig, ret, "sending drain: %s", mig->conn.err);
-	ret = mig_recv_hdr(&mig->conn, &h);
-	if (ret)
-		return mig_fail(mig, ret, "waiting for drained: %s", mig->conn.err);
-	if (h.type != MIG_MSG_DRAINED)
-		return mig_fail(mig, -EPROTO, "expected drained, got %s",
-				mig_msg_name(h.type));
-	return 0;
+	return mig_expect(mig, MIG_MSG_DRAINED);
 }
 
 int mig_send_round(struct mig *mig, bool all)

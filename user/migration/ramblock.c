@@ -39,7 +39,6 @@ int mig_ramblocks_send(struct mig *mig)
 	const struct mig_ram_block *b;
 	struct nlattr *list, *nest;
 	struct nl_msg *msg;
-	struct mig_hdr h;
 	unsigned int i;
 	int ret;
 
@@ -68,13 +67,7 @@ int mig_ramblocks_send(struct mig *mig)
 	if (ret)
 		return mig_fail(mig, ret, "sending RAM blocks: %s",
 				mig->conn.err);
-	ret = mig_recv_hdr(&mig->conn, &h);
-	if (ret)
-		return mig_fail(mig, ret, "waiting for ramblocks-ok: %s", mig->conn.err);
-	if (h.type != MIG_MSG_RAMBLOCKS_OK)
-		return mig_fail(mig, -EPROTO, "expected ramblocks-ok, got %s",
-				mig_msg_name(h.type));
-	return 0;
+	return mig_expect(mig, MIG_MSG_RAMBLOCKS_OK);
 
 too_big:
 	nlmsg_free(msg);

@@ -72,21 +72,6 @@ out:
 	return ret;
 }
 
-static int expect(struct mig *mig, uint32_t type)
-{
-	struct mig_hdr h;
-	int ret;
-
-	ret = mig_recv_hdr(&mig->conn, &h);
-	if (ret)
-		return mig_fail(mig, ret, "waiting for %s: %s",
-				mig_msg_name(type), mig->conn.err);
-	if (h.type != type)
-		return mig_fail(mig, -EPROTO, "expected %s, got %s",
-				mig_msg_name(type), mig_msg_name(h.type));
-	return 0;
-}
-
 /* Milliseconds from *t to now; *t becomes now. */
 static uint64_t lap_ms(uint64_t *t)
 {
@@ -143,7 +128,7 @@ int mig_switchover(struct mig *mig)
 	sw.state_ms = lap_ms(&t);
 
 	mig->phase = "ready";
-	ret = expect(mig, MIG_MSG_READY);
+	ret = mig_expect(mig, MIG_MSG_READY);
 	if (ret)
 		return ret;
 	sw.load_ms = lap_ms(&t);
@@ -161,7 +146,7 @@ int mig_switchover(struct mig *mig)
 		return -EINPROGRESS;
 	}
 	mig->phase = "running";
-	ret = expect(mig, MIG_MSG_RUNNING);
+	ret = mig_expect(mig, MIG_MSG_RUNNING);
 	sw.start_ms = lap_ms(&t);
 	postcommit(mig, &sw);
 	return ret ? -EINPROGRESS : 0;

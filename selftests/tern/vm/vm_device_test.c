@@ -377,6 +377,29 @@ static int make_disk(const char *path)
 	return fd;
 }
 
+/*
+ * A VM with a virtio-blk on a fresh image, driver ready: the image's fd,
+ * the VM in *vmp; con and disk (64 bytes each) get paths named for tag.
+ */
+static int blk_vm_new(struct __test_metadata *_metadata, struct vm_config *cfg,
+		      const char *tag, char *con, char *disk,
+		      struct vmu_virtio *d, struct vm **vmp)
+{
+	int fd;
+
+	snprintf(con, 64, "/tmp/vm_device_test.%d.%s", getpid(), tag);
+	snprintf(disk, 64, "/tmp/vm_device_test.%d.%s.img", getpid(), tag);
+	fd = make_disk(disk);
+	EXPECT_LE(0, fd);
+	*vmp = vmu_create(cfg, con);
+	EXPECT_NE(NULL, *vmp);
+	if (fd < 0 || !*vmp)
+		return -1;
+	EXPECT_EQ(0, ioloop__start(*vmp));
+	EXPECT_EQ(0, vmu_virtio_init(d, *vmp, VIRTIO_ID_BLOCK, 0, 1));
+	return fd;
+}
+
 /* Kick queue q of `model` as KVM does on the notify write: its eventfd. */
 static bool kick_eventfd(struct vm *vm, const char *model, int q)
 {
@@ -440,14 +463,8 @@ TEST(virtio_blk_requests_and_one_pending_across_a_move)
 	int fd, head;
 
 	rcu_register_thread();
-	snprintf(con, sizeof(con), "/tmp/vm_device_test.%d.blk", getpid());
-	snprintf(disk, sizeof(disk), "/tmp/vm_device_test.%d.img", getpid());
-	fd = make_disk(disk);
+	fd = blk_vm_new(_metadata, &cfg, "blk", con, disk, &d, &vm);
 	ASSERT_LE(0, fd);
-	vm = vmu_create(&cfg, con);
-	ASSERT_NE(NULL, vm);
-	ASSERT_EQ(0, ioloop__start(vm));
-	ASSERT_EQ(0, vmu_virtio_init(&d, vm, VIRTIO_ID_BLOCK, 0, 1));
 	EXPECT_EQ(DISK_SECTORS, vmu_mmio_read(vm, d.bar + d.device, 4));	/* capacity */
 
 	head = blk_post(&d, &r, VIRTIO_BLK_T_IN, 3, 1024);
@@ -546,14 +563,8 @@ static void blk_one_batch(struct __test_metadata *_metadata, bool threads)
 	struct vm *vm;
 
 	rcu_register_thread();
-	snprintf(con, sizeof(con), "/tmp/vm_device_test.%d.batch", getpid());
-	snprintf(disk, sizeof(disk), "/tmp/vm_device_test.%d.batch.img", getpid());
-	fd = make_disk(disk);
+	fd = blk_vm_new(_metadata, &cfg, "batch", con, disk, &d, &vm);
 	ASSERT_LE(0, fd);
-	vm = vmu_create(&cfg, con);
-	ASSERT_NE(NULL, vm);
-	ASSERT_EQ(0, ioloop__start(vm));
-	ASSERT_EQ(0, vmu_virtio_init(&d, vm, VIRTIO_ID_BLOCK, 0, 1));
 	for (i = 0; i < N; i++) {
 		head[i] = blk_post(&d, &r[i], kinds[i].type, kinds[i].sector,
 				   kinds[i].len ?: 1);
