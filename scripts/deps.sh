@@ -19,8 +19,9 @@ PKGS=(
 [[ ${1:-} == bench ]] && PKGS+=(gnuplot-nox)
 # `make check-debug` builds a kernel.
 [[ ${1:-} == debug ]] && PKGS+=(flex bison bc libelf-dev libssl-dev)
-# `make check-full` builds and lints the Debian packages (deb_test.sh).
-[[ ${1:-} == check-full ]] && PKGS+=(debhelper dh-dkms lintian)
+# `make check-full` builds, lints and installs the Debian packages into a
+# fresh Debian root (deb_test.sh).
+[[ ${1:-} == check-full ]] && PKGS+=(debhelper dh-dkms lintian mmdebstrap)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,21 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The Debian packages (make check-full only: two package builds cost
-# minutes).  From a copy of the tree, `dpkg-buildpackage -us -uc -b` builds
-# tern and tern-dkms; debian/changelog's version is VERSION's; lintian
-# finds no error or warning beyond debian/*.lintian-overrides; each
-# package holds its files, and tern's postinst creates the group.  Then
-# the packages' contents are used as installed: DKMS builds tern.ko from
-# tern-dkms's /usr/src, and the harness VM boots with that module and
-# runs vm_migrate_test with tern's /usr/bin/ternvm and ternctl.  (The
-# harness has no dpkg, and installing on the build host would change it:
-# the packages are unpacked, not installed, and the maintainer scripts
-# are checked by reading them.)
+# The Debian packages (make check-full only: two package builds and a
+# Debian root cost minutes and need the mirror).  From a copy of the tree,
+# `dpkg-buildpackage -us -uc -b` builds tern and tern-dkms;
+# debian/changelog's version is VERSION's; lintian finds no error or
+# warning beyond debian/*.lintian-overrides; each package holds its files.
+# Then both are installed as an admin would, with apt into a fresh Debian
+# 12 root (mmdebstrap, the build host untouched) beside the headers of the
+# harness's kernel: apt resolves what they depend on, tern's postinst
+# makes the group, tern-dkms's has DKMS build and install tern.ko.  The
+# harness VM boots with that module and runs vm_migrate_test with the
+# installed ternvm and ternctl; apt-get purge takes it all away again.
 . "$(dirname "$0")/../host_lib.sh"
 
 V=$(cat "$ROOT/VERSION")
-echo "1..11"
+echo "1..12"
 
 check "debian/changelog's version is VERSION ($V)" \
 	grep -q "^tern ($V-[0-9.]*) " "$ROOT/debian/changelog"
@@ -40,43 +40,52 @@ dkms_files=$(dpkg-deb -c "$dkms_deb" 2>/dev/null | awk '{ print $6 }')
 check "tern-dkms holds /usr/src/tern-$V with dkms.conf" sh -c \
 	"echo '$dkms_files' | grep -qx './usr/src/tern-$V/dkms.conf' &&
 	 echo '$dkms_files' | grep -qx './usr/src/tern-$V/kmod/main.c'"
-mkdir -p "$T/ctl" "$T/root"
-dpkg-deb -e "$deb" "$T/ctl/tern" && dpkg-deb -e "$dkms_deb" "$T/ctl/tern-dkms"
-check "tern's postinst creates the system group tern" \
-	grep -q 'addgroup --system --quiet tern' "$T/ctl/tern/postinst"
-check "tern-dkms's postinst and prerm run dkms for tern/$V" sh -c \
-	"grep -q 'tern' '$T/ctl/tern-dkms/postinst' && grep -q 'dkms remove' '$T/ctl/tern-dkms/prerm' &&
-	 grep -q '$V' '$T/ctl/tern-dkms/postinst'"
-
-dpkg-deb -x "$deb" "$T/root" && dpkg-deb -x "$dkms_deb" "$T/root"
-check "the packaged ternvm runs: $("$T/root/usr/bin/ternvm" --version 2>&1)" sh -c \
-	"'$T/root/usr/bin/ternvm' --version | grep -qx 'ternvm $V'"
-mkdir -p "$T/dkms" "$T/inst"
-dk() {
-	mok_signing_key=$T/mok.key mok_certificate=$T/mok.pub dkms "$@" \
-		--dkmstree "$T/dkms" --sourcetree "$T/root/usr/src" --installtree "$T/inst" \
-		>>"$T/dkms.log" 2>&1
+# A Debian 12 root with both packages and the kernel's headers, by apt
+# from the host's own archive (where the headers of its kernel are).
+R=$T/root
+src=
+for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+	[[ -s $f ]] && { src=$f; break; }
+done
+# (Paths to .deb files each in an --include of their own, bind-mounted
+# for the dpkg inside.)
+check "apt installs tern, tern-dkms and linux-headers-$KVER into a fresh Debian 12 root" sh -c \
+	"mmdebstrap --variant=apt --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
+		--include='$deb' --include='$dkms_deb' --include='linux-headers-$KVER' \
+		bookworm '$R' $src >'$T/install.log' 2>&1"
+# A command in the root with a /proc (dkms needs one), mounted by the
+# host's mount in a namespace that takes it away at the end.
+inroot() {
+	unshare --mount --fork sh -c 'mount -t proc proc "$0/proc" &&
+		exec chroot "$0" sh -c "{ [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd; } && $1"' \
+		"$R" "$1"
 }
-ko=$T/dkms/tern/$V/$KVER/x86_64/module/tern.ko
-check "DKMS builds tern.ko for $KVER from tern-dkms's source" sh -c \
-	"$(declare -f dk); T='$T'; dk add -m tern -v '$V' && dk build -m tern -v '$V' -k '$KVER' &&
-	 test -f '$ko'"
-# The harness with the packaged programs in /usr/bin and DKMS's module.
+check "the installed ternvm runs: $(inroot 'ternvm --version' 2>&1)" sh -c \
+	"$(declare -f inroot); R='$R'; inroot 'ternvm --version' | grep -qx 'ternvm $V'"
+check "tern's postinst made the system group tern" grep -q '^tern:' "$R/etc/group"
+ko=$R/lib/modules/$KVER/updates/dkms/tern.ko
+check "tern-dkms's postinst had DKMS build and install tern.ko for $KVER" sh -c \
+	"$(declare -f inroot); R='$R'; test -f '$ko' &&
+	 inroot 'dkms status tern' | grep -q '$V, $KVER, x86_64: installed'"
+# The harness with the installed programs in /usr/bin and DKMS's module.
 G=$ROOT/build/guest/ternvm-guest.cpio.gz
 "$ROOT/scripts/harness" --quiet --mem 4096 --ko "$ko" --out "$T/harness" \
-	--file "$T/root/usr/bin/ternvm:/usr/bin/ternvm" \
-	--file "$T/root/usr/bin/ternctl:/usr/bin/ternctl" \
+	--file "$R/usr/bin/ternvm:/usr/bin/ternvm" \
+	--file "$R/usr/bin/ternctl:/usr/bin/ternctl" \
 	--file "$ROOT/selftests/tern/lib/vm.sh:/usr/share/tern/vm.sh" \
 	--file "/boot/vmlinuz-$KVER:/guest/bzImage" --file "$G:/guest/initrd.gz" \
 	"$BIN/selftests/tern/vm/vm_migrate_test.sh" >"$T/harness.log" 2>&1
 hrc=$?
-check "harness boots with DKMS's tern.ko (rc=$hrc)" grep -q "^ok 1 harness ready" "$T/harness/tap.log"
-check "vm_migrate_test passes with the packaged ternvm and ternctl" sh -c \
+check "harness boots with the installed tern.ko (rc=$hrc)" grep -q "^ok 1 harness ready" "$T/harness/tap.log"
+check "vm_migrate_test passes with the installed ternvm and ternctl" sh -c \
 	"grep -q '^ok' '$T/harness/tap.log' && ! grep -q '^not ok' '$T/harness/tap.log' &&
 	 grep -q 'end vm_migrate_test.sh rc=0' '$T/harness/tap.log'"
+check "apt-get purge takes the programs and the module away" sh -c \
+	"$(declare -f inroot); R='$R'; inroot 'apt-get purge -y -q tern tern-dkms' >>'$T/install.log' 2>&1 &&
+	 ! test -e '$R/usr/bin/ternvm' && ! test -e '$ko' && ! test -e '$R/usr/src/tern-$V'"
 if ((rc)); then
-	for f in build.log lintian.log dkms.log harness/tap.log; do
-		[[ -f $T/$f ]] && sed "s|^|# $f: |" "$T/$f" | tail -n 25
+	for f in build.log lintian.log install.log harness/tap.log; do
+		[[ -f $T/$f ]] && { grep '^E:' "$T/$f"; tail -n 25 "$T/$f"; } | sed "s|^|# $f: |"
 	done
 fi
 exit $rc
