@@ -145,6 +145,8 @@ static int index_file(const char *path)
 		case MIG_MSG_ROUND_BEGIN:
 		case MIG_MSG_ROUND_END:
 		case MIG_MSG_CHUNK:
+		case MIG_MSG_DRAIN:
+		case MIG_MSG_DRAINED:
 			part = "framing";
 			break;
 		default:

@@ -34,18 +34,17 @@ migrate_bg() {
 	MIG_PID=$!
 }
 
-# The back stream: welcome, ramblocks-ok, ready, running.  Its length
-# from one clean recorded run (which also moves the guest once).
+# One clean recorded run (which also moves the guest once); its back
+# stream: welcome, ramblocks-ok, a drained per round, ready, running.
+# The proxy holds ready or running by type (MIG_MSG_READY 11,
+# MIG_MSG_RUNNING 13): how many rounds come before varies by run.
+READY=11 RUNNING=13
 new_source a || { not_ok "source boots"; echo "1..$TAP_N"; exit 1; }
 start_dest b0; B0=$VM_PID
 start_proxy --record "$T/stream"
 "$TERNCTL" --socket "$T/a.sock" migrate "tcp:127.0.0.1:$PROXY_PORT" >/dev/null
 stop_proxy
 BACK_LEN=$(wc -c <"$T/stream.back")
-# ready and running: the back stream's control part (tern-fault-index).
-READY_OFF=$("$INDEX" "$T/stream.fwd" "$T/stream.back" | awk '$1 == "back" && $4 == "control" { print $2; exit }')
-READY_OFF=${READY_OFF:-$((BACK_LEN - 16))} RUNNING_OFF=$((READY_OFF + 8))
-echo "# back stream $BACK_LEN bytes, ready at $READY_OFF, running at $RUNNING_OFF"
 "$INDEX" "$T/stream.fwd" "$T/stream.back" | grep '^back' | sed 's/^/#   /'
 check "clean run recorded (back stream $BACK_LEN bytes)" counter_moves b0
 quit_vm a $SRC_PID
@@ -59,7 +58,7 @@ hold_phase() {
 	setup) start_proxy --stall fwd:0:4000 ;;
 	precopy) start_proxy --throttle fwd:$THROTTLE ;;
 	device) start_proxy --throttle fwd:$THROTTLE ;;
-	ready) start_proxy --stall back:$READY_OFF:5000 ;;
+	ready) start_proxy --stall-msg back:$READY:5000 ;;
 	esac
 	migrate_bg
 	case $1 in
@@ -156,7 +155,7 @@ fi
 # cut there would fire before commit went through: the destination would
 # discard, rightly, and show nothing about this case).
 start_dest nr; D=$VM_PID
-start_proxy --stall back:$RUNNING_OFF:8000
+start_proxy --stall-msg back:$RUNNING:8000
 "$TERNCTL" --socket "$T/$SRC.sock" migrate --timeout 3000 "tcp:127.0.0.1:$PROXY_PORT" >"$T/mig.out" 2>&1
 stop_proxy
 check "no running: source reports postcommit-unknown ($(cat "$T/mig.out"))" grep -q '^postcommit-unknown' "$T/mig.out"

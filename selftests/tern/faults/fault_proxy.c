@@ -9,7 +9,9 @@
  * keeps full), for the cancel-during-connect tests.  Faults (and
  * --record) hit one connection, the first or the --conn Nth (a
  * migration's page-stream channel N-1); every other is forwarded as it
- * is, each by a child process of its own.
+ * is, each by a child process of its own.  --stall-msg holds a direction
+ * of plain migration messages just before the first of a type, wherever
+ * it falls (the rounds before it, and so their drained answers, vary).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +43,8 @@ struct dir_faults {
 	uint8_t flip_mask;
 	uint64_t stall;		/* pause this direction at this offset */
 	unsigned int stall_ms;
+	uint32_t stall_type;	/* or before the first message of this type (0: none) */
+	uint64_t msg_next;	/* with stall_type: where the next header starts */
 	uint64_t rate;		/* bytes per second, 0 = unlimited */
 };
 
@@ -67,6 +71,8 @@ static __attribute__((noreturn)) void usage(void)
 		"  --rst                cut with a TCP reset instead of a close\n"
 		"  --flip DIR:OFF[:X]   XOR byte OFF of DIR with X (default 0xff)\n"
 		"  --stall DIR:OFF:MS   hold DIR for MS milliseconds at OFF\n"
+		"  --stall-msg DIR:TYPE:MS  hold DIR for MS milliseconds before its first\n"
+		"                       migration message of TYPE (a number; plaintext)\n"
 		"  --throttle DIR:BPS   limit DIR to BPS bytes per second\n"
 		"  --record PREFIX      write the bytes forwarded to PREFIX.fwd and PREFIX.back\n"
 		"  --seed N             recorded in every log line (the campaign's seed)\n"
@@ -246,9 +252,37 @@ static size_t until_next_fault(struct proxy *p, enum dir d, size_t want)
 		next = f->flip + 1;	/* the flipped byte goes in this chunk */
 	if (f->stall != NONE && f->stall >= at && f->stall < next)
 		next = f->stall;
+	if (f->stall_type && f->msg_next >= at && f->msg_next < next)
+		next = f->msg_next;
 	if (next != NONE && next - at < want)
 		want = next - at;
 	return want;
+}
+
+/*
+ * At a message header of a direction with stall_type: a stall here if it
+ * is that type, else the next header's offset.  0 to go on, 1 to wait
+ * for the rest of the header.
+ */
+static int find_msg(struct proxy *p, int fd, enum dir d)
+{
+	struct dir_faults *f = &p->f[d];
+	uint8_t h[8];
+	uint32_t type, len;
+
+	while (f->stall_type && p->done[d] == f->msg_next) {
+		if (recv(fd, h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) != sizeof(h))
+			return 1;
+		type = h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24;
+		len = h[4] | h[5] << 8 | h[6] << 16 | (uint32_t)h[7] << 24;
+		if (type == f->stall_type) {
+			f->stall = p->done[d];
+			f->stall_type = 0;
+			return 0;
+		}
+		f->msg_next += sizeof(h) + len;
+	}
+	return 0;
 }
 
 static void throttle(struct proxy *p, enum dir d)
@@ -281,6 +315,8 @@ static int pump(struct proxy *p, int fd[2], enum dir d)
 	size_t want;
 	ssize_t n;
 
+	if (find_msg(p, fd[d], d))
+		return 1;	/* a header in parts */
 	/* A stall holds this direction only: the other one flows on. */
 	if (f->stall != NONE && p->done[d] == f->stall) {
 		plog(p, "stall %s at byte %" PRIu64 " for %u ms", dir_name[d],
@@ -402,6 +438,7 @@ int main(int argc, char **argv)
 		{ "rst", no_argument, NULL, 'r' },
 		{ "flip", required_argument, NULL, 'f' },
 		{ "stall", required_argument, NULL, 's' },
+		{ "stall-msg", required_argument, NULL, 'm' },
 		{ "throttle", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "record", required_argument, NULL, 'R' },
@@ -458,6 +495,13 @@ int main(int argc, char **argv)
 			d = parse_dir(optarg, &rest);
 			p.f[d].stall = parse_u64(rest, &rest);
 			if (!*rest)
+				usage();
+			p.f[d].stall_ms = parse_u64(rest, NULL);
+			break;
+		case 'm':
+			d = parse_dir(optarg, &rest);
+			p.f[d].stall_type = parse_u64(rest, &rest);
+			if (!*rest || !p.f[d].stall_type)
 				usage();
 			p.f[d].stall_ms = parse_u64(rest, NULL);
 			break;

@@ -3,7 +3,7 @@
  * tern-fault-proxy does exactly the fault it is asked for: bytes pass
  * unchanged without faults, a cut delivers exactly OFF bytes then closes,
  * a flip changes exactly one byte, a stall delays exactly at its offset
- * (its direction only),
+ * (its direction only) or before the first message of a type,
  * and a throttle holds the rate.  The fault campaign trusts these.
  */
 #include <arpa/inet.h>
@@ -246,6 +246,47 @@ TEST_F(proxy, stall_holds_at_its_offset)
 	ASSERT_EQ(LEN, self->sink.len);
 	gap = self->sink.t_at[5000] - self->sink.t_at[4999];
 	ASSERT_LE(0.39, gap) TH_LOG("gap at the stall %.3f s", gap);
+	ASSERT_EQ(0, memcmp(self->data, self->sink.got, LEN));
+}
+
+/* A little-endian migration message header at p. */
+static void put_hdr(unsigned char *p, uint32_t type, uint32_t len)
+{
+	for (int i = 0; i < 4; i++) {
+		p[i] = type >> (8 * i);
+		p[4 + i] = len >> (8 * i);
+	}
+}
+
+/*
+ * The bytes as migration messages: type 6 with 1000-byte payloads, one
+ * of type 11 (no payload) at AT, more of type 6 up to the end.  The
+ * stall comes right before the header of 11, wherever it falls; a
+ * payload byte equal to 11 does not fool it.
+ */
+TEST_F(proxy, stall_msg_holds_before_the_first_of_its_type)
+{
+	static const char *const f[] = { "--stall-msg", "fwd:11:400", NULL };
+	size_t off = 0, at = 0;
+	double gap;
+
+	while (off + 8 <= LEN) {
+		size_t len = LEN - off - 8 < 1000 ? LEN - off - 8 : 1000;
+
+		if (!at && off >= 100000) {
+			at = off;
+			put_hdr(self->data + off, 11, 0);
+			off += 8;
+			continue;
+		}
+		put_hdr(self->data + off, 6, len);
+		memset(self->data + off + 8, 11, len);
+		off += 8 + len;
+	}
+	transfer(_metadata, self, f, false, NULL);
+	ASSERT_EQ(LEN, self->sink.len);
+	gap = self->sink.t_at[at] - self->sink.t_at[at - 1];
+	ASSERT_LE(0.39, gap) TH_LOG("gap before the message at %zu: %.3f s", at, gap);
 	ASSERT_EQ(0, memcmp(self->data, self->sink.got, LEN));
 }
 

@@ -75,24 +75,27 @@ case_() {
 	[ $TAP_FAILED = 0 ] || dump "$T" b$n p$n
 }
 
-# The destination's answers: welcome, ramblocks-ok (8 bytes), ready.  The
-# welcome is 24 bytes and its release string (MIG_A_RELEASE: a 4-byte
-# attribute header, the string and its NUL, padded to 4), whose length
-# depends on the build (git describe), so the stall offsets are computed.
-# Every case asks for 2 channels, so the welcome also carries the count
-# (8 bytes) and the channels' token (20).
+# The destination's answers: welcome, ramblocks-ok (8 bytes), a drained
+# per round, ready.  The welcome is 24 bytes and its release string
+# (MIG_A_RELEASE: a 4-byte attribute header, the string and its NUL,
+# padded to 4), whose length depends on the build (git describe), so the
+# stall offset is computed.  Every case asks for 2 channels, so the
+# welcome also carries the count (8 bytes) and the channels' token (20).
+# Ready is held by its type (MIG_MSG_READY 11): how many rounds, and so
+# drained answers, come before it varies.
 rel=$("$TERNVM" --version | awk '{ print $2 }')
 WELCOME=$((24 + (4 + ${#rel} + 1 + 3) / 4 * 4 + 8 + 20))
+READY=11
 # Parameters stay set from one migration to the next (as in QEMU): each
 # case sets those it needs.  A downtime limit of a minute sends the
 # switchover cases there after the first pass, however fast the guest
 # dirties pages on a loaded machine.
 case_ cancel setup setup "--stall back:$WELCOME:60000" --max-bandwidth 0 --downtime-limit 300 --channels 2
 case_ cancel pre-copy active "" --max-bandwidth 2000000 --downtime-limit 300 --channels 2
-case_ cancel switchover device "--stall back:$((WELCOME + 8)):60000" --downtime-limit 60000 --max-bandwidth 0 --channels 2
+case_ cancel switchover device "--stall-msg back:$READY:60000" --downtime-limit 60000 --max-bandwidth 0 --channels 2
 case_ kill setup setup "--stall back:$WELCOME:60000" --max-bandwidth 0 --downtime-limit 300 --channels 2
 case_ kill pre-copy active "" --max-bandwidth 2000000 --downtime-limit 300 --channels 2
-case_ kill switchover device "--stall back:$((WELCOME + 8)):60000" --downtime-limit 60000 --max-bandwidth 0 --channels 2
+case_ kill switchover device "--stall-msg back:$READY:60000" --downtime-limit 60000 --max-bandwidth 0 --channels 2
 
 check "no page lost or stale on the source, ever" memcheck_ok "$T/a.log"
 check "no block lost or stale on the source, ever" diskcheck_ok "$T/a.log"
