@@ -143,11 +143,13 @@ static uint8_t blk_io_sync(struct blk *b, const struct blk_io *io)
  * The batch's writes here, then its reads and flushes in one submission.
  * A flush waits for everything submitted before it (IOSQE_IO_DRAIN), and
  * the writes are done by then: what the driver queued ahead of it reaches
- * the disk first.
+ * the disk first.  Should the ring fail, what it did not complete is done
+ * here one by one, and so is everything after.
  */
 static void blk_io_uring(struct blk *b, const struct blk_io *io,
 			 uint8_t *status, unsigned int n)
 {
+	bool done[BATCH] = { false };
 	struct io_uring_cqe *cqe;
 	struct io_uring_sqe *sqe;
 	unsigned int i, nr = 0;
@@ -175,14 +177,13 @@ static void blk_io_uring(struct blk *b, const struct blk_io *io,
 	do
 		ret = io_uring_submit(&b->ring);
 	while (ret == -EINTR);
-	if (ret < 0) {
-		/* What it left in the ring must never go: requests one by one from now. */
-		pr_err("%s: io_uring submit: %s; requests one by one from now",
-		       b->vdev.dev.path, strerror(-ret));
+	if (ret < 0 || (unsigned int)ret < nr) {
+		/* What it left in the ring must never go. */
+		pr_err("%s: io_uring took %d of %u requests: one by one from now",
+		       b->vdev.dev.path, ret, nr);
 		b->uring = false;
-		return;
 	}
-	for (nr = ret; nr; nr--) {
+	for (nr = ret > 0 ? ret : 0; nr; nr--) {
 		do
 			ret = io_uring_wait_cqe(&b->ring, &cqe);
 		while (ret == -EINTR);
@@ -190,13 +191,19 @@ static void blk_io_uring(struct blk *b, const struct blk_io *io,
 			pr_err("%s: io_uring wait: %s; requests one by one from now",
 			       b->vdev.dev.path, strerror(-ret));
 			b->uring = false;
-			return;
+			break;
 		}
 		i = cqe->user_data;
-		if (i < n && cqe->res >= 0 && (size_t)cqe->res == io[i].len)
-			status[i] = VIRTIO_BLK_S_OK;
+		if (i < n) {
+			done[i] = true;
+			if (cqe->res >= 0 && (size_t)cqe->res == io[i].len)
+				status[i] = VIRTIO_BLK_S_OK;
+		}
 		io_uring_cqe_seen(&b->ring, cqe);
 	}
+	for (i = 0; !b->uring && i < n; i++)
+		if ((io[i].op == BLK_READ || io[i].op == BLK_FLUSH) && !done[i])
+			status[i] = blk_io_sync(b, &io[i]);
 }
 
 /* The I/O thread's part of a kick (lock held): wake the worker. */
