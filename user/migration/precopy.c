@@ -147,11 +147,6 @@ static void close_streams(struct mig *mig)
 }
 
 /*
- * A round: round-begin, every channel's share (each in its thread; the
- * round is done when every channel has sent its end record of every
- * block), round-end with the counts of all; only then the next harvest.
- */
-/*
  * Wait until the destination has taken in all sent so far (both agreed
  * MIG_CAP_DRAIN).  The sockets' buffers on both ends hold megabytes: a
  * round that ended here may still be a third of a second from done
@@ -170,6 +165,12 @@ static int drain(struct mig *mig)
 	return mig_expect(mig, MIG_MSG_DRAINED);
 }
 
+/*
+ * A round: round-begin, every channel's share (each in its thread; the
+ * round is done when every channel has sent its end record of every
+ * block), round-end with the counts of all, before switchover a drain;
+ * only then the next harvest.
+ */
 int mig_send_round(struct mig *mig, bool all)
 {
 	uint64_t t0 = mig_now_ns(), dt;
