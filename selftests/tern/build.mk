@@ -46,7 +46,7 @@ HOST_TESTS += selftests/tern/sparse_test.sh
 HOST_TESTS += selftests/tern/license_test.sh
 
 # Programs that run inside nested Linux guests: static, unsanitized.
-GUEST_PROGS := $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck
+GUEST_PROGS := $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck $(BUILD)/guest/netcheck
 $(BUILD)/guest/%: selftests/tern/guest/%.c
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<

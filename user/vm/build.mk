@@ -20,7 +20,7 @@ VM_SRCS := \
 	user/vm/virtqueue.c \
 	user/vm/devices/virtio-pci.c user/vm/virtio_state.c \
 	user/vm/devices/virtio-blk.c \
-	user/vm/devices/virtio-net.c \
+	user/vm/devices/virtio-net.c user/vm/devices/vhost-net.c \
 	user/vm/devices/virtio-console.c \
 	user/vm/devices/virtio-rng.c
 
@@ -41,7 +41,7 @@ PROGS += $(BUILD)/ternvm
 # the tests only (never in PROGS, never installed).  Only the files that
 # hold a hook are built twice.
 VM_HOOKED_SRCS := user/vm/vcpu_state.c user/vm/devices/virtio-blk.c user/vm/migrate.c \
-	user/vm/sandbox.c
+	user/vm/devices/vhost-net.c user/vm/vcpu.c user/vm/sandbox.c
 $(BUILD)/test-hooks/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DTERN_TEST_HOOKS $(CFLAGS) -MMD -MP -c -o $@ $<

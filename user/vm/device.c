@@ -50,6 +50,19 @@ void device__pause_all(struct vm *vm)
 			d->pause(d);
 }
 
+int device__dirty_log_all(struct vm *vm, unsigned long *log)
+{
+	struct device_header *d;
+	int ret = 0, err;
+
+	for (d = vm->devices; d && (!ret || !log); d = d->next) {
+		err = d->dirty_log ? d->dirty_log(d, log) : 0;
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
 void device__resume_all(struct vm *vm)
 {
 	struct device_header *d;

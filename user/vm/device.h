@@ -42,6 +42,13 @@ struct device_header {
 	int (*sync)(struct device_header *dev, char *why, size_t len);
 	int (*claim)(struct device_header *dev, char *why, size_t len);
 	void (*release)(struct device_header *dev);
+	/*
+	 * The memfd backend's dirty log starts (log: one bit per
+	 * guest-physical page, which a kernel writer the device drives sets
+	 * as it writes guest memory) or stops (NULL).  A device whose
+	 * writers are the VMM's own marks them with vm__mark_dirty instead.
+	 */
+	int (*dirty_log)(struct device_header *dev, unsigned long *log);
 	struct device_header *next;
 };
 
@@ -59,5 +66,7 @@ void device__reset_all(struct vm *vm);
 int device__sync_all(struct vm *vm, char *why, size_t len);
 int device__claim_all(struct vm *vm, char *why, size_t len);
 void device__release_all(struct vm *vm);
+/* Every device's dirty_log; stopping (NULL) goes on past a failure. */
+int device__dirty_log_all(struct vm *vm, unsigned long *log);
 
 #endif /* TERN_VM_DEVICE_H */

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 "  --disk FILE         raw image as virtio-blk\n"
 "  --disk-aio MODE     io_uring (default; threads where the kernel has\n"
 "                      none) or threads: how the disk's worker reads\n"
-"  --net tap=IFNAME[,mac=MAC]  virtio-net on a tap device\n"
+"  --net tap=IFNAME[,mac=MAC][,vhost=on|off]  virtio-net on a tap device;\n"
+"                      vhost=on: the kernel's vhost-net moves the frames\n"
 "  --rng               virtio-rng fed from /dev/urandom\n"
 "  --vconsole FILE     virtio-console, output to FILE\n"
 "  --console SPEC      serial console: stdio (default), file:PATH, unix:PATH\n"
@@ -127,7 +128,10 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-/* --net tap=IFNAME[,mac=MAC]: the tap's name (at most IFNAMSIZ - 1 bytes). */
+/*
+ * --net tap=IFNAME[,mac=MAC][,vhost=on|off]: the tap's name (at most
+ * IFNAMSIZ - 1 bytes), then options in any order.
+ */
 static int parse_net(const char *arg, struct vm_config *cfg)
 {
 	static char tap[16];
@@ -145,11 +149,24 @@ static int parse_net(const char *arg, struct vm_config *cfg)
 	tap[n] = '\0';
 	cfg->net_tap = tap;
 	cfg->net_mac_set = false;
-	if (!comma)
-		return 0;
-	if (strncmp(comma + 1, "mac=", 4) || parse_mac(comma + 5, cfg->net_mac))
-		return -EINVAL;
-	cfg->net_mac_set = true;
+	cfg->net_vhost = false;
+	while (comma) {
+		char opt[24];
+
+		arg = comma + 1;
+		comma = strchr(arg, ',');
+		n = comma ? (size_t)(comma - arg) : strlen(arg);
+		if (n >= sizeof(opt))
+			return -EINVAL;
+		memcpy(opt, arg, n);
+		opt[n] = '\0';
+		if (!strncmp(opt, "mac=", 4) && !parse_mac(opt + 4, cfg->net_mac))
+			cfg->net_mac_set = true;
+		else if (!strcmp(opt, "vhost=on") || !strcmp(opt, "vhost=off"))
+			cfg->net_vhost = !strcmp(opt, "vhost=on");
+		else
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -247,7 +264,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NET:
 			if (parse_net(optarg, cfg))
-				die("--net %s: want tap=IFNAME[,mac=52:54:00:12:34:56] (a tap name of"
+				die("--net %s: want tap=IFNAME[,mac=52:54:00:12:34:56][,vhost=on|off] (a tap name of"
 				    " at most 15 bytes, a unicast MAC other than zero)", optarg);
 			break;
 		case OPT_RNG: cfg->rng = true; break;

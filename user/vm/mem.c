@@ -21,6 +21,7 @@
 #include <urcu.h>
 
 #include "lib/log.h"
+#include "vm/device.h"
 #include "vm/init.h"
 #include "vm/kvm.h"
 #include "vm/mem.h"
@@ -241,6 +242,8 @@ err_close:
 
 int mem__exit(struct vm *vm)
 {
+	free(vm->gpa_log);
+	vm->gpa_log = NULL;
 	free(vm->memmap);
 	vm->memmap = NULL;
 	free(vm->vmm_dirty);
@@ -275,6 +278,29 @@ void *guest__ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 	}
 	rcu_read_unlock();
 	return p;
+}
+
+int guest__ram_ranges(struct vm *vm, struct guest_range *r, int max)
+{
+	const struct memmap *map;
+	int i, n;
+
+	rcu_read_lock();
+	map = rcu_dereference(vm->memmap);
+	n = map ? map->nr : 0;
+	for (i = 0; i < n && i < max; i++)
+		r[i] = (struct guest_range){ map->e[i].gpa, map->e[i].size, map->e[i].host };
+	rcu_read_unlock();
+	return n;
+}
+
+uint64_t guest__gpa_log_size(struct vm *vm)
+{
+	uint64_t end = vm->ram.size > vm->ram_low ?
+		       HIGH_RAM_START + vm->ram.size - vm->ram_low : vm->ram_low;
+	uint64_t pages = end / GUEST_PAGE_SIZE;
+
+	return (pages + BITS_PER_LONG - 1) / BITS_PER_LONG * sizeof(unsigned long);
 }
 
 int64_t guest__ram_offset(struct vm *vm, uint64_t gpa)
@@ -319,14 +345,63 @@ static int set_logging(struct vm *vm, bool on)
 	return 0;
 }
 
+/*
+ * The kernel's writers other than KVM (vhost) write through the devices'
+ * view, which the memfd backend does not track: they log by
+ * guest-physical page into gpa_log, set before KVM's log starts.
+ */
 static int dirty_log_start(struct vm *vm)
 {
-	return set_logging(vm, true);
+	int ret;
+
+	vm->gpa_log = calloc(1, guest__gpa_log_size(vm));
+	if (!vm->gpa_log)
+		return -ENOMEM;
+	ret = device__dirty_log_all(vm, vm->gpa_log);
+	if (!ret)
+		ret = set_logging(vm, true);
+	if (ret) {
+		device__dirty_log_all(vm, NULL);
+		free(vm->gpa_log);
+		vm->gpa_log = NULL;
+	}
+	return ret;
 }
 
 static int dirty_log_stop(struct vm *vm)
 {
-	return set_logging(vm, false);
+	int ret = set_logging(vm, false);
+
+	device__dirty_log_all(vm, NULL);
+	free(vm->gpa_log);
+	vm->gpa_log = NULL;
+	return ret;
+}
+
+/* What the kernel's writers logged since the last sync, by block page. */
+static void gpa_log_sync(struct vm *vm, unsigned long *bitmap)
+{
+	uint64_t words = guest__gpa_log_size(vm) / sizeof(unsigned long), w;
+
+	for (w = 0; vm->gpa_log && w < words; w++) {
+		unsigned long bits;
+
+		if (!__atomic_load_n(&vm->gpa_log[w], __ATOMIC_RELAXED))
+			continue;
+		bits = __atomic_exchange_n(&vm->gpa_log[w], 0, __ATOMIC_ACQ_REL);
+		while (bits) {
+			uint64_t gpa = (w * BITS_PER_LONG + __builtin_ctzl(bits)) *
+				       GUEST_PAGE_SIZE;
+			int64_t off = guest__ram_offset(vm, gpa);
+
+			bits &= bits - 1;
+			if (off >= 0) {
+				uint64_t p = off / GUEST_PAGE_SIZE;
+
+				bitmap[p / BITS_PER_LONG] |= 1UL << (p % BITS_PER_LONG);
+			}
+		}
+	}
 }
 
 static int dirty_log_sync(struct vm *vm, unsigned long *bitmap)
@@ -363,6 +438,7 @@ static int dirty_log_sync(struct vm *vm, unsigned long *bitmap)
 	}
 	for (w = 0; w < words; w++)
 		bitmap[w] |= __atomic_exchange_n(&vm->vmm_dirty[w], 0, __ATOMIC_ACQ_REL);
+	gpa_log_sync(vm, bitmap);
 	return 0;
 }
 

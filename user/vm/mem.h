@@ -20,6 +20,18 @@ void *guest__ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 /* Block offset of a guest-physical address in ram0, or -1. */
 int64_t guest__ram_offset(struct vm *vm, uint64_t gpa);
 
+/* A guest-physical range of ram0 on the devices' (tracked) view. */
+struct guest_range {
+	uint64_t gpa;
+	uint64_t size;
+	void *host;
+};
+
+/* ram0's ranges, at most max of them; returns how many there are. */
+int guest__ram_ranges(struct vm *vm, struct guest_range *r, int max);
+/* Bytes of a log of every guest-physical page up to ram0's last. */
+uint64_t guest__gpa_log_size(struct vm *vm);
+
 int mem__init(struct vm *vm);
 int mem__exit(struct vm *vm);
 

@@ -13,6 +13,15 @@
  * travel in the ring to the destination), which the fast, draining
  * handler of the shipped build leaves to chance.
  *
+ * TERN_TEST_PAUSE_GAP_MS=MS: a pause parks the vCPUs, then waits MS
+ * before it stops the devices, widening the instant in which a device's
+ * kernel writer fills guest memory that no vCPU reads until the
+ * destination runs.
+ *
+ * TERN_TEST_VHOST_UNLOGGED=1: vhost-net is never told to log its writes
+ * (the memfd backend then misses them), so a test shows its oracle sees
+ * a kernel writer that nobody tracks.
+ *
  * The migration's (migrate.c), each making this side differ the way
  * another build or host would: TERN_MIG_TEST_RAM_NAME=NAME, another name
  * for ram0 (a missing block); TERN_MIG_TEST_CAPS=0xN and

@@ -21,6 +21,7 @@
 #include "vm/iotrap.h"
 #include "vm/sandbox.h"
 #include "vm/vm.h"
+#include "vm/test_hooks.h"
 #include "vm/vcpu.h"
 
 #define KICK_SIGNAL	SIGUSR1
@@ -441,6 +442,8 @@ static void pause_locked(struct vm *vm, bool stop_clock)
 	while (vm->nr_parked < vm->nr_running && vm->exit_reason == VM_EXIT_NONE)
 		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
 	pthread_mutex_unlock(&vm->run_lock);
+	if (first && test_hook__env("TERN_TEST_PAUSE_GAP_MS"))
+		usleep(1000 * atoi(test_hook__env("TERN_TEST_PAUSE_GAP_MS")));
 	if (first)
 		device__pause_all(vm);
 	if (stop_clock && vm->clock_stops++ == 0)

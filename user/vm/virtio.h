@@ -146,6 +146,11 @@ int vq__pop(struct virtio_dev *vdev, int q, struct vq_elem *e);
 /* Return e to the driver with `written` bytes stored in its in-segments. */
 void vq__push(struct virtio_dev *vdev, int q, const struct vq_elem *e,
 	      uint32_t written);
+/*
+ * After a load: warn of a queue whose used index in guest memory is not
+ * the device state's (a write to the ring that RAM did not bring along).
+ */
+void vq__check_loaded(struct virtio_dev *vdev);
 /* Interrupt the driver unless it asked not to be. */
 void vq__notify(struct virtio_dev *vdev, int q);
 

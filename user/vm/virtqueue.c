@@ -142,6 +142,24 @@ void vq__push(struct virtio_dev *vdev, int q, const struct vq_elem *e,
 	vm__mark_dirty(vdev->vm, used_gpa, 4 + 8 * (uint64_t)vq->size);
 }
 
+void vq__check_loaded(struct virtio_dev *vdev)
+{
+	int q;
+
+	for (q = 0; q < vdev->ops->nr_queues; q++) {
+		struct vq_state *vq = &vdev->s.vq[q];
+		uint16_t *idx;
+
+		if (!vq->enabled || !vq->size || (vq->used & 3))
+			continue;
+		idx = guest__ptr(vdev->vm, vq->used + 2, 2);
+		if (idx && *idx != vq->used_idx)
+			pr_warn("%s: queue %d: the used ring in guest memory is at %u, the"
+				" device state at %u: RAM and device state disagree",
+				vdev->dev.path, q, *idx, vq->used_idx);
+	}
+}
+
 static size_t copy_iov(const struct vq_elem *e, int first, int last, size_t off,
 		       void *buf, size_t len, bool to_guest)
 {

@@ -39,6 +39,7 @@ struct vm_config {
 	const char *net_tap;
 	uint8_t net_mac[6];	/* --net tap=IFNAME,mac=MAC, if net_mac_set */
 	bool net_mac_set;
+	bool net_vhost;		/* --net ...,vhost=on: the kernel's vhost-net */
 	const char *control;
 	int control_gid;	/* --control-group: also these peers; -1 none */
 	const char *state_dir;	/* save/load-state paths allowed under it */
@@ -99,6 +100,7 @@ struct vm {
 	struct ram_block ram;		/* "/machine" "ram0" */
 	uint64_t ram_low;		/* bytes of ram0 below the PCI hole */
 	unsigned long *vmm_dirty;	/* VMM-side writes, one bit per page */
+	unsigned long *gpa_log;		/* kernel writers' (vhost), by gpa page */
 	bool dirty_logging;
 
 	struct memmap *memmap;		/* RCU: guest-physical -> host */

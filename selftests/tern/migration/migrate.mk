@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # Live migration between two ternvms in the harness VM: the guest image
-# carries memcheck and diskcheck (the memory and disk oracles) and rebind
+# carries memcheck, diskcheck and netcheck (the memory, disk and received
+# data oracles) and rebind
 # (a driver unbind/bind loop), the fault proxy steers the cancel/kill
 # cases.  Shares vm.mk's ternvm, ternctl, bzImage, lib/vm.sh
 # and tern-json.
 MIG_GUEST_IMG := $(BUILD)/guest/ternvm-migguest.cpio.gz
 
 $(MIG_GUEST_IMG): scripts/guest-image.sh $(BUILD)/guest/memcheck $(BUILD)/guest/diskcheck \
-		selftests/tern/guest/rebind.sh
+		$(BUILD)/guest/netcheck selftests/tern/guest/rebind.sh
 	KVER=$(KVER) scripts/guest-image.sh $@ $(BUILD)/guest/memcheck:/bin/memcheck \
-		$(BUILD)/guest/diskcheck:/bin/diskcheck selftests/tern/guest/rebind.sh:/bin/rebind
+		$(BUILD)/guest/diskcheck:/bin/diskcheck $(BUILD)/guest/netcheck:/bin/netcheck \
+		selftests/tern/guest/rebind.sh:/bin/rebind
 
 $(BUILD)/selftests/tern/migration/migrate_%.sh: selftests/tern/migration/migrate_%.sh $(MIG_GUEST_IMG) \
 		$(BUILD)/ternvm $(BUILD)/ternctl $(BUILD)/selftests/tern/faults/tern-fault-proxy \
@@ -34,6 +36,16 @@ $(BUILD)/selftests/tern/tern-tap-sniff: $(BUILD)/selftests/tern/migration/tap_sn
 $(BUILD)/selftests/tern/migration/migrate_disk_test.sh: $(BUILD)/selftests/tern/tern-tap-sniff
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-tap-sniff:/usr/bin/tern-tap-sniff
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migration/migrate_disk_test.sh
+
+# A guest receiving a steady flow over vhost-net (issue 17), on both
+# trackers: tern-udp-flow sends, netcheck in the guest checks each
+# datagram.
+$(BUILD)/selftests/tern/tern-udp-flow: $(BUILD)/selftests/tern/migration/udp_flow.o
+	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/selftests/tern/migration/migrate_vhost_test.sh: $(BUILD)/selftests/tern/tern-udp-flow \
+		$(BUILD)/ternvm-test
+HARNESS_FILES += $(BUILD)/selftests/tern/tern-udp-flow:/usr/bin/tern-udp-flow
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migration/migrate_vhost_test.sh
 
 # Management revert, restore failure, cancel during connect, power-off
 # during a migration (issue 15); its restore-failure destination is the

@@ -12,7 +12,7 @@ BIN=$(dirname "$0")/../../..
 TERNVM=${TERNVM:-$BIN/ternvm}
 [[ -x $TERNVM ]] || TERNVM=$ROOT/build/ternvm
 K=/dev/null
-CASES=35
+CASES=37
 n=${VM_ARGS_FIRST:-0} failed=0 where=${VM_ARGS_WHERE:-}
 
 # case EXPECTED_SUBSTRING ARGS...
@@ -57,6 +57,9 @@ run_cases() {
 	case_ "--net tap=t0,mac=52:54:00:12:34:zz: want" --kernel $K --net tap=t0,mac=52:54:00:12:34:zz
 	case_ "--net tap=t0,speed=10: want" --kernel $K --net tap=t0,speed=10
 	case_ "--net tap=,mac=52:54:00:12:34:56: want" --kernel $K --net tap=,mac=52:54:00:12:34:56
+	# vhost=on|off, in any order after the tap (issue 17).
+	case_ "--net tap=t0,vhost=yes: want tap=IFNAME" --kernel $K --net tap=t0,vhost=yes
+	case_ "--net tap=t0,vhost=on,: want" --kernel $K --net tap=t0,vhost=on,
 	case_ "--console tcp:1" --kernel $K --console tcp:1
 	case_ "--kernel /nonexistent: No such file" --kernel /nonexistent
 	case_ "--paused needs --incoming URI" --kernel $K --paused

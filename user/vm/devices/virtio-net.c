@@ -3,7 +3,10 @@
  * virtio-net on a tap device (--net tap=IFNAME): no offloads, the 12-byte
  * virtio_net_hdr_v1 passed through the tap's vnet header.  Transmit on the
  * queue kick, receive when the tap is readable and the driver has posted
- * buffers (otherwise the tap is unwatched until it posts more).
+ * buffers (otherwise the tap is unwatched until it posts more).  With
+ * vhost=on the kernel serves both queues instead (vhost-net.c) while the
+ * driver is ready and the VM runs; config space, the MAC and its
+ * announce stay here.
  *
  * The MAC is the guest's: derived from the tap's name at start (a hash,
  * so two taps get two MACs), it travels with the device state (the
@@ -32,6 +35,7 @@
 #include "vm/ioloop.h"
 #include "vm/vm.h"
 #include "vm/virtio.h"
+#include "vm/devices/vhost-net.h"
 
 #define RX_QUEUE	0
 #define TX_QUEUE	1
@@ -44,6 +48,7 @@
 struct net {
 	struct virtio_dev vdev;
 	int tap;
+	struct vhost_net *vhost;	/* vhost=on, else NULL */
 	bool rx_watched;
 	struct virtio_net_config config;
 	int announce_fd;		/* timerfd while announcing, else -1 */
@@ -126,7 +131,14 @@ static void tx(struct net *n)
 static void net_notify(struct virtio_dev *vdev, int q)
 {
 	struct net *n = vdev->priv;
+	uint64_t one = 1;
 
+	/* A kick that came another way (after a load, a 4-byte write). */
+	if (n->vhost) {
+		if (write(vdev->kick_fd[q], &one, sizeof(one)) < 0)
+			pr_debug("%s: kick: %s", vdev->dev.path, strerror(errno));
+		return;
+	}
 	if (q == TX_QUEUE)
 		tx(n);
 	else if (q == RX_QUEUE)
@@ -135,7 +147,41 @@ static void net_notify(struct virtio_dev *vdev, int q)
 
 static void net_ready(struct virtio_dev *vdev)
 {
-	watch_tap(vdev->priv, true);
+	struct net *n = vdev->priv;
+
+	if (n->vhost)
+		vhost_net__start(n->vhost);
+	else
+		watch_tap(n, true);
+}
+
+/* The VM pauses: the kernel's queues stop where they stand. */
+static void net_quiesce(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+
+	if (n->vhost)
+		vhost_net__stop(n->vhost, true);
+}
+
+static void net_reset(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+
+	if (n->vhost)
+		vhost_net__stop(n->vhost, false);
+}
+
+static int net_dirty_log(struct device_header *dev, unsigned long *log)
+{
+	struct virtio_dev *vdev = container_of(dev, struct virtio_dev, dev);
+	struct net *n = vdev->priv;
+	int ret;
+
+	pthread_mutex_lock(&vdev->lock);
+	ret = vhost_net__set_log(n->vhost, log);
+	pthread_mutex_unlock(&vdev->lock);
+	return ret;
 }
 
 /*
@@ -249,6 +295,8 @@ static const struct virtio_ops net_ops = {
 	.queue_size = 256,
 	.features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS),
 	.notify = net_notify,
+	.quiesce = net_quiesce,
+	.reset = net_reset,
 	.ready = net_ready,
 	.loaded = net_loaded,
 };
@@ -307,10 +355,21 @@ static int virtio_net__init(struct vm *vm)
 	memcpy(n->vdev.mac, n->config.mac, 6);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	ret = virtio__register(vm, &n->vdev, &net_ops, n, &n->config, sizeof(n->config));
-	if (ret) {
-		close(n->tap);
-		free(n);
+	if (ret)
+		goto err_tap;
+	if (vm->cfg.net_vhost) {
+		n->vhost = vhost_net__open(vm, &n->vdev, n->tap, &ret);
+		if (!n->vhost) {
+			pr_err("--net tap=%s,vhost=on: %s", vm->cfg.net_tap, strerror(-ret));
+			virtio__unregister(vm, &n->vdev);
+			goto err_tap;
+		}
+		n->vdev.dev.dirty_log = net_dirty_log;
 	}
+	return 0;
+err_tap:
+	close(n->tap);
+	free(n);
 	return ret;
 }
 
@@ -324,7 +383,13 @@ static int virtio_net__exit(struct vm *vm)
 	n = vdev->priv;
 	watch_tap(n, false);
 	announce_stop(n);
+	if (n->vhost) {
+		pthread_mutex_lock(&vdev->lock);
+		vhost_net__stop(n->vhost, false);
+		pthread_mutex_unlock(&vdev->lock);
+	}
 	virtio__unregister(vm, vdev);
+	vhost_net__close(n->vhost);
 	close(n->tap);
 	free(n);
 	return 0;

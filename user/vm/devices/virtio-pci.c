@@ -493,6 +493,7 @@ static void build_config_space(struct virtio_dev *vdev)
 
 void virtio__loaded(struct virtio_dev *vdev)
 {
+	vq__check_loaded(vdev);
 	if (vdev->ops->loaded) {
 		pthread_mutex_lock(&vdev->lock);
 		vdev->ops->loaded(vdev);
