@@ -20,7 +20,7 @@ $(KSFT_HDRS) &:
 	@touch $(KSFT_HDRS)
 
 SELFTEST_LIB_SRCS := selftests/tern/lib/assert.c selftests/tern/lib/kmod_util.c \
-	selftests/tern/lib/kvm_util.c
+	selftests/tern/lib/kvm_util.c selftests/tern/lib/vhost_util.c
 
 $(BUILD)/libtern-selftest.a: $(call objs,$(SELFTEST_LIB_SRCS))
 	@rm -f $@

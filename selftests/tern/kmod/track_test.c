@@ -3,8 +3,10 @@
  * Dirty tracking misses no writer.  Deterministic cases pin the ioctl
  * contract; the stamp campaign (the oracle of the kernel's KVM
  * dirty_log_test) runs two writer threads, a forked process mapping the fd,
- * a kernel writer (read(2) from a pipe into the mapping), a thread writing
- * through a map-only fd's mapping and one writing through a KVM view (the
+ * a kernel writer (read(2) from a pipe into the mapping), vhost-net's
+ * kernel thread receiving frames into the mapping (as into a guest's RAM),
+ * a thread writing through a map-only fd's mapping and one writing
+ * through a KVM view (the
  * module does not see it: it logs its pages as KVM's dirty log would, and
  * the harvester hands them in with TERN_TRACK_MARK) while rounds are
  * harvested, and proves: a page reported dirty holds this or the last
@@ -29,6 +31,7 @@
 #include "kmod_util.h"
 #include "tern_util.h"
 #include "test_util.h"
+#include "vhost_util.h"
 
 
 TEST(contract)
@@ -92,7 +95,7 @@ TEST(contract)
 /* ---- the stamp campaign ---- */
 
 enum { W_THREAD0, W_THREAD1, W_CHILD, W_KERNEL, W_MAPONLY, W_KVMVIEW,
-       NR_WRITERS };
+       W_VHOST, NR_WRITERS };
 
 struct shared {				/* MAP_SHARED anon: seen by the child */
 	_Atomic uint64_t iter;
@@ -107,6 +110,7 @@ struct camp {
 	size_t npages;
 	int fd;
 	_Atomic uint64_t *kvm_log;	/* pages written through the KVM view */
+	struct vhost_rx *vhost;		/* W_VHOST's queue */
 };
 
 /*
@@ -152,6 +156,9 @@ static void writer_step(struct camp *c, uint64_t *mem, int w, uint64_t *seed,
 			    "write(pipe)");
 		TEST_ASSERT(read(pipefd[0], dst, sizeof(v)) == sizeof(v),
 			    "read(pipe -> region)");
+	} else if (w == W_VHOST) {
+		/* vhost's thread, in this process's mm, copies a frame in */
+		TEST_ASSERT(!vhost_rx_write(c->vhost, p * PAGE, v), "vhost-net receive");
 	} else {
 		atomic_store_explicit((_Atomic uint64_t *)dst, v,
 				      memory_order_relaxed);
@@ -236,6 +243,9 @@ FIXTURE_VARIANT_ADD(campaign, kernel_writer) {
 FIXTURE_VARIANT_ADD(campaign, map_only_fd) {
 	.writers = 1 << W_MAPONLY,
 };
+FIXTURE_VARIANT_ADD(campaign, vhost_net) {
+	.writers = 1 << W_VHOST,
+};
 FIXTURE_VARIANT_ADD(campaign, kvm_view_and_tracked) {
 	.writers = 1 << W_KVMVIEW | 1 << W_THREAD0,
 };
@@ -289,6 +299,13 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	ASSERT_LE(0, kvm_fd);
 	views[W_MAPONLY] = region_map(map_fd, npages * PAGE);
 	views[W_KVMVIEW] = region_map(kvm_fd, npages * PAGE);
+	c.vhost = NULL;
+	if (mask & 1 << W_VHOST) {
+		c.vhost = vhost_rx_open(c.mem, npages * PAGE);
+		if (!c.vhost && (errno == ENOENT || errno == ENODEV))
+			SKIP(return, "no vhost-net or tun here: %s", strerror(errno));
+		ASSERT_NE(NULL, c.vhost) TH_LOG("vhost-net: %s", strerror(errno));
+	}
 
 	track_start(c.fd);
 	atomic_store(&c.sh->iter, 1);
@@ -392,6 +409,7 @@ TEST_F_TIMEOUT(campaign, stamp_oracle, 1800)
 	ASSERT_LT(npages + rounds, reported);
 	ASSERT_GT(npages + rounds * nw * QUOTA + st.held, reported);
 
+	vhost_rx_close(c.vhost);
 	munmap(c.mem, npages * PAGE);
 	munmap(views[W_MAPONLY], npages * PAGE);
 	munmap(views[W_KVMVIEW], npages * PAGE);
