@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 # The medians of "SIZE MODE min/med ns/page faults/s min/med ns/page" rows.
 kvm=$R/track_kvm_bench-harness.txt
 if [[ -r $kvm ]]; then
-	for mode in none dirty-log tern; do
+	for mode in none dirty-log tern tern-2view 2view-vcpu; do
 		awk -v m="$mode" '$1 ~ /^[0-9]+$/ && $2 == m {
 			split($3, p, "/"); split($6, h, "/"); print $1, p[2], h[2] }' \
 			"$kvm" >"$tmp/$mode"
@@ -29,10 +29,13 @@ if [[ -r $kvm ]]; then
 	set title "guest pass: every page written once"
 	plot "$tmp/none" using 1:2 with linespoints lc rgb "gray40" title "no tracking", \
 	     "$tmp/dirty-log" using 1:2 with linespoints lc rgb "#1f77b4" title "KVM dirty log", \
-	     "$tmp/tern" using 1:2 with linespoints lc rgb "#d62728" title "tern"
+	     "$tmp/tern" using 1:2 with linespoints lc rgb "#d62728" title "tern, one view", \
+	     "$tmp/tern-2view" using 1:2 with linespoints lc rgb "#2ca02c" title "tern, KVM view + tracked view"
 	set title "harvest: collect and re-arm every page"
 	plot "$tmp/dirty-log" using 1:3 with linespoints lc rgb "#1f77b4" title "KVM dirty log (get + clear)", \
-	     "$tmp/tern" using 1:3 with linespoints lc rgb "#d62728" title "tern (TERN_TRACK_HARVEST)"
+	     "$tmp/tern" using 1:3 with linespoints lc rgb "#d62728" title "tern, one view (TERN_TRACK_HARVEST)", \
+	     "$tmp/tern-2view" using 1:3 with linespoints lc rgb "#2ca02c" title "tern, two views, VMM writing 1 page in 64", \
+	     "$tmp/2view-vcpu" using 1:3 with linespoints lc rgb "#9467bd" title "tern, two views, vCPU only"
 	unset multiplot
 	EOF
 	echo "plot: $R/track_kvm.png"

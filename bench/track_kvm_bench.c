@@ -12,6 +12,9 @@
  *              (as dirty-log), the VMM writing 1 page in 64 through the
  *              tracked view between passes; the harvest is GET + CLEAR,
  *              TERN_TRACK_MARK, then TERN_TRACK_HARVEST (what ternvm does)
+ *   2view-vcpu tern-2view without the VMM's writes: the harvest's cost per
+ *              page the vCPU dirtied, and by difference, per page a VMM
+ *              writer dirtied
  *
  * For each guest size it prints the pass time (the vCPU's write cost),
  * write faults per second, and the harvest time, min and median of several
@@ -59,10 +62,11 @@ static const unsigned char guest_code[] = {
 };
 #define NPAGES_AT	6
 
-enum mode { M_NONE, M_DIRTY_LOG, M_TERN, M_TERN_2VIEW, NR_MODES };
+enum mode { M_NONE, M_DIRTY_LOG, M_TERN, M_TERN_2VIEW, M_TERN_2VCPU, NR_MODES };
 static const char *const mode_name[NR_MODES] = {
-	"none", "dirty-log", "tern", "tern-2view"
+	"none", "dirty-log", "tern", "tern-2view", "2view-vcpu"
 };
+#define two_views(m)	((m) == M_TERN_2VIEW || (m) == M_TERN_2VCPU)
 #define VMM_STRIDE	64		/* tern-2view: VMM writes 1 page in 64 */
 
 struct result {
@@ -129,7 +133,7 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return perror("memslot 0"), -1;
 
-	if (m == M_TERN || m == M_TERN_2VIEW) {
+	if (m == M_TERN || two_views(m)) {
 		struct tern_region_create req = { .size = g->size, .name = "kvm-bench" };
 
 		g->region = ioctl(dev, TERN_CREATE_REGION, &req);
@@ -144,7 +148,7 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	if (g->mem == MAP_FAILED)
 		return perror("mmap guest pages"), -1;
 	g->view = g->mem;
-	if (m == M_TERN_2VIEW) {
+	if (two_views(m)) {
 		int kfd = ioctl(g->region, TERN_REGION_KVM_FD, 0);
 
 		if (kfd < 0)
@@ -155,15 +159,15 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 		if (g->view == MAP_FAILED)
 			return perror("mmap KVM view"), -1;
 	}
-	if (m == M_DIRTY_LOG || m == M_TERN_2VIEW) {
+	if (m == M_DIRTY_LOG || two_views(m)) {
 		cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
-		if (m == M_TERN_2VIEW)
+		if (two_views(m))
 			cap.args[0] |= KVM_DIRTY_LOG_INITIALLY_SET;
 		if (ioctl(g->vm, KVM_ENABLE_CAP, &cap))
 			return perror("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2"), -1;
 	}
 	slot.slot = 1;
-	slot.flags = m == M_DIRTY_LOG || m == M_TERN_2VIEW ?
+	slot.flags = m == M_DIRTY_LOG || two_views(m) ?
 		     KVM_MEM_LOG_DIRTY_PAGES : 0;
 	slot.guest_phys_addr = SLOT_GPA;
 	slot.memory_size = g->size;
@@ -187,7 +191,7 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs) ||
 	    ioctl(g->vcpu, KVM_SET_REGS, &regs))
 		return perror("vcpu registers"), -1;
-	if ((m == M_TERN || m == M_TERN_2VIEW) &&
+	if ((m == M_TERN || two_views(m)) &&
 	    ioctl(g->region, TERN_TRACK_START, 0))
 		return perror("TERN_TRACK_START"), -1;
 	return 0;
@@ -239,7 +243,7 @@ static double harvest(struct guest *g, enum mode m, unsigned long *dirty)
 {
 	double t0 = now_ns();
 
-	if (m == M_TERN_2VIEW) {
+	if (two_views(m)) {
 		struct kvm_dirty_log get = { .slot = 1, .dirty_bitmap = g->map };
 		struct kvm_clear_dirty_log clr = {
 			.slot = 1, .num_pages = g->npages, .dirty_bitmap = g->map,
@@ -362,7 +366,7 @@ int main(int argc, char **argv)
 			struct result *x = &res[i][m];
 			double pm, hm;
 
-			if ((m == M_TERN || m == M_TERN_2VIEW) && dev < 0)
+			if ((m == M_TERN || two_views(m)) && dev < 0)
 				continue;
 			if (measure(kvm, dev, m, sizes[i], rounds, x)) {
 				printf("%-9zu %-10s failed\n", sizes[i], mode_name[m]);
@@ -390,6 +394,18 @@ int main(int argc, char **argv)
 			       sizes[i], two / dl,
 			       median_of(x[M_TERN_2VIEW].harvest_ns, rounds) /
 			       median_of(x[M_DIRTY_LOG].harvest_ns, rounds));
+		}
+		if (x[M_DIRTY_LOG].ok && x[M_TERN_2VIEW].ok && x[M_TERN_2VCPU].ok &&
+		    x[M_TERN].ok) {
+			double vcpu = median_of(x[M_TERN_2VCPU].harvest_ns, rounds);
+			double vmm_pages = (double)((sizes[i] << 20) / PAGE) / VMM_STRIDE;
+
+			printf("  %4zu MiB: harvest per vCPU-dirtied page 2view-vcpu %.2fx dirty-log;"
+			       " per VMM-dirtied page %.0f ns (tern, one view: %.0f ns)\n",
+			       sizes[i], vcpu / median_of(x[M_DIRTY_LOG].harvest_ns, rounds),
+			       (median_of(x[M_TERN_2VIEW].harvest_ns, rounds) - vcpu) / vmm_pages,
+			       median_of(x[M_TERN].harvest_ns, rounds) /
+			       ((sizes[i] << 20) / PAGE));
 		}
 		if (!x[M_NONE].ok || !x[M_DIRTY_LOG].ok || !x[M_TERN].ok)
 			continue;
