@@ -24,7 +24,8 @@
 # (ternvm-test's TERN_TEST_VHOST_UNLOGGED): netcheck must see the stale
 # buffers, or it could not see a writer lost.  (The flow has no UDP
 # checksum, so the guest's stack hands a stale datagram on instead of
-# dropping it as lost.)
+# dropping it as lost.)  Last, a guest that reboots over vhost-net gets
+# its network back.
 LIB=$(dirname "$0")/../lib/vm.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
@@ -40,7 +41,7 @@ SIZE=${SIZE:-1400}		# bytes each
 FLOW=${FLOW:-$(command -v tern-udp-flow)}
 TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 [ -x "$FLOW" ] && [ -x "$TERNVM_TEST" ] || skip_all "no tern-udp-flow/ternvm-test"
-echo "1..25"
+echo "1..27"
 
 ip link add tbr type bridge && ip addr add 10.0.2.2/24 dev tbr && ip link set tbr up
 port() { brctl addif tbr "$1" && ip link set "$1" up; }
@@ -163,5 +164,27 @@ finish "$T"
 check "unlogged: both exit 0 on quit (A=$ra B=$rb)" [ $ra/$rb = 0/0 ]
 [ $TAP_FAILED = 0 ] || dump "$T" a b
 rm -rf "$T" "$M"
+
+# A guest that reboots gets its network back: the driver's reset takes
+# the queues back from vhost, and the next driver's rings are handed over
+# (a vhost left on the old rings would serve nobody, and write into
+# memory the guest has reused).
+T=$(mktemp -d)
+src_start "$T" a "run:sleep:2,net,reboot" --net tap=tva,vhost=on; A=$PID
+port tva
+# pings FILE: each boot's "net ping ok" or "net ping failed", in order.
+pings() { grep -o 'net ping [a-z]*' "$1" | cut -d' ' -f3; }
+i=0
+while [ "$(pings "$T/a.log" | wc -l)" -lt 2 ] && [ $i -lt 900 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "reboot: the guest's pings are answered at boot and after the reboot ($(pings "$T/a.log" | head -n2 | tr '\n' ' '))" \
+	[ "$(pings "$T/a.log" | head -n2 | tr '\n' ' ')" = "ok ok " ]
+"$TERNCTL" --socket "$T/a.sock" quit >/dev/null
+wait $A; ra=$?
+check "reboot: ternvm exits 0 on quit ($ra)" [ $ra = 0 ]
+[ $TAP_FAILED = 0 ] || dump "$T" a
+rm -rf "$T"
 ip link del tbr
 exit $TAP_FAILED

@@ -40,6 +40,11 @@ struct vhost_net {
 	uint64_t features;		/* the kernel's */
 	unsigned long *log;		/* gpa_log while the dirty log runs */
 	bool running;
+	/*
+	 * The queues handed over: a driver's reset clears the device state
+	 * (enabled included) before the stop, which must still find them.
+	 */
+	unsigned int started;
 	int call_fd[NR_QUEUES];
 };
 
@@ -146,8 +151,9 @@ static void stop_queues(struct vhost_net *vh, bool save)
 	int q;
 
 	for (q = 0; q < NR_QUEUES; q++)
-		if (vh->vdev->s.vq[q].enabled)
+		if (vh->started & 1u << q)
 			stop_queue(vh, q, save);
+	vh->started = 0;
 	vh->running = false;
 	/* An interrupt raised before the stop and not yet delivered. */
 	for (q = 0; q < NR_QUEUES; q++)
@@ -162,10 +168,14 @@ int vhost_net__start(struct vhost_net *vh)
 	if (vh->running)
 		return 0;
 	ret = set_features(vh);
-	for (q = 0; q < NR_QUEUES && !ret; q++)
-		if (vh->vdev->s.vq[q].enabled)
-			ret = start_queue(vh, q);
 	vh->running = true;
+	for (q = 0; q < NR_QUEUES && !ret; q++) {
+		if (!vh->vdev->s.vq[q].enabled)
+			continue;
+		/* Detached again by the stop, even if only part of it got in. */
+		vh->started |= 1u << q;
+		ret = start_queue(vh, q);
+	}
 	if (ret) {
 		stop_queues(vh, false);
 		vh->vdev->s.status |= VIRTIO_CONFIG_S_NEEDS_RESET;
@@ -195,11 +205,11 @@ int vhost_net__set_log(struct vhost_net *vh, unsigned long *log)
 		return 0;		/* the next start logs */
 	/* On: the used rings' log before every write's; off: the reverse. */
 	for (q = 0; q < NR_QUEUES && log && !ret; q++)
-		if (vh->vdev->s.vq[q].enabled)
+		if (vh->started & 1u << q)
 			ret = set_ring_addr(vh, q);
 	ret = ret ?: set_features(vh);
 	for (q = 0; q < NR_QUEUES && !log && !ret; q++)
-		if (vh->vdev->s.vq[q].enabled)
+		if (vh->started & 1u << q)
 			ret = set_ring_addr(vh, q);
 	return ret;
 }
