@@ -18,7 +18,8 @@ $(MB_DIR)/initrd.gz: scripts/guest-image.sh $(MB_DIR)/migrate_guest
 	KVER=$(KVER) scripts/guest-image.sh $@ $(MB_DIR)/migrate_guest:/bin/migrate_guest
 
 $(MB_DIR)/payload.tar.gz: scripts/qemu-bench-payload.sh $(MB_DIR)/initrd.gz \
-		$(MB_DIR)/migrate_stamp $(BUILD)/ternvm $(BUILD)/ternctl
+		$(MB_DIR)/migrate_stamp $(BUILD)/ternvm $(BUILD)/ternctl \
+		$(BUILD)/selftests/tern/tern-udp-flow
 	scripts/qemu-bench-payload.sh $@ \
 		$(MB_QEMU):$(MB_QEMU) /usr/share/qemu:/usr/share/qemu \
 		/usr/share/seabios:/usr/share/seabios \
@@ -26,7 +27,8 @@ $(MB_DIR)/payload.tar.gz: scripts/qemu-bench-payload.sh $(MB_DIR)/initrd.gz \
 		$(MB_DIR)/initrd.gz:/opt/migrate-bench/initrd.gz \
 		$(MB_DIR)/migrate_stamp:/opt/migrate-bench/migrate_stamp \
 		$(BUILD)/ternvm:/opt/migrate-bench/ternvm \
-		$(BUILD)/ternctl:/opt/migrate-bench/ternctl
+		$(BUILD)/ternctl:/opt/migrate-bench/ternctl \
+		$(BUILD)/selftests/tern/tern-udp-flow:/opt/migrate-bench/tern-udp-flow
 
 $(BUILD)/bench/migrate_bench: bench/migrate_bench.sh $(MB_DIR)/payload.tar.gz
 	sed "s/@PAYLOAD_BYTES@/$$(stat -c %s $(MB_DIR)/payload.tar.gz)/" $< >$@.tmp

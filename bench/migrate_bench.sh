@@ -27,7 +27,11 @@
 # Debian 13's QEMU 10 as ../shared/ENVIRONMENT.md runs it), MB_TLS (a
 # credentials directory as tls_certs.sh makes them: ternvm --tls-creds
 # on both sides, QEMU's tls-creds-x509 of the same files; the URIs then
-# name localhost, the name the certificates carry).
+# name localhost, the name the certificates carry), MB_VHOST (1: a NIC
+# on vhost-net on each side, ternvm's --net tap=...,vhost=on and QEMU's
+# -netdev tap,vhost=on, both taps on a bridge, the guest receiving
+# MB_FLOW datagrams of 1400 bytes a second (tern-udp-flow, default 4000)
+# throughout the migration).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
 if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
@@ -54,6 +58,9 @@ MEMPATH=${MB_MEMPATH:-0}
 DEVICES=${MB_DEVICES:-0}
 MULTIFD=${MB_MULTIFD:-0}
 TLS=${MB_TLS:-}
+VHOST=${MB_VHOST:-0}
+FLOW_PPS=${MB_FLOW:-4000}
+FLOW=${FLOW:-$(command -v tern-udp-flow || echo $D/tern-udp-flow)}
 HOST=127.0.0.1
 [ -z "$TLS" ] || HOST=localhost
 HB_MS=10
@@ -99,7 +106,30 @@ start_console() {
 }
 
 guest_append() {
-	echo "console=ttyS0 tern.run=run:/bin/migrate_guest:$HB_MS:$1:$2"
+	echo "console=ttyS0 tern.run=$([ "$VHOST" = 1 ] && echo net,)run:/bin/migrate_guest:$HB_MS:$1:$2"
+}
+
+# bridge_port TAP: once the VMM made it, TAP joins the bridge, up.
+bridge_port() {
+	_i=0
+	while ! ip link show "$1" >/dev/null 2>&1 && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	brctl addif tbr "$1" && ip link set "$1" up
+}
+
+# flow_start / flow_stop: the datagrams to the guest, with MB_VHOST.
+flow_start() {
+	FLOWPID=
+	[ "$VHOST" = 1 ] || return 0
+	"$FLOW" 10.0.2.15 5555 "$FLOW_PPS" 1400 >/dev/null 2>&1 &
+	FLOWPID=$!
+}
+flow_stop() {
+	[ -n "$FLOWPID" ] || return 0
+	kill "$FLOWPID" 2>/dev/null
+	wait "$FLOWPID" 2>/dev/null
 }
 
 # guest_ready VMM KIND: wait for the guest's workload, let it run a little.
@@ -130,6 +160,9 @@ qemu_run() {
 	mkfifo "$T/qa.in" "$T/qa.out"
 	common="-accel kvm -cpu host -smp 1 -m $4 -nodefaults -no-user-config \
 		-display none -kernel $BZIMAGE -initrd $INITRD"
+	nic="-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile= -netdev tap,id=n0,script=no,downscript=no,vhost=on"
+	nic_a= nic_b=
+	[ "$VHOST" = 1 ] && nic_a="$nic,ifname=tqA$PORT" nic_b="$nic,ifname=tqB$PORT"
 	# multifd: both sides set it before the migration, so the
 	# destination waits for migrate-incoming on a monitor of its own.
 	incoming="-incoming tcp:$HOST:$PORT" caps= params= tls_a= tls_b=
@@ -147,14 +180,15 @@ qemu_run() {
 		incoming="-incoming defer -chardev pipe,id=qmp,path=$T/qb -mon chardev=qmp,mode=control"
 	fi
 	# shellcheck disable=SC2086
-	"$QEMU" $common $tls_a -append "$(guest_append "$2" "$3")" -serial stdio \
+	"$QEMU" $common $tls_a $nic_a -append "$(guest_append "$2" "$3")" -serial stdio \
 		-chardev pipe,id=qmp,path="$T/qa" -mon chardev=qmp,mode=control \
 		</dev/null >"$T/a.fifo" 2>"$T/a.err" &
 	QA=$!
 	# shellcheck disable=SC2086
-	"$QEMU" $common $tls_b -append "$(guest_append "$2" "$3")" -serial stdio \
+	"$QEMU" $common $tls_b $nic_b -append "$(guest_append "$2" "$3")" -serial stdio \
 		$incoming </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	QB=$!
+	[ "$VHOST" = 1 ] && bridge_port tqA$PORT && bridge_port tqB$PORT
 	if [ -n "$params" ]; then
 		cat "$T/qb.out" >"$T/qb.log" &
 		exec 4<>"$T/qb.in"
@@ -172,6 +206,7 @@ qemu_run() {
 	if guest_ready qemu "$1"; then
 		qmp "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"auto-converge\",\"state\":true}$caps]}}"
 		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))$params}}"
+		flow_start
 		c0=$(cpu_ticks $QA)
 		qmp "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:$HOST:$PORT\"}}"
 		i=0
@@ -184,6 +219,7 @@ qemu_run() {
 			case $st in completed|failed|cancelled) break ;; esac
 		done
 		c1=$(cpu_ticks $QA)
+		flow_stop
 		if [ "$st" = completed ]; then
 			wait_for "$T/b.log" " hb " 30
 			sleep 1
@@ -235,6 +271,10 @@ tern_run() {
 		ma="$ma --disk $T/disk.img --rng --vconsole $T/a.vcon --net tap=tbA$PORT"
 		mb="$mb --disk $T/disk.img --rng --vconsole $T/b.vcon --net tap=tbB$PORT"
 	fi
+	if [ "$VHOST" = 1 ]; then
+		ma="$ma --net tap=tvA$PORT,vhost=on"
+		mb="$mb --net tap=tvB$PORT,vhost=on"
+	fi
 	# shellcheck disable=SC2086
 	"$TERNVM" --cpus 1 --memory "${4}M" $ma --kernel "$BZIMAGE" --initrd "$INITRD" \
 		--append "$(guest_append "$2" "$3")" --control "$T/a.sock" \
@@ -244,6 +284,7 @@ tern_run() {
 	"$TERNVM" --cpus 1 --memory "${4}M" $mb --incoming-migration "tcp:$HOST:$PORT" \
 		--control "$T/b.sock" </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	TB=$!
+	[ "$VHOST" = 1 ] && bridge_port tvA$PORT && bridge_port tvB$PORT
 	out=
 	ctl() { "$TERNCTL" --socket "$T/a.sock" "$@"; }
 	param() {
@@ -258,14 +299,17 @@ tern_run() {
 			"$TERNCTL" --socket "$T/b.sock" send \
 				"{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"name\":\"channels\",\"value\":$5}}" >/dev/null
 		fi
+		flow_start
 		c0=$(cpu_ticks $TA)
 		out=$(ctl --json migrate "tcp:$HOST:$PORT" 2>&1)
 		c1=$(cpu_ticks $TA)
+		flow_stop
 		if echo "$out" | grep -q '"status":"completed"'; then
 			echo "# $vmm $1 ${4}M: $out"
 			wait_for "$T/b.log" " hb " 30
 			sleep 1
-			get() { echo "$out" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+			# The top level only: round-stats repeat "bytes" per round.
+			get() { echo "$out" | sed -n "s/^[^[]*\"$1\":\([0-9]*\).*/\1/p"; }
 			record "$vmm" "$1" "$4" "$(get elapsed)" "$(get downtime)" \
 				"$(get bytes)" $((c1 - c0))
 			# Per round: what it sent (what the round before dirtied).
@@ -425,6 +469,14 @@ main() {
 	[ "$QEMU_ON" = 0 ] || echo "migrate_bench: QEMU $("$QEMU" --version | head -n1 |
 		sed 's/^QEMU emulator version //'), multifd channels ${MULTIFD} (0: off)"
 	[ -z "$TLS" ] || echo "migrate_bench: TLS on every migration, credentials $TLS"
+	if [ "$VHOST" = 1 ]; then
+		[ -c /dev/vhost-net ] && [ -x "$FLOW" ] ||
+			{ echo "migrate_bench: MB_VHOST=1 needs /dev/vhost-net and $FLOW"; return 1; }
+		ip link add tbr type bridge && ip addr add 10.0.2.2/24 dev tbr &&
+			ip link set tbr up || return 1
+		echo "migrate_bench: a NIC on vhost-net each side, the guest receiving" \
+			"$FLOW_PPS datagrams/s of 1400 bytes during each migration"
+	fi
 	if [ "${MB_MODE:-}" = scale ]; then
 		echo "migrate_bench: time vs guest size (idle) and vs dirty rate ($BUSY of $MEM MiB rewritten)"
 		sweep
