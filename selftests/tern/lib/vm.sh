@@ -165,6 +165,24 @@ src_start() {
 		--control "$_d/$_n.sock"
 }
 
+# run_trackers SKIPS: the test's run_case NAME TRACKER EXTRA-A EXTRA-B on
+# both trackers: RAM in a tern.ko region (without /dev/tern, SKIPS checks
+# skipped), then in files under $M (KVM's dirty log; the caller removes
+# $M).
+run_trackers() {
+	if [ -c /dev/tern ]; then
+		run_case tern tern "" ""
+	else
+		_i=0
+		while [ $_i -lt "$1" ]; do
+			_i=$((_i + 1))
+			ok "tern # SKIP no /dev/tern (tern.ko not loaded)"
+		done
+	fi
+	M=$(mktemp -d)
+	run_case dirty-log kvm-dirty-log "--mem-path $M/a.ram" "--mem-path $M/b.ram"
+}
+
 # dst_start DIR NAME URI [ternvm options...]: a destination waiting on URI.
 dst_start() {
 	_d=$1 _n=$2 _u=$3

@@ -128,13 +128,7 @@ run_case() {
 	rm -rf "$T"
 }
 
-if [ -c /dev/tern ]; then
-	run_case tern tern "" ""
-else
-	i=0; while [ $i -lt 11 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern (tern.ko not loaded)"; done
-fi
-M=$(mktemp -d)
-run_case dirty-log kvm-dirty-log "--mem-path $M/a.ram" "--mem-path $M/b.ram"
+run_trackers 11
 rm -f "$M"/*
 
 # The oracle's own check: vhost unlogged, the same migration loses data.

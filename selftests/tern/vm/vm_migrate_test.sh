@@ -87,12 +87,6 @@ check "$1: guest kernel log clean after the move" guest_log_clean "$T/b.log"
 rm -rf "$T"
 }
 
-if [ -c /dev/tern ]; then
-	run_case tern tern "" ""
-else
-	i=0; while [ $i -lt 12 ]; do i=$((i + 1)); ok "tern # SKIP no /dev/tern (tern.ko not loaded)"; done
-fi
-M=$(mktemp -d)
-run_case dirty-log kvm-dirty-log "--mem-path $M/a.ram" "--mem-path $M/b.ram"
+run_trackers 12
 rm -rf "$M"
 exit $TAP_FAILED

@@ -51,11 +51,17 @@ struct vhost_net {
 static int vhost_ioctl(struct vhost_net *vh, unsigned long req, void *arg,
 		       const char *what, int q)
 {
+	int err;
+
 	if (ioctl(vh->fd, req, arg) >= 0)
 		return 0;
-	pr_err("%s: vhost-net %s (queue %d): %s", vh->vdev->dev.path, what, q,
-	       strerror(errno));
-	return -errno;
+	err = errno;
+	if (q >= 0)
+		pr_err("%s: vhost-net %s, queue %d: %s", vh->vdev->dev.path, what, q,
+		       strerror(err));
+	else
+		pr_err("%s: vhost-net %s: %s", vh->vdev->dev.path, what, strerror(err));
+	return -err;
 }
 
 /* The kernel raised a queue's interrupt: the transport delivers it. */
