@@ -15,6 +15,9 @@
  *   2view-vcpu tern-2view without the VMM's writes: the harvest's cost per
  *              page the vCPU dirtied, and by difference, per page a VMM
  *              writer dirtied
+ *   1view-vmm  tern (one view) with the guest idle after its first pass and
+ *              the VMM writing 1 page in 64: a sparse VMM page's cost
+ *              before the two views
  *
  * For each guest size it prints the pass time (the vCPU's write cost),
  * write faults per second, and the harvest time, min and median of several
@@ -62,11 +65,13 @@ static const unsigned char guest_code[] = {
 };
 #define NPAGES_AT	6
 
-enum mode { M_NONE, M_DIRTY_LOG, M_TERN, M_TERN_2VIEW, M_TERN_2VCPU, NR_MODES };
+enum mode { M_NONE, M_DIRTY_LOG, M_TERN, M_TERN_2VIEW, M_TERN_2VCPU, M_TERN_VMM,
+	    NR_MODES };
 static const char *const mode_name[NR_MODES] = {
-	"none", "dirty-log", "tern", "tern-2view", "2view-vcpu"
+	"none", "dirty-log", "tern", "tern-2view", "2view-vcpu", "1view-vmm"
 };
 #define two_views(m)	((m) == M_TERN_2VIEW || (m) == M_TERN_2VCPU)
+#define on_region(m)	((m) == M_TERN || (m) == M_TERN_VMM || two_views(m))
 #define VMM_STRIDE	64		/* tern-2view: VMM writes 1 page in 64 */
 
 struct result {
@@ -133,7 +138,7 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return perror("memslot 0"), -1;
 
-	if (m == M_TERN || two_views(m)) {
+	if (on_region(m)) {
 		struct tern_region_create req = { .size = g->size, .name = "kvm-bench" };
 
 		g->region = ioctl(dev, TERN_CREATE_REGION, &req);
@@ -191,8 +196,7 @@ static int guest_setup(struct guest *g, enum mode m, int dev)
 	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs) ||
 	    ioctl(g->vcpu, KVM_SET_REGS, &regs))
 		return perror("vcpu registers"), -1;
-	if ((m == M_TERN || two_views(m)) &&
-	    ioctl(g->region, TERN_TRACK_START, 0))
+	if (on_region(m) && ioctl(g->region, TERN_TRACK_START, 0))
 		return perror("TERN_TRACK_START"), -1;
 	return 0;
 }
@@ -262,7 +266,7 @@ static double harvest(struct guest *g, enum mode m, unsigned long *dirty)
 		    ioctl(g->region, TERN_TRACK_MARK, &mark) ||
 		    ioctl(g->region, TERN_TRACK_HARVEST, &h))
 			return perror("dirty log into TERN_TRACK_MARK"), -1;
-	} else if (m == M_TERN) {
+	} else if (m == M_TERN || m == M_TERN_VMM) {
 		struct tern_harvest h = {
 			.bitmap = (uintptr_t)g->map,
 			.bitmap_size = (g->npages + 63) / 64 * 8,
@@ -303,15 +307,16 @@ static int measure(int kvm, int dev, enum mode m, size_t mib, int rounds,
 	if (guest_pass(&g) < 0 || harvest(&g, m, &res->dirty) < 0)
 		goto out;
 	for (r = 0; r < rounds; r++) {
-		res->pass_ns[r] = guest_pass(&g);
-		if (m == M_TERN_2VIEW)		/* device writes, untimed */
+		res->pass_ns[r] = m == M_TERN_VMM ? 0 : guest_pass(&g);
+		if (m == M_TERN_2VIEW || m == M_TERN_VMM)	/* device writes, untimed */
 			for (size_t p = 0; p < g.npages; p += VMM_STRIDE)
 				g.mem[p * PAGE + 8] = r;
 		res->harvest_ns[r] = harvest(&g, m, &res->dirty);
 		if (res->pass_ns[r] < 0 || res->harvest_ns[r] < 0)
 			goto out;
 	}
-	if (m != M_NONE && res->dirty != g.npages) {
+	if (m != M_NONE && res->dirty != (m == M_TERN_VMM ?
+					  (g.npages + VMM_STRIDE - 1) / VMM_STRIDE : g.npages)) {
 		fprintf(stderr, "track_kvm_bench: %s reported %lu of %zu pages\n",
 			mode_name[m], res->dirty, g.npages);
 		goto out;
@@ -366,7 +371,7 @@ int main(int argc, char **argv)
 			struct result *x = &res[i][m];
 			double pm, hm;
 
-			if ((m == M_TERN || two_views(m)) && dev < 0)
+			if (on_region(m) && dev < 0)
 				continue;
 			if (measure(kvm, dev, m, sizes[i], rounds, x)) {
 				printf("%-9zu %-10s failed\n", sizes[i], mode_name[m]);
@@ -377,7 +382,7 @@ int main(int argc, char **argv)
 			printf("%-9zu %-10s %7.1f/%-8.1f %10.0f %12.0f %8.2f/%-9.2f %10.1f\n",
 			       sizes[i], mode_name[m],
 			       min_of(x->pass_ns, rounds) / 1e6, pm / 1e6, pm / np,
-			       m == M_NONE ? 0 : np / (pm / 1e9),
+			       m == M_NONE || m == M_TERN_VMM ? 0 : np / (pm / 1e9),
 			       min_of(x->harvest_ns, rounds) / 1e6, hm / 1e6,
 			       hm / np);
 		}
@@ -396,16 +401,16 @@ int main(int argc, char **argv)
 			       median_of(x[M_DIRTY_LOG].harvest_ns, rounds));
 		}
 		if (x[M_DIRTY_LOG].ok && x[M_TERN_2VIEW].ok && x[M_TERN_2VCPU].ok &&
-		    x[M_TERN].ok) {
+		    x[M_TERN_VMM].ok) {
 			double vcpu = median_of(x[M_TERN_2VCPU].harvest_ns, rounds);
 			double vmm_pages = (double)((sizes[i] << 20) / PAGE) / VMM_STRIDE;
 
 			printf("  %4zu MiB: harvest per vCPU-dirtied page 2view-vcpu %.2fx dirty-log;"
-			       " per VMM-dirtied page %.0f ns (tern, one view: %.0f ns)\n",
+			       " per VMM-dirtied page (1 in %d) %.0f ns, one view %.0f ns\n",
 			       sizes[i], vcpu / median_of(x[M_DIRTY_LOG].harvest_ns, rounds),
+			       VMM_STRIDE,
 			       (median_of(x[M_TERN_2VIEW].harvest_ns, rounds) - vcpu) / vmm_pages,
-			       median_of(x[M_TERN].harvest_ns, rounds) /
-			       ((sizes[i] << 20) / PAGE));
+			       median_of(x[M_TERN_VMM].harvest_ns, rounds) / vmm_pages);
 		}
 		if (!x[M_NONE].ok || !x[M_DIRTY_LOG].ok || !x[M_TERN].ok)
 			continue;
