@@ -277,9 +277,10 @@ struct vhost_net *vhost_net__open(struct vm *vm, struct virtio_dev *vdev,
 	*err = *err ?: set_mem_table(vh);
 	for (q = 0; q < NR_QUEUES && !*err; q++) {
 		vh->call_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (vh->call_fd[q] < 0 ||
-		    ioloop__add(vm, vh->call_fd[q], EPOLLIN, call_event, vh))
-			*err = -EMFILE;
+		if (vh->call_fd[q] < 0)
+			*err = -errno;
+		else if (ioloop__add(vm, vh->call_fd[q], EPOLLIN, call_event, vh))
+			*err = -EMFILE;		/* the I/O loop's table is full */
 	}
 	if (*err)
 		goto err;
