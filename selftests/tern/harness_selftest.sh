@@ -3,9 +3,10 @@
 #
 # The harness can fail: a module that WARNs at load, a test that reports a
 # failure, a test that crashes without TAP, a test that overruns its
-# timeout, a guest that stops making output, and a hung VM each make
+# timeout, a guest that stops its heartbeat, and a hung VM each make
 # scripts/harness fail with the right exit status and the guest's console
-# shown.  (Its passing runs are every other harness test.)
+# shown; an emulator that stops answering is booted again, once, from the
+# test it stopped in.  (Its passing runs are every other harness test.)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -16,7 +17,7 @@ mkdir -p "$TMP"
 n=0 failed=0
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 # expect NAME WANT_RC PATTERN OUTPUT RC
 expect() {
 	n=$((n + 1))
@@ -69,10 +70,41 @@ else
 	failed=1
 fi
 
-# A guest that stops making output is stopped early, with every vCPU's
-# place and backtrace shown, instead of waiting out --timeout.
+# A guest whose heartbeat and output stop is stopped early, with every
+# vCPU's place and the backtraces of its answer to an NMI shown, instead of
+# waiting out --timeout.
+mk silent 'echo 1..1; kill -STOP $(cat /run/harness-heartbeat.pid); sleep 600'
 out=$(scripts/harness --quiet --ko none --test-timeout 1000 --stall 30 \
-	--timeout 600 --out "$TMP/r6" "$TMP/hangs" 2>&1)
+	--timeout 600 --out "$TMP/r6" "$TMP/silent" 2>&1)
 expect "a wedged guest is stopped with its CPUs' backtraces" 2 \
-	"the guest wedged (CPU#0 RIP [0-9a-f]* CPL 0" "$out" $?
+	"the VM wedged (CPU#0 RIP [0-9a-f]* CPL 0.*answer to an NMI" "$out" $?
+
+# An emulator that stops (here: SIGSTOP to QEMU once the test says so)
+# answers neither the monitor nor an NMI: the VM is booted again from the
+# test it stopped in, the tests before it kept, its first lines kept as
+# comments, and the run passes if the tests then do.
+mk first 'echo 1..1; echo "ok 1 before the stop"'
+mk stops 'echo 1..1; if grep -q harness_from /proc/cmdline; then echo "ok 1 booted again"; else echo "# stop the VM now"; sleep 600; fi'
+mk after 'echo 1..1; echo "ok 1 after the stop"'
+scripts/harness --quiet --ko none --stall 30 --timeout 900 --out "$TMP/r7" \
+	"$TMP/first" "$TMP/stops" "$TMP/after" >"$TMP/r7.out" 2>&1 &
+h=$!
+for ((i = 0; i < 600; i++)); do
+	grep -qs 'stop the VM now' "$TMP/r7/tap.log" && break
+	sleep 1
+done
+pkill -STOP -f "^qemu-system-x86_64 .*$TMP/r7/" || echo "# no QEMU to stop"
+wait $h
+rc=$? n=$((n + 1))
+if ((rc == 0)) && grep -q 'stopped answering in stops' "$TMP/r7.out" &&
+   grep -q '^# stopped: # stop the VM now' "$TMP/r7/tap.log" &&
+   [[ $(grep -c '^ok ' "$TMP/r7/tap.log") == 4 ]] &&
+   grep -q '^ok 1 booted again' "$TMP/r7/tap.log" &&
+   grep -q '^ok 1 after the stop' "$TMP/r7/tap.log"; then
+	echo "ok $n a stopped emulator is booted again from the test it stopped in"
+else
+	echo "not ok $n a stopped emulator is booted again from the test it stopped in: exit $rc"
+	sed 's/^/# /' "$TMP/r7.out" "$TMP/r7/tap.log" | tail -n 30
+	failed=1
+fi
 exit $failed
