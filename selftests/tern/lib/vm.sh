@@ -42,8 +42,19 @@ guest_log_clean() {
 	return 1
 }
 
-# Shown when something failed: the guest console's tail.
-show_console() { echo "# ---- $1 (tail)"; tail -n "${2:-25}" "$1" | sed 's/^/#   /'; }
+# show_console FILE [N]: shown when something failed: a guest console's
+# last N lines or, once its kernel reported a fault, from just before the
+# first report (a panic's tail leaves out where it began).
+show_console() {
+	_oops=$(grep -n -m1 -E 'BUG:|Oops|PANIC|double fault|general protection|invalid opcode|WARNING:|Call Trace|RIP: 00|Kernel panic' "$1" | cut -d: -f1)
+	if [ -n "$_oops" ]; then
+		echo "# ---- $1 (from the kernel's first report, line $_oops)"
+		tail -n +$((_oops > 10 ? _oops - 10 : 1)) "$1" | head -n 70 | sed 's/^/#   /'
+	else
+		echo "# ---- $1 (tail)"
+		tail -n "${2:-25}" "$1" | sed 's/^/#   /'
+	fi
+}
 
 # last counter value printed on console FILE
 # last_counter LOG: the guest's last counter, from complete lines only (a

@@ -26,11 +26,12 @@
 #   it, and B2 (with a MAC of its own on its command line) keeps and
 #   announces the guest's.
 # (A cancel and a destination killed mid-migration: migrate_cancel_test.)
+# Before the library, whose defaults are larger.
+MC=${MC:-16}
+VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 LIB=$(dirname "$0")/../lib/vm.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-MC=${MC:-16}
-VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"

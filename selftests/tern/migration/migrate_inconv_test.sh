@@ -32,11 +32,12 @@
 #    destination finds requests queued in the ring (its log says how
 #    many), and every writer goes on there reading back every write it
 #    was told was done: none lost, none stale.
+# Before the library, whose defaults are larger.
+MC=${MC:-16}
+VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 LIB=$(dirname "$0")/../lib/vm.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-MC=${MC:-16}
-VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 
 TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

@@ -21,12 +21,13 @@
 # (A guest powering off during pre-copy, several times in a row:
 # migrate_inconv_test.)
 # Every guest has every device attached (disk, tap NIC, rng, vconsole).
+# Small guests: the cases are about who runs the guest, not about volume.
+# (Set before the library, whose defaults are larger.)
+MC=${MC:-16}
+VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 LIB=$(dirname "$0")/../lib/vm.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-# Small guests: the cases are about who runs the guest, not about volume.
-MC=${MC:-16}
-VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 
 TERNVM_TEST=${TERNVM_TEST:-$(command -v ternvm-test)}
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"

@@ -26,11 +26,12 @@
 # checksum, so the guest's stack hands a stale datagram on instead of
 # dropping it as lost.)  Last, a guest that reboots over vhost-net gets
 # its network back.
+# Before the library, whose defaults are larger.
+MC=${MC:-16}
+VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 LIB=$(dirname "$0")/../lib/vm.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-MC=${MC:-16}
-VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 RATE=${RATE:-2000}		# datagrams a second
 SIZE=${SIZE:-1400}		# bytes each
 

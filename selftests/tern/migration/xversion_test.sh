@@ -18,12 +18,13 @@
 # named; a state file of v0.1.0 loads here.  The old ternvm runs on this
 # tree's tern.ko (its page stream moves A's pages).  A clone without the
 # release's commit fails here with release-build.sh's message: no skip.
+# Small, to keep make check's cost down: memcheck over 16 MiB of 128.
+# (Set before the library, whose defaults are larger.)
+MC=${MC:-16}
+VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 LIB=$(dirname "$0")/../lib/vm.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-# Small, to keep make check's cost down: memcheck over 16 MiB of 128.
-MC=${MC:-16}
-VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 
 OLDVM=${OLDVM:-/usr/bin/ternvm-release}
 OLDCTL=${OLDCTL:-/usr/bin/ternctl-release}
