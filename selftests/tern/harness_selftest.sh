@@ -5,8 +5,8 @@
 # failure, a test that crashes without TAP, a test that overruns its
 # timeout, a guest that stops its heartbeat, and a hung VM each make
 # scripts/harness fail with the right exit status and the guest's console
-# shown; an emulator that stops answering is booted again, once, from the
-# test it stopped in.  (Its passing runs are every other harness test.)
+# shown; an emulator that stops answering, or whose kernel double-faults
+# at syscall entry, is booted again, once, from the test it stopped in.  (Its passing runs are every other harness test.)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -17,7 +17,7 @@ mkdir -p "$TMP"
 n=0 failed=0
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 # expect NAME WANT_RC PATTERN OUTPUT RC
 expect() {
 	n=$((n + 1))
@@ -105,6 +105,25 @@ if ((rc == 0)) && grep -q 'stopped answering in stops' "$TMP/r7.out" &&
 else
 	echo "not ok $n a stopped emulator is booted again from the test it stopped in: exit $rc"
 	sed 's/^/# /' "$TMP/r7.out" "$TMP/r7/tap.log" | tail -n 30
+	failed=1
+fi
+
+# The emulator's syscall-entry fault, as the console shows it, then a
+# panic: booted again from that test, and the run passes if it then does.
+mk faults 'echo 1..1; if grep -q harness_from /proc/cmdline; then echo "ok 1 booted again"; else
+echo "traps: PANIC: double fault, error_code: 0x0" >/dev/kmsg
+echo "RIP: 0010:entry_SYSCALL_64+0x0/0x29" >/dev/kmsg
+echo c >/proc/sysrq-trigger; fi'
+scripts/harness --quiet --ko none --timeout 600 --out "$TMP/r8" \
+	"$TMP/first" "$TMP/faults" "$TMP/after" >"$TMP/r8.out" 2>&1
+rc=$? n=$((n + 1))
+if ((rc == 0)) && grep -q 'double-faulted at syscall entry in faults' "$TMP/r8.out" &&
+   [[ $(grep -c '^ok ' "$TMP/r8/tap.log") == 4 ]] &&
+   grep -q 'Kernel panic' "$TMP/r8/console.log"; then
+	echo "ok $n a kernel that double-faulted at syscall entry is booted again"
+else
+	echo "not ok $n a kernel that double-faulted at syscall entry is booted again: exit $rc"
+	sed 's/^/# /' "$TMP/r8.out" "$TMP/r8/tap.log" | tail -n 30
 	failed=1
 fi
 exit $failed
