@@ -32,7 +32,7 @@ VM_OPTS=${VM_OPTS:---cpus 1 --memory 128M}
 LIB=$(dirname "$0")/../lib/vm.sh
 [ -r "$LIB" ] || LIB=/usr/share/tern/vm.sh
 . "$LIB"
-RATE=${RATE:-2000}		# datagrams a second
+RATE=${RATE:-1000}		# datagrams a second
 SIZE=${SIZE:-1400}		# bytes each
 
 [ -c /dev/kvm ] || skip_all "no /dev/kvm"
@@ -54,7 +54,7 @@ receives() {
 	_i=0
 	while [ $_i -lt $(($3 * 4)) ]; do
 		[ "$(received "$1")" -gt "$2" ] 2>/dev/null && return 0
-		syscall_entry_fault "$1" && return 1
+		emulator_fault "$1" && return 1
 		sleep 0.25
 		_i=$((_i + 1))
 	done
@@ -106,8 +106,8 @@ migrate_case() {
 		uses_vhost $A
 	check "$1: the guest's pings are answered over it" wait_for "$T/a.log" "net ping ok" 60
 	check "$1: netcheck receives the flow on the source" receives "$T/a.log" 200 60
-	syscall_entry_fault "$T/a.log" || wait_for "$T/a.log" "memcheck: pass .* ok" 60
-	if syscall_entry_fault "$T/a.log"; then
+	emulator_fault "$T/a.log" || wait_for "$T/a.log" "memcheck: pass .* ok" 60
+	if emulator_fault "$T/a.log"; then
 		finish "$T"
 		return
 	fi
@@ -153,7 +153,7 @@ unlogged_case() {
 	src_flow "$T" "--mem-path $M/a.ram" "run:sleep:3,net,run:netcheck:5555"
 	unset TERN_TEST_VHOST_UNLOGGED
 	receives "$T/a.log" 2000 60
-	if syscall_entry_fault "$T/a.log"; then
+	if emulator_fault "$T/a.log"; then
 		finish "$T"
 		return
 	fi
