@@ -74,7 +74,7 @@ fi
 # vCPU's place and the backtraces of its answer to an NMI shown, instead of
 # waiting out --timeout.
 mk silent 'echo 1..1; kill -STOP $(cat /run/harness-heartbeat.pid); sleep 600'
-out=$(scripts/harness --quiet --ko none --test-timeout 1000 --stall 30 \
+out=$(scripts/harness --quiet --ko none --test-timeout 1000 --stall 60 \
 	--timeout 600 --out "$TMP/r6" "$TMP/silent" 2>&1)
 expect "a wedged guest is stopped with its CPUs' backtraces" 2 \
 	"the VM wedged (CPU#0 RIP [0-9a-f]* CPL 0.*answer to an NMI" "$out" $?
@@ -86,7 +86,7 @@ expect "a wedged guest is stopped with its CPUs' backtraces" 2 \
 mk first 'echo 1..1; echo "ok 1 before the stop"'
 mk stops 'echo 1..1; if grep -q harness_from /proc/cmdline; then echo "ok 1 booted again"; else echo "# stop the VM now"; sleep 600; fi'
 mk after 'echo 1..1; echo "ok 1 after the stop"'
-scripts/harness --quiet --ko none --stall 30 --timeout 900 --out "$TMP/r7" \
+scripts/harness --quiet --ko none --stall 60 --timeout 900 --out "$TMP/r7" \
 	"$TMP/first" "$TMP/stops" "$TMP/after" >"$TMP/r7.out" 2>&1 &
 h=$!
 for ((i = 0; i < 600; i++)); do
