@@ -51,10 +51,12 @@ build_ko tern-debug CONFIG_TERN_DEBUG=y
 
 files=(--file "$MODS/tern-debug/kmod/tern.ko:/tern-debug.ko")
 for f in $FILES; do files+=(--file "$f"); done
-# KASAN and lockdep slow the guest kernel down several times over.
+# KASAN and lockdep slow the guest kernel down several times over (and
+# its boot, before harness-init's heartbeat, may be quiet for minutes).
 scripts/harness --kernel "$DK/arch/x86/boot/bzImage" \
 	--moddir "$DK/mods/lib/modules/$KVER" --ko "$MODS/tern/kmod/tern.ko" \
-	--mem 4096 --timeout 3600 --test-timeout 1200 --append tern_check_debug \
+	--mem 4096 --timeout 3600 --test-timeout 1200 --stall 600 \
+	--append tern_check_debug \
 	--out "$ROOT/build/harness/check-debug" "${files[@]}" $TESTS
 rc=$?
 
