@@ -46,7 +46,7 @@ struct tern_stream {
 	enum src_phase phase;
 	unsigned long next;		/* next page index to frame */
 	unsigned long end;		/* end of the current claim */
-	u64 nrec, round_no, read_rounds, read_pages, read_zero;
+	u64 nrec, round_no, read_rounds, read_pages, read_zero, read_deferred;
 	int read_error;			/* sticky: a page could not be read */
 	bool item_live;			/* item/page below not yet consumed */
 	u8 item[sizeof(struct tern_stream_hdr)];
@@ -220,18 +220,30 @@ static int src_next_item(struct tern_stream *s)
 		s->nrec = 0;
 		return 0;
 	case SRC_RECS:
-		/* The rest of the claim, else the next claim's first page. */
-		idx = find_next_bit(s->round, s->end, s->next);
-		if (idx >= s->end &&
-		    !tern_set_claim(s->set, s->round, &idx, &s->end)) {
-			src_set_rec(s, s->nrec, 0, TERN_REC_F_END);
-			s->phase = SRC_END;
-			return 0;
+		for (;;) {
+			/* The rest of the claim, else the next claim's first page. */
+			idx = find_next_bit(s->round, s->end, s->next);
+			if (idx >= s->end) {
+				cond_resched();
+				if (!tern_set_claim(s->set, s->round, &idx,
+						    &s->end)) {
+					src_set_rec(s, s->nrec, 0,
+						    TERN_REC_F_END);
+					s->phase = SRC_END;
+					return 0;
+				}
+			}
+			s->next = idx + 1;
+			/* Written again: the next round carries it anyway. */
+			if (!tern_set_defers(s->set) ||
+			    !tern_track_written_since(r, idx))
+				break;
+			__clear_bit(idx, s->round);
+			s->read_deferred++;
 		}
 		page = region_read_page(r, idx);
 		if (IS_ERR(page))
 			return src_fail(s, PTR_ERR(page));
-		s->next = idx + 1;
 		s->nrec++;
 		if (page && !page_is_zero(page)) {
 			src_set_rec(s, (u64)idx << PAGE_SHIFT, PAGE_SIZE, 0);
@@ -635,6 +647,7 @@ static long stream_ioctl(struct file *file, unsigned int cmd,
 	st.read_rounds = s->read_rounds;
 	st.read_pages = s->read_pages;
 	st.read_zero = s->read_zero;
+	st.read_deferred = s->read_deferred;
 	mutex_unlock(&s->lock);
 	return tern_ioc_out((void __user *)arg, usize, &st, sizeof(st));
 }
@@ -723,7 +736,7 @@ err_free:
 /* A single stream: a set of one, read and written. */
 struct file *tern_stream_file(struct tern_region *r)
 {
-	struct tern_set *set = tern_set_new(r);
+	struct tern_set *set = tern_set_new(r, 0);
 	struct file *file;
 
 	if (!set)
@@ -747,9 +760,10 @@ int tern_stream_open_set(struct tern_region *r,
 	u32 i, nfd = 0;
 	int ret = 0;
 
-	if (!req->count || req->count > TERN_STREAM_SET_MAX || req->flags)
+	if (!req->count || req->count > TERN_STREAM_SET_MAX ||
+	    req->flags & ~__TERN_STREAM_SET_F_ALL)
 		return -EINVAL;
-	set = tern_set_new(r);
+	set = tern_set_new(r, req->flags);
 	if (!set)
 		return -ENOMEM;
 	for (i = 0; i < req->count; i++) {
@@ -831,8 +845,10 @@ int __init tern_stream_init(void)
 		     TERN_STREAM_SET_SIZE_VER0);
 	BUILD_BUG_ON(offsetof(struct tern_stream_status, read_pages) !=
 		     TERN_STREAM_STATUS_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct tern_stream_status) !=
+	BUILD_BUG_ON(offsetof(struct tern_stream_status, read_deferred) !=
 		     TERN_STREAM_STATUS_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(struct tern_stream_status) !=
+		     TERN_STREAM_STATUS_SIZE_VER2);
 	BUILD_BUG_ON(TERN_PAGE_SIZE != PAGE_SIZE);
 	return 0;
 }

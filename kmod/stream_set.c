@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
+#include <linux/tern.h>
 #include <linux/wait.h>
 
 #include "region.h"
@@ -23,6 +24,7 @@ struct tern_set {
 	struct mutex lock;		/* the fields below */
 	unsigned long *round;		/* the open round's unclaimed pages */
 	unsigned long cursor;		/* first page no claim has looked at */
+	u32 flags;			/* TERN_STREAM_SET_F_*, fixed */
 	u64 gen;			/* rounds begun; read unlocked by waiters */
 	u64 round_no;			/* the tracker's number of the open round */
 	bool open;			/* read unlocked by waiters */
@@ -30,7 +32,7 @@ struct tern_set {
 	unsigned int pending;		/* live members yet to end the round */
 };
 
-struct tern_set *tern_set_new(struct tern_region *r)
+struct tern_set *tern_set_new(struct tern_region *r, u32 flags)
 {
 	struct tern_set *set;
 
@@ -45,6 +47,7 @@ struct tern_set *tern_set_new(struct tern_region *r)
 	}
 	refcount_set(&set->ref, 1);
 	set->region = r;
+	set->flags = flags;
 	init_waitqueue_head(&set->wq);
 	mutex_init(&set->lock);
 	return set;
@@ -178,4 +181,9 @@ bool tern_set_ready(struct tern_set *set, u64 gen)
 wait_queue_head_t *tern_set_wq(struct tern_set *set)
 {
 	return &set->wq;
+}
+
+bool tern_set_defers(const struct tern_set *set)
+{
+	return set->flags & TERN_STREAM_SET_F_DEFER;
 }

@@ -13,7 +13,7 @@
 struct tern_region;
 struct tern_set;
 
-struct tern_set *tern_set_new(struct tern_region *r);
+struct tern_set *tern_set_new(struct tern_region *r, u32 flags);
 void tern_set_add(struct tern_set *set);
 void tern_set_put(struct tern_set *set);
 
@@ -24,5 +24,6 @@ void tern_set_end(struct tern_set *set);
 void tern_set_leave(struct tern_set *set, u64 gen, bool mid_round);
 bool tern_set_ready(struct tern_set *set, u64 gen);
 wait_queue_head_t *tern_set_wq(struct tern_set *set);
+bool tern_set_defers(const struct tern_set *set);
 
 #endif /* _TERN_STREAM_SET_H */

@@ -62,13 +62,15 @@ int tern_track_alloc(struct tern_track *t, pgoff_t npages)
 			     GFP_KERNEL_ACCOUNT);
 	t->marked = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
 			     GFP_KERNEL_ACCOUNT);
+	t->told = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
+			   GFP_KERNEL_ACCOUNT);
 	t->scratch = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
 			      GFP_KERNEL_ACCOUNT);
 	t->held = kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
 			   GFP_KERNEL_ACCOUNT);
 	t->rearm = kvmalloc_array(REARM_BATCH, sizeof(*t->rearm),
 				  GFP_KERNEL_ACCOUNT);
-	if (!t->dirty || !t->marked || !t->scratch || !t->held ||
+	if (!t->dirty || !t->marked || !t->told || !t->scratch || !t->held ||
 	    !t->rearm) {
 		tern_track_free(t);
 		return -ENOMEM;
@@ -83,11 +85,13 @@ void tern_track_free(struct tern_track *t)
 {
 	kvfree(t->dirty);
 	kvfree(t->marked);
+	kvfree(t->told);
 	kvfree(t->scratch);
 	kvfree(t->held);
 	kvfree(t->rearm);
 	t->dirty = NULL;
 	t->marked = NULL;
+	t->told = NULL;
 	t->scratch = NULL;
 	t->held = NULL;
 	t->rearm = NULL;
@@ -96,6 +100,18 @@ void tern_track_free(struct tern_track *t)
 bool tern_track_is_on(struct tern_region *r)
 {
 	return READ_ONCE(r->track.on);
+}
+
+/*
+ * Was page @index written since the last harvest, by a fault through a
+ * tracked view or by the VMM's word (TERN_TRACK_MARK)?  Then the next
+ * round carries it.  Not the pages kept dirty for a holder (`marked`):
+ * those are in the open round and, held, in the next one too.
+ */
+bool tern_track_written_since(struct tern_region *r, pgoff_t index)
+{
+	return test_bit(index, r->track.dirty) ||
+	       test_bit(index, r->track.told);
 }
 
 /* Stream writes: through the page cache, no pte of ours to re-arm. */
@@ -361,6 +377,7 @@ int tern_track_stop(struct tern_region *r)
 	WRITE_ONCE(t->on, false);
 	bitmap_zero(t->dirty, r->npages);
 	bitmap_zero(t->marked, r->npages);
+	bitmap_zero(t->told, r->npages);
 	bitmap_zero(t->held, r->npages);
 out:
 	mutex_unlock(&t->lock);
@@ -393,7 +410,7 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 	 * alone are re-armed.
 	 */
 	for (i = 0; i < nwords; i++)
-		out[i] = xchg(&t->marked[i], 0);
+		out[i] = xchg(&t->marked[i], 0) | xchg(&t->told[i], 0);
 	for (i = 0; i < nwords; i++)
 		t->scratch[i] = xchg(&t->dirty[i], 0);
 	rearm(r, t->scratch);
@@ -422,18 +439,18 @@ int tern_track_harvest(struct tern_region *r, unsigned long *out,
 }
 
 /*
- * OR whole words into `marked`, atomically per word: faults and stream
- * writes set bits of the same words meanwhile.  A bit at a time cost
- * TERN_TRACK_MARK more than KVM's own log harvest.
+ * OR whole words into @set (`marked` or `told`), atomically per word:
+ * faults and stream writes set bits of the same words meanwhile.  A bit
+ * at a time cost TERN_TRACK_MARK more than KVM's own log harvest.
  */
-static void marked_or(struct tern_track *t, unsigned long first_word,
-		      const unsigned long *map, unsigned long nwords)
+static void bits_or(unsigned long *set, unsigned long first_word,
+		    const unsigned long *map, unsigned long nwords)
 {
 	unsigned long i;
 
 	for (i = 0; i < nwords; i++)
 		if (map[i])
-			set_mask_bits(&t->marked[first_word + i], 0, map[i]);
+			set_mask_bits(&set[first_word + i], 0, map[i]);
 }
 
 /*
@@ -449,7 +466,7 @@ void tern_track_unharvest(struct tern_region *r, const unsigned long *map)
 
 	mutex_lock(&t->lock);
 	if (t->on)
-		marked_or(t, 0, map, BITS_TO_LONGS(r->npages));
+		bits_or(t->marked, 0, map, BITS_TO_LONGS(r->npages));
 	mutex_unlock(&t->lock);
 }
 
@@ -487,8 +504,8 @@ int tern_track_mark_user(struct tern_region *r,
 	if (!t->on)
 		ret = -ENODATA;
 	else
-		marked_or(t, m->first_page / BITS_PER_LONG, map,
-			  nbits / BITS_PER_LONG);
+		bits_or(t->told, m->first_page / BITS_PER_LONG, map,
+			nbits / BITS_PER_LONG);
 	mutex_unlock(&t->lock);
 out:
 	kvfree(map);

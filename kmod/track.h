@@ -18,6 +18,7 @@ struct tern_track_mark;
 struct tern_track {
 	unsigned long *dirty;		/* a bit per page, set by faults */
 	unsigned long *marked;		/* set with no fault: nothing to re-arm */
+	unsigned long *told;		/* TERN_TRACK_MARK's, since the harvest */
 	unsigned long *scratch;		/* the harvest's faulted pages */
 	unsigned long *held;		/* referenced past a harvest: look again */
 	struct folio **rearm;		/* the harvest's batch, under lock */
@@ -47,6 +48,7 @@ int tern_track_mark_user(struct tern_region *r,
 			 const struct tern_track_mark *m);
 void tern_track_get_stats(struct tern_region *r, struct tern_track_stats *st);
 bool tern_track_is_on(struct tern_region *r);
+bool tern_track_written_since(struct tern_region *r, pgoff_t index);
 
 /* Pure helper, tested at boot: next run [*start, *end) of set bits. */
 bool tern_track_next_run(const unsigned long *map, unsigned long size,

@@ -52,6 +52,8 @@
  *     __s32[count] array at fds.  -EINVAL if count is 0 or above
  *     TERN_STREAM_SET_MAX or flags is not 0; -EFAULT if the array cannot
  *     be written; -EMFILE, -ENOMEM.  On any error no fd is installed.
+ *     -EINVAL for an unknown flag.  TERN_STREAM_SET_F_DEFER: see "Stream
+ *     set".
  *   TERN_REGION_MAP_FD: arg 0.  Returns a new map-only fd of the region
  *     (O_RDWR | O_CLOEXEC) for a helper: mmap and TERN_REGION_INFO work
  *     and writes through its mappings are tracked; every other region
@@ -131,6 +133,17 @@
  * every member has closed or failed.  A member's read error fails its own
  * read side only.  TERN_STREAM_STATUS counts per member.  Members are
  * read-only (write(2) is -EBADF).  TERN_STREAM_OPEN is a set of one.
+ *
+ * A set opened with TERN_STREAM_SET_F_DEFER leaves out of the open round
+ * each page that was written again since the round's harvest and is not
+ * framed yet: a write fault through a tracked view, or a bit the VMM
+ * handed to TERN_TRACK_MARK meanwhile (say, the vCPUs' dirty log taken in
+ * the middle of a round).  Such a page is in the dirty set, so the next
+ * round carries it, with its newer contents; sending it now too would
+ * send it twice.  A page kept dirty for a holder is not left out.  Counted
+ * in read_deferred.  The last round, read with the writers stopped, finds
+ * nothing to leave out; a VMM that is not sure nothing writes then opens
+ * it without the flag.
  *
  *   TERN_STREAM_STATUS: struct tern_stream_status, out (any size from
  *   TERN_STREAM_STATUS_SIZE_VER0; the rest of a larger struct is filled
@@ -293,13 +306,20 @@ struct tern_stream_status {
 	/* Since TERN_STREAM_STATUS_SIZE_VER1: */
 	__u64 read_pages;	/* read side: data page records framed */
 	__u64 read_zero;	/* read side: zero page records framed */
+	/* Since TERN_STREAM_STATUS_SIZE_VER2: */
+	__u64 read_deferred;	/* read side: pages left for the next round */
 };
 
 #define TERN_STREAM_SET_MAX	16
 
+enum {
+	TERN_STREAM_SET_F_DEFER = 1 << 0,
+	__TERN_STREAM_SET_F_ALL = 1
+};
+
 struct tern_stream_set {
 	__u32 count;		/* in: members, 1..TERN_STREAM_SET_MAX */
-	__u32 flags;		/* in: 0 */
+	__u32 flags;		/* in: TERN_STREAM_SET_F_* */
 	__u64 fds;		/* in: user pointer to __s32[count]; out there: the fds */
 };
 
@@ -309,6 +329,7 @@ struct tern_stream_set {
  */
 #define TERN_STREAM_STATUS_SIZE_VER0	40
 #define TERN_STREAM_STATUS_SIZE_VER1	56
+#define TERN_STREAM_STATUS_SIZE_VER2	64
 
 /*
  * Every ioctl struct may grow at its end; the module takes any size from

@@ -8,7 +8,9 @@
  * pages than a fast one; a member closed mid-round gives back what it
  * claimed and the others get the rest; with writers running, members read
  * or spliced from concurrent threads converge after a last round with the
- * writers stopped; a set opened for each round works as one kept open;
+ * writers stopped, and so they do when the set leaves out of a round what
+ * was written again since its harvest (TERN_STREAM_SET_F_DEFER), which
+ * the next round carries; a set opened for each round works as one kept open;
  * bad requests install nothing; closing in any order leaks nothing and
  * lets the module unload, as does a process killed while it waits.
  */
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -505,6 +508,111 @@ TEST(a_set_per_round)
 	free(dst);
 }
 
+/* TERN_TRACK_MARK of one page, as a VMM hands over the vCPUs' dirty log. */
+static void mark_page(int fd, size_t page)
+{
+	uint64_t word = 1ULL << (page % 64);
+	struct tern_track_mark m = {
+		.bitmap = (uintptr_t)&word, .bitmap_size = 8,
+		.first_page = page / 64 * 64,
+	};
+
+	TEST_ASSERT(!ioctl(fd, TERN_TRACK_MARK, &m), "TERN_TRACK_MARK");
+}
+
+/*
+ * Pages of an open round written again before a member frames them, by a
+ * fault through the mapping or by TERN_TRACK_MARK, are left out of the
+ * round with TERN_STREAM_SET_F_DEFER and counted; the next round carries
+ * them with their new bytes.  A page already framed, and a page kept dirty
+ * for a holder, are not left out.  Without the flag the same writes leave
+ * out nothing.
+ */
+static void defer_case(struct __test_metadata *_metadata, uint32_t flags)
+{
+	const size_t npages = 512, words = npages / 64;
+	size_t cap = stream_round_max(npages), len[2], i, late[] = { 10, 200 };
+	uint64_t *seen = calloc(words, 8);
+	char *buf[2] = { malloc(cap), malloc(cap) }, *mem, *dst;
+	bool defer = flags & TERN_STREAM_SET_F_DEFER;
+	struct tern_stream_status st[2];
+	struct tern_track_stats ts[2];
+	struct share a, b;
+	int fd, fds[2], p[2];
+	struct iovec iov;
+
+	dst = calloc(npages, PAGE);
+	ASSERT_TRUE(seen && buf[0] && buf[1] && dst);
+	fd = region_create(npages * PAGE, "set-defer");
+	mem = region_map(fd, npages * PAGE);
+	memset(mem, 0x11, npages * PAGE);
+	iov = (struct iovec){ mem + 400 * PAGE, PAGE };
+	track_start(fd);
+	/* page 400 held by a pipe over the harvest: kept dirty, not left out */
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(PAGE, vmsplice(p[1], &iov, 1, 0));
+	track_stats(fd, &ts[0]);
+	ASSERT_EQ(0, __stream_set_open(fd, 2, flags, fds));
+	/* member 0 frames page 0 (and claims 0-63); nothing else is framed */
+	len[0] = read(fds[0], buf[0], HDR + REC + PAGE);
+	ASSERT_EQ(HDR + REC + PAGE, len[0]);
+	track_stats(fd, &ts[1]);
+	ASSERT_LE(ts[0].held + 1, ts[1].held);
+	mem[0] = 0x22;				/* framed: stays in */
+	for (i = 0; i < 2; i++)			/* faulted: 10 claimed, 200 not */
+		memset(mem + late[i] * PAGE, 0x33, PAGE);
+	mem[300 * PAGE] = 0x44;			/* as a KVM view would: no fault */
+	mark_page(fd, 300);
+	len[0] = read_share_on(fds[0], buf[0], len[0], cap);
+	len[1] = read_share_on(fds[1], buf[1], 0, cap);
+	a = check_share(buf[0], len[0], npages, seen, dst);
+	b = check_share(buf[1], len[1], npages, seen, dst);
+	st[0] = stream_status(fds[0]);
+	st[1] = stream_status(fds[1]);
+	ASSERT_EQ(npages - (defer ? 3 : 0), a.nrec + b.nrec);
+	ASSERT_EQ(defer ? 3 : 0, st[0].read_deferred + st[1].read_deferred);
+	ASSERT_EQ(defer, !bit_test(seen, 10));
+	ASSERT_EQ(defer, !bit_test(seen, 200));
+	ASSERT_EQ(defer, !bit_test(seen, 300));
+	ASSERT_TRUE(bit_test(seen, 0));
+	ASSERT_TRUE(bit_test(seen, 400));
+	close(p[0]);
+	close(p[1]);
+
+	/* the next round: the pages left out, the one framed, the new bytes */
+	memset(seen, 0, words * 8);
+	len[0] = read_share_on(fds[0], buf[0], 0, cap);
+	len[1] = read_share_on(fds[1], buf[1], 0, cap);
+	a = check_share(buf[0], len[0], npages, seen, dst);
+	b = check_share(buf[1], len[1], npages, seen, dst);
+	ASSERT_EQ(2, a.round);
+	for (i = 0; i < 2; i++)
+		ASSERT_TRUE(bit_test(seen, late[i])) TH_LOG("page %zu", late[i]);
+	ASSERT_TRUE(bit_test(seen, 300));
+	ASSERT_TRUE(bit_test(seen, 0));
+	ASSERT_EQ(0, memcmp(mem, dst, npages * PAGE));
+	close(fds[0]);
+	close(fds[1]);
+	munmap(mem, npages * PAGE);
+	close(fd);
+	free(seen);
+	free(buf[0]);
+	free(buf[1]);
+	free(dst);
+}
+
+TEST(defer_leaves_rewritten_pages_for_the_next_round)
+{
+	REQUIRE_TERN();
+	defer_case(_metadata, TERN_STREAM_SET_F_DEFER);
+}
+
+TEST(without_defer_rewritten_pages_go_twice)
+{
+	REQUIRE_TERN();
+	defer_case(_metadata, 0);
+}
+
 /* Refused requests leave no fd; members are O_RDONLY | O_CLOEXEC. */
 TEST(bad_requests_install_nothing)
 {
@@ -527,8 +635,10 @@ TEST(bad_requests_install_nothing)
 		fds[i] = -7;
 	ASSERT_EQ(-EINVAL, __stream_set_open(fd, 0, 0, fds));
 	ASSERT_EQ(-EINVAL, __stream_set_open(fd, 17, 0, fds));
-	ASSERT_EQ(-EINVAL, __stream_set_open(fd, 2, 1, fds));
+	ASSERT_EQ(-EINVAL, __stream_set_open(fd, 2, 2, fds));
 	ASSERT_EQ(-EINVAL, __stream_set_open(fd, 2, 1U << 31, fds));
+	ASSERT_EQ(-EINVAL, __stream_set_open(fd, 2, TERN_STREAM_SET_F_DEFER | 2,
+					     fds));
 	for (i = 0; i < 16; i++)
 		ASSERT_EQ(-7, fds[i]);
 	ASSERT_EQ(-EFAULT, __stream_set_open(fd, 2, 0, NULL));
@@ -630,7 +740,7 @@ static void *member_thread(void *arg)
  * stopped, makes the copy equal to the source byte for byte.
  */
 static void members_converge(struct __test_metadata *_metadata,
-			     unsigned int count, bool use_splice)
+			     unsigned int count, bool use_splice, uint32_t flags)
 {
 	const size_t npages = 2048, words = npages / 64;
 	unsigned int rounds = (check_full() ? 100 : 10) + 1, k, i;
@@ -649,7 +759,7 @@ static void members_converge(struct __test_metadata *_metadata,
 	fd = region_create(npages * PAGE, "set-conv");
 	src = region_map(fd, npages * PAGE);
 	track_start(fd);
-	stream_set_open(fd, count, fds);
+	ASSERT_EQ(0, __stream_set_open(fd, count, flags, fds));
 	ASSERT_EQ(0, pthread_barrier_init(&bar, NULL, count + 1));
 	for (i = 0; i < count; i++) {
 		mb[i] = (struct member){
@@ -681,7 +791,9 @@ static void members_converge(struct __test_metadata *_metadata,
 	}
 	for (i = 0; i < count; i++) {
 		pthread_join(mt[i], NULL);
-		TH_LOG("member %u: %zu pages", i, mb[i].pages);
+		TH_LOG("member %u: %zu pages, %llu left for a next round", i,
+		       mb[i].pages,
+		       (unsigned long long)stream_status(fds[i]).read_deferred);
 	}
 	ASSERT_EQ(0, memcmp(src, dst, npages * PAGE));
 	pthread_barrier_destroy(&bar);
@@ -709,13 +821,23 @@ FIXTURE_TEARDOWN(conv)
 
 TEST_F_TIMEOUT(conv, four_members_read_with_writers_converge, 300)
 {
-	members_converge(_metadata, 4, false);
+	members_converge(_metadata, 4, false, 0);
+}
+
+/*
+ * The same with F_DEFER: pages the writers hit again mid-round wait for a
+ * later round, and the last round, with the writers stopped, still makes
+ * the copy equal to the source.
+ */
+TEST_F_TIMEOUT(conv, members_deferring_with_writers_converge, 300)
+{
+	members_converge(_metadata, 4, false, TERN_STREAM_SET_F_DEFER);
 }
 
 /* The zero-copy path: two members spliced concurrently from two threads. */
 TEST_F_TIMEOUT(conv, two_members_spliced_with_writers_converge, 300)
 {
-	members_converge(_metadata, 2, true);
+	members_converge(_metadata, 2, true, 0);
 }
 
 /* ---- lifetime ---- */
