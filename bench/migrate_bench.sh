@@ -31,7 +31,9 @@
 # on vhost-net on each side, ternvm's --net tap=...,vhost=on and QEMU's
 # -netdev tap,vhost=on, both taps on a bridge, the guest receiving
 # MB_FLOW datagrams of 1400 bytes a second (tern-udp-flow, default 4000)
-# throughout the migration).
+# throughout the migration), MB_DEFER ("1", ternvm's default; "0": pages
+# written again mid-round go in that round and the next, rows -nodefer;
+# "1 0": both, in one table).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
 if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
@@ -60,6 +62,7 @@ MULTIFD=${MB_MULTIFD:-0}
 TLS=${MB_TLS:-}
 VHOST=${MB_VHOST:-0}
 FLOW_PPS=${MB_FLOW:-4000}
+DEFER=${MB_DEFER:-1}
 FLOW=${FLOW:-$(command -v tern-udp-flow || echo $D/tern-udp-flow)}
 HOST=127.0.0.1
 [ -z "$TLS" ] || HOST=localhost
@@ -250,14 +253,20 @@ tern_available() {
 		"$TERNVM" --help 2>&1 | grep -q -- '--incoming-migration'
 }
 
-# label CHANNELS DEV: a ternvm row's name
+# label CHANNELS DEV DEFER: a ternvm row's name
 label() {
-	echo "ternvm${1:+-c$1}$([ "$2" = 1 ] && echo -dev)"
+	echo "ternvm${1:+-c$1}$([ "$2" = 1 ] && echo -dev)$([ "$3" = 0 ] && echo -nodefer)"
 }
 
-# tern_run KIND MIB_DIRTY RATE MEM [CHANNELS [DEV]]
+# vlabel CHANNELS:DEV:DEFER: label of a variant
+vlabel() {
+	_r=${1#*:}
+	label "${1%%:*}" "${_r%%:*}" "${_r#*:}"
+}
+
+# tern_run KIND MIB_DIRTY RATE MEM [CHANNELS [DEV [DEFER]]]
 tern_run() {
-	vmm=$(label "$5" "$6")
+	vmm=$(label "$5" "$6" "$7")
 	T=$(mktemp -d -p "$W")
 	PORT=$((PORT + 1))
 	start_console a
@@ -294,6 +303,7 @@ tern_run() {
 		param downtime-limit "$DOWNTIME"
 		param max-bandwidth $((BW * 1048576))
 		param timeout 120000
+		[ "$7" = 0 ] && param defer 0
 		if [ -n "$5" ]; then
 			param channels "$5"
 			"$TERNCTL" --socket "$T/b.sock" send \
@@ -315,8 +325,11 @@ tern_run() {
 			# Per round: what it sent (what the round before dirtied).
 			echo "$out" | sed -n 's/.*"round-stats":\[\([^]]*\)\].*/\1/p' |
 				sed 's/},{/\n/g; s/[{}"]//g' |
-				awk -F'[:,]' -v v="$vmm $1" '$2 != "" { printf "# %s round %d: %d pages (%d zero), %.1f MiB, %d ms, throttle %d%%\n",
-					v, NR, $2 + $4, $4, $6 / 1048576, $8, $10 }'
+				awk -F'[:,]' -v v="$vmm $1" '$2 != "" {
+					for (i = 1; i < NF; i += 2) f[$i] = $(i + 1)
+					printf "# %s round %d: %d pages (%d zero), %.1f MiB, %d left for the next, %d ms, throttle %d%%\n",
+						v, NR, f["pages"] + f["zero-pages"], f["zero-pages"], f["bytes"] / 1048576,
+						f["deferred"], f["ms"], f["throttle"] }'
 			# Where the downtime went (stop comes before its clock starts).
 			echo "$out" | sed -n 's/.*"switchover":{\([^}]*\)}.*/\1/p' |
 				sed 's/"//g; s/-ms//g; s/:/ /g; s/,/, /g' |
@@ -353,7 +366,7 @@ ratio() {
 
 # table KIND... : one row per metric and kind
 table() {
-	row=$(v=$(variants); label "${v%:*}" "${v#*:}")
+	row=$(vlabel "$(variants)")
 	printf '%-34s %16s %16s %10s\n' "$MEM MiB guest" "ternvm min/med" "QEMU min/med" "Tern/QEMU"
 	for kind in "$@"; do
 		for m in "4 total time ms" "5 downtime ms (VMM)" "6 downtime ms (guest-seen)" \
@@ -370,13 +383,16 @@ table() {
 	done
 }
 
-# The ternvm rows a point runs: one per MB_DEVICES value and MB_CHANNELS
-# count, as "CHANNELS:DEV" (an empty count: ternvm's own).
+# The ternvm rows a point runs: one per MB_DEVICES value, MB_CHANNELS
+# count and MB_DEFER value, as "CHANNELS:DEV:DEFER" (an empty count:
+# ternvm's own).
 variants() {
 	for dv in $DEVICES; do
 		for c in ${CHANNELS:--}; do
 			[ "$c" = - ] && c=
-			echo "$c:$dv"
+			for df in $DEFER; do
+				echo "$c:$dv:$df"
+			done
 		done
 	done
 }
@@ -387,7 +403,8 @@ point() {
 	if [ $tern = 1 ]; then
 		for v in $(variants); do
 			[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
-			tern_run "$@" "${v%:*}" "${v#*:}"
+			_r=${v#*:}
+			tern_run "$@" "${v%%:*}" "${_r%%:*}" "${_r#*:}"
 		done
 	fi
 	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
@@ -402,7 +419,7 @@ short() {
 # vtable KIND...: each ternvm variant, min/med, and the last one's median
 # over the first's
 vtable() {
-	rows=$(for v in $(variants); do label "${v%:*}" "${v#*:}"; done)
+	rows=$(for v in $(variants); do vlabel "$v"; done)
 	first=$(echo "$rows" | head -n1) last=$(echo "$rows" | tail -n1)
 	printf '%-34s' "$MEM MiB guest"
 	for r in $rows; do printf ' %16s' "$(short "$r") min/med"; done

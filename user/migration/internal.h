@@ -16,6 +16,8 @@
 enum mig_rx_expect { RX_IDLE, RX_HDR, RX_REC, RX_DATA, RX_DONE };
 
 #define MIG_BITS_PER_LONG	(8 * sizeof(unsigned long))
+/* A deferring round hands the vCPUs' dirty log to tern.ko this often. */
+#define MIG_REPORT_MS		100
 
 /* Words of a one-bit-per-page bitmap for a block of @size bytes. */
 static inline size_t mig_bitmap_words(uint64_t size)
@@ -84,6 +86,7 @@ struct mig_chan {
 	int fd;				/* own connection, or -1 */
 	uint8_t *chunk;			/* one chunk's payload (channel 0: mig's) */
 	uint64_t round_pages, round_zero, round_bytes;	/* this channel's */
+	uint64_t round_deferred;	/* left for the next round by tern.ko */
 	bool round_uncounted;		/* a block's records went uncounted */
 	bool all;			/* source: this round sends every page */
 	int sfd[MIG_MAX_BLOCKS];	/* source, tern path: stream fds, or -1 */
@@ -133,6 +136,7 @@ struct mig {
 
 	uint8_t *chunk;			/* one chunk's payload (channel 0's) */
 	uint64_t round_pages, round_zero, round_bytes;	/* all channels' */
+	uint64_t round_deferred;	/* all channels' */
 	bool round_uncounted;		/* a block's records went uncounted */
 
 	/* channels (channel.c) */
@@ -147,6 +151,9 @@ struct mig {
 	atomic_bool chan_failed;	/* a channel failed: all stop */
 	_Atomic uint64_t cursor[MIG_MAX_BLOCKS];	/* dirty-log split */
 	bool kset_off;			/* tern.ko has no stream sets */
+	bool defer_off;			/* ... or sets that cannot defer */
+	bool defer;			/* this round's sets defer (not the last) */
+	uint64_t report_ns;		/* last mid-round dirty_report */
 	struct mig_hdr end_hdr;		/* destination: this round's round-end */
 
 	/* source */
@@ -155,6 +162,7 @@ struct mig {
 	bool tracking;			/* dirty tracking started */
 	bool committed;			/* a byte of `commit` left */
 	uint64_t sent_last;		/* bytes of the last round */
+	uint64_t pending_last;		/* and of what it left for the next */
 	unsigned int no_shrink;
 
 	/* destination */

@@ -54,6 +54,7 @@ void mig__default_params(struct mig_params *p)
 	p->throttle_step = 10;
 	p->timeout_ms = 30000;
 	p->channels = mig_default_channels();
+	p->defer = true;
 	p->incoming_timeout_ms = 600000;
 	p->caps = __MIG_CAP_ALL;
 	p->version_min = MIG_VERSION_MIN;

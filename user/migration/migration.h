@@ -112,10 +112,19 @@ struct mig_vm_ops {
 	 * them) that share one harvest of the block's next round, each
 	 * yielding a disjoint share framed as a whole round, with its own
 	 * end record (tern.ko's TERN_STREAM_OPEN_SET).  -ENOTTY: no such
-	 * sets here; the pages then go over one channel.
+	 * sets here; the pages then go over one channel.  defer: pages
+	 * written again since the round's harvest may be left for the next
+	 * round (TERN_STREAM_SET_F_DEFER); -EOPNOTSUPP if the sets here
+	 * cannot, and the caller asks again without.
 	 */
 	int (*stream_set)(void *vm, unsigned int block, uint64_t round,
-			  unsigned int n, int *fds);
+			  unsigned int n, bool defer, int *fds);
+	/*
+	 * tern path (optional): hand the tracker now, in the middle of a
+	 * round, the writes it cannot see itself (the vCPUs' dirty log), so
+	 * a deferring set leaves those pages for the next round.
+	 */
+	int (*dirty_report)(void *vm);
 
 	/*
 	 * Whole machine state as one opaque blob, written to/read from fd.
@@ -152,6 +161,8 @@ struct mig_params {
 	 * A source asks for this many; a destination takes at most this many.
 	 */
 	unsigned int channels;
+	/* Source, tern path: rounds leave rewritten pages to the next (default true). */
+	bool defer;
 	/*
 	 * Destination: longest wait for a source whose hello arrives whole,
 	 * from the start of the wait (0: for ever; default 10 minutes).
@@ -185,6 +196,7 @@ struct mig_round_stat {
 	uint64_t pages;			/* data pages */
 	uint64_t zero_pages;
 	uint64_t bytes;			/* all channels' */
+	uint64_t deferred;		/* pages written again mid-round, left for the next */
 	uint64_t ms;			/* round-begin to round-end */
 	unsigned int throttle_pct;	/* auto-converge during the round */
 };

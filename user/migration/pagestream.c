@@ -187,6 +187,29 @@ static bool kstream_status(int fd, struct tern_stream_status *st)
 }
 
 /*
+ * Channel 0, every MIG_REPORT_MS of a deferring round: the vCPUs' writes
+ * since the harvest go to tern.ko now, so the pages they hit wait for
+ * the next round instead of going twice.
+ */
+static int report_dirty(struct mig_chan *ch)
+{
+	struct mig *mig = ch->mig;
+	uint64_t now;
+	int ret;
+
+	if (ch->idx || !mig->defer || !mig->ops->dirty_report)
+		return 0;
+	now = mig_now_ns();
+	if (now - mig->report_ns < MIG_REPORT_MS * 1000000ull)
+		return 0;
+	mig->report_ns = now;
+	ret = mig->ops->dirty_report(mig->vm);
+	if (ret)
+		return mig_fail(mig, ret, "handing the vCPUs' dirty log to tern.ko mid-round");
+	return 0;
+}
+
+/*
  * Channel ch's share of a round from tern.ko (the whole round with one
  * channel): its stream fd -> pipe -> its socket, in chunks.
  */
@@ -236,6 +259,9 @@ int mig_send_kstream(struct mig_chan *ch, unsigned int block, uint64_t round)
 		}
 		ch->round_bytes += n;
 		mig_stat_add(mig, sizeof(h) + sizeof(chh) + n, 0, 0);
+		ret = report_dirty(ch);
+		if (ret)
+			goto out;
 		if (!counted || !kstream_status(sfd, &st))
 			continue;
 		/* query-migrate counts pages as they go, in round 1 too. */
@@ -249,6 +275,7 @@ int mig_send_kstream(struct mig_chan *ch, unsigned int block, uint64_t round)
 	if (counted) {
 		ch->round_pages += st.read_pages - st0.read_pages;
 		ch->round_zero += st.read_zero - st0.read_zero;
+		ch->round_deferred += st.read_deferred - st0.read_deferred;
 		mig_stat_add(mig, 0, st.read_pages - seen.read_pages,
 			     st.read_zero - seen.read_zero);
 	} else {

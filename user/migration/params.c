@@ -30,6 +30,8 @@ const struct mig_param mig_param_table[] = {
 	  1, 3600000, FIELD(timeout_ms) },
 	{ "channels", "N", "page-stream connections (destination: the most it takes)",
 	  1, MIG_CHANNELS_MAX, FIELD(channels) },
+	{ "defer", "0|1", "tern path: a page written again mid-round waits for the next round (0: goes in both)",
+	  0, 1, FIELD(defer) },
 	{ "incoming-timeout", "MS", "destination: longest wait for a source's hello (0: for ever)",
 	  0, 86400000, FIELD(incoming_timeout_ms) },
 	{ 0 },

@@ -98,10 +98,27 @@ static int send_share(struct mig_chan *ch)
 	return ret;
 }
 
+/* A module whose sets cannot defer: its rounds send rewritten pages twice. */
+static int stream_set_open(struct mig *mig, unsigned int i, int *fds)
+{
+	int ret = mig->ops->stream_set(mig->vm, i, mig->round, mig->nch,
+				       mig->defer, fds);
+
+	if (ret != -EOPNOTSUPP || !mig->defer)
+		return ret;
+	mig->defer_off = true;
+	mig->defer = false;
+	if (!mig->p.quiet)
+		pr_info("migration: tern.ko's stream sets cannot defer (TERN_STREAM_SET_F_DEFER): a page written during its round goes in that round and the next");
+	return mig->ops->stream_set(mig->vm, i, mig->round, mig->nch, false,
+				    fds);
+}
+
 /*
  * The round's stream fds of block i, one per channel: a set sharing one
- * harvest, or (no sets here) one fd for channel 0 while the others send
- * empty rounds of the block.
+ * harvest (a set of one for a single channel, so that it defers), or (no
+ * sets here) one fd for channel 0 while the others send empty rounds of
+ * the block.
  */
 static int open_streams(struct mig *mig, unsigned int i)
 {
@@ -109,8 +126,9 @@ static int open_streams(struct mig *mig, unsigned int i)
 	int fds[MIG_CHANNELS_MAX], ret = -ENOTTY;
 	unsigned int c;
 
-	if (mig->nch > 1 && !mig->kset_off && mig->ops->stream_set) {
-		ret = mig->ops->stream_set(mig->vm, i, mig->round, mig->nch, fds);
+	if ((mig->nch > 1 || mig->defer) && !mig->kset_off &&
+	    mig->ops->stream_set) {
+		ret = stream_set_open(mig, i, fds);
 		if (!ret) {
 			for (c = 0; c < mig->nch; c++)
 				mig->ch[c]->sfd[i] = fds[c];
@@ -120,9 +138,9 @@ static int open_streams(struct mig *mig, unsigned int i)
 			return mig_fail(mig, ret, "page stream set of block '%s' '%s'",
 					b->path, b->name);
 	}
-	if (mig->nch > 1 && !mig->kset_off) {
+	if ((mig->nch > 1 || mig->defer) && !mig->kset_off) {
 		mig->kset_off = true;
-		if (!mig->p.quiet)
+		if (mig->nch > 1 && !mig->p.quiet)
 			pr_info("migration: tern.ko has no page-stream sets (TERN_STREAM_OPEN_SET): its pages go over 1 of %u channels",
 				mig->nch);
 	}
@@ -174,16 +192,23 @@ static int drain(struct mig *mig)
 int mig_send_round(struct mig *mig, bool all)
 {
 	uint64_t t0 = mig_now_ns(), dt;
+	struct mig_params p;
 	struct mig_chan *ch;
 	unsigned int i, c;
 	int ret;
 
 	mig->round++;
 	mig->round_pages = mig->round_zero = mig->round_bytes = 0;
+	mig->round_deferred = 0;
 	mig->round_uncounted = false;
+	/* The last round, vCPUs stopped, takes all it harvested. */
+	mig_params_snapshot(mig, &p);
+	mig->defer = p.defer && !mig->paused && !mig->defer_off;
+	mig->report_ns = t0;
 	for (c = 0; c < mig->nch; c++) {
 		ch = mig->ch[c];
 		ch->round_pages = ch->round_zero = ch->round_bytes = 0;
+		ch->round_deferred = 0;
 		ch->round_uncounted = false;
 		ch->all = all;
 	}
@@ -202,6 +227,7 @@ int mig_send_round(struct mig *mig, bool all)
 		mig->round_pages += ch->round_pages;
 		mig->round_zero += ch->round_zero;
 		mig->round_bytes += ch->round_bytes;
+		mig->round_deferred += ch->round_deferred;
 		mig->round_uncounted |= ch->round_uncounted;
 	}
 	for (i = 0; !ret && mig->tracker != MIG_TRACKER_TERN &&
@@ -226,6 +252,7 @@ int mig_send_round(struct mig *mig, bool all)
 		mig->st.round[mig->st.nr_round++] = (struct mig_round_stat){
 			.pages = mig->round_pages, .zero_pages = mig->round_zero,
 			.bytes = mig->round_bytes, .ms = dt / 1000000,
+			.deferred = mig->round_deferred,
 			.throttle_pct = mig->st.throttle_pct,
 		};
 	/* Tiny rounds say little about the link: keep the last estimate. */
@@ -233,6 +260,7 @@ int mig_send_round(struct mig *mig, bool all)
 		mig->st.bandwidth = mig_muldiv(mig->round_bytes, 1000000000ull, dt);
 	pthread_mutex_unlock(&mig->lock);
 	mig->sent_last = mig->round_bytes;
+	mig->pending_last = mig->round_deferred * (MIG_PAGE_SIZE + 16);
 	return 0;
 }
 
@@ -293,7 +321,8 @@ int mig_precopy(struct mig *mig)
 			return ret;
 		take_params(mig, &p);
 		if (mig->tracker == MIG_TRACKER_TERN) {
-			pending = mig->sent_last;
+			/* What the round sent, and what it left, is dirty again. */
+			pending = mig->sent_last + mig->pending_last;
 		} else {
 			ret = mig_sync(mig, &pending);
 			if (ret)

@@ -24,7 +24,7 @@ static const char *tracker_name(enum mig_tracker t)
 	}
 }
 
-/* [{"pages", "zero-pages", "bytes", "ms", "throttle"}, ...] per round. */
+/* [{"pages", "zero-pages", "bytes", "deferred", "ms", "throttle"}, ...] per round. */
 static struct json_object *rounds_json(const struct mig_stats *st)
 {
 	struct json_object *a = json_object_new_array(), *r;
@@ -40,6 +40,8 @@ static struct json_object *rounds_json(const struct mig_stats *st)
 		json_object_object_add(r, "zero-pages",
 				       json_object_new_uint64(s->zero_pages));
 		json_object_object_add(r, "bytes", json_object_new_uint64(s->bytes));
+		json_object_object_add(r, "deferred",
+				       json_object_new_uint64(s->deferred));
 		json_object_object_add(r, "ms", json_object_new_uint64(s->ms));
 		json_object_object_add(r, "throttle",
 				       json_object_new_int(s->throttle_pct));

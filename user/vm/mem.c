@@ -586,20 +586,34 @@ int vm__ram_stream_open(struct vm *vm, int *fd)
 	return 0;
 }
 
-int vm__ram_stream_open_set(struct vm *vm, unsigned int n, int *fds)
+/*
+ * -EOPNOTSUPP: this tern.ko's sets cannot defer (an unknown flag is
+ * -EINVAL to it); ask again without.
+ */
+int vm__ram_stream_open_set(struct vm *vm, unsigned int n, bool defer,
+			    int *fds)
 {
-#ifdef TERN_STREAM_OPEN_SET
-	struct tern_stream_set set = { .count = n, .fds = (uintptr_t)fds };
+	struct tern_stream_set set = {
+		.count = n, .fds = (uintptr_t)fds,
+		.flags = defer ? TERN_STREAM_SET_F_DEFER : 0,
+	};
 	int ret;
 
 	if (vm->ram.backend != RAM_BACKEND_TERN)
-		return -EOPNOTSUPP;
+		return -ENOTTY;
 	/* As for one stream: the harvest is at the first read, mark before. */
 	ret = kvm_log_mark(vm);
 	if (ret)
 		return ret;
-	return ioctl(vm->ram.fd, TERN_STREAM_OPEN_SET, &set) < 0 ? -errno : 0;
-#else
-	return -ENOTTY;
-#endif
+	if (!ioctl(vm->ram.fd, TERN_STREAM_OPEN_SET, &set))
+		return 0;
+	return errno == EINVAL && defer ? -EOPNOTSUPP : -errno;
+}
+
+/* Mid-round: the vCPUs' writes since the harvest, to the module now. */
+int vm__ram_track_report(struct vm *vm)
+{
+	if (vm->ram.backend != RAM_BACKEND_TERN)
+		return 0;
+	return kvm_log_mark(vm);
 }

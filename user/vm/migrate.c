@@ -139,11 +139,16 @@ static int op_stream_round(void *opaque, unsigned int block, uint64_t round, int
 
 /* -ENOTTY: the migration sends the pages over one channel. */
 static int op_stream_set(void *opaque, unsigned int block, uint64_t round,
-			 unsigned int n, int *fds)
+			 unsigned int n, bool defer, int *fds)
 {
 	if (block != 0)
 		return -EINVAL;
-	return vm__ram_stream_open_set(mig_of(opaque)->vm, n, fds);
+	return vm__ram_stream_open_set(mig_of(opaque)->vm, n, defer, fds);
+}
+
+static int op_dirty_report(void *opaque)
+{
+	return vm__ram_track_report(mig_of(opaque)->vm);
 }
 
 /* Paused: what the guest wrote is made durable before its state leaves. */
@@ -243,6 +248,7 @@ static const struct mig_vm_ops tern_ops = {
 	.dirty_sync = op_dirty_sync,
 	.stream_round = op_stream_round,
 	.stream_set = op_stream_set,
+	.dirty_report = op_dirty_report,
 	.save_state = op_save_state,
 	.load_state = op_load_state,
 	.start = op_start,

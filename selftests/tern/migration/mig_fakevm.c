@@ -540,8 +540,9 @@ static int op_stream_round(void *opaque, unsigned int block, uint64_t round,
 	return stream_shares(opaque, block, round, 1, fdp);
 }
 
+/* The fake never defers: each of its rounds carries all it harvested. */
 static int op_stream_set(void *opaque, unsigned int block, uint64_t round,
-			 unsigned int n, int *fds)
+			 unsigned int n, bool defer, int *fds)
 {
 	return stream_shares(opaque, block, round, n, fds);
 }
@@ -647,13 +648,17 @@ static int op_tern_stream_round(void *opaque, unsigned int block,
 
 /* Channels: one harvest of ram0's round shared by n streams (tern.ko). */
 static int op_tern_stream_set(void *opaque, unsigned int block,
-			      uint64_t round, unsigned int n, int *fds)
+			      uint64_t round, unsigned int n, bool defer,
+			      int *fds)
 {
 	struct fakevm *vm = opaque;
-	struct tern_stream_set set = { .count = n, .fds = (uintptr_t)fds };
+	struct tern_stream_set set = {
+		.count = n, .fds = (uintptr_t)fds,
+		.flags = defer ? TERN_STREAM_SET_F_DEFER : 0,
+	};
 
 	if (block != 0)
-		return op_stream_set(opaque, block, round, n, fds);
+		return op_stream_set(opaque, block, round, n, defer, fds);
 	return ioctl(vm->blocks[0].fd, TERN_STREAM_OPEN_SET, &set) < 0 ? -errno : 0;
 }
 
