@@ -86,6 +86,11 @@ struct virtio_ops {
 	void (*ready)(struct virtio_dev *vdev);
 	/* State was loaded, the guest not running yet (lock held). */
 	void (*loaded)(struct virtio_dev *vdev);
+	/*
+	 * A queue's vector, a mask or MSI-X enable changed (lock held): a
+	 * kernel backend asks virtio__queue_irqfd() again.
+	 */
+	void (*vectors_changed)(struct virtio_dev *vdev);
 };
 
 struct virtio_dev {
@@ -138,6 +143,14 @@ uint64_t virtio__device_features(struct virtio_dev *vdev);
 int virtio__register_state(struct vm *vm, struct virtio_dev *vdev);
 void virtio__unregister_state(struct vm *vm, struct virtio_dev *vdev);
 bool virtio__ready(struct virtio_dev *vdev);
+/*
+ * The eventfd KVM takes as queue q's MSI-X interrupt, for a kernel
+ * backend (vhost) to signal with no userspace hop; -1 while the vector
+ * is masked, MSI-X off, no vector is set, or no route could be made:
+ * the backend then signals through vq__notify, which keeps the pending
+ * bit (lock held).
+ */
+int virtio__queue_irqfd(struct virtio_dev *vdev, int q);
 
 /* Requests the driver made available that the device has not taken. */
 uint16_t vq__waiting(struct virtio_dev *vdev, int q);

@@ -5,10 +5,13 @@
  * the used index it reads from guest memory) and gives them back the
  * same way, so a pause, a save and a migration see the rings as the
  * userspace device would leave them.  A queue's kick is its ioeventfd,
- * which the I/O loop then no longer reads; the kernel's interrupts come
- * back through an eventfd per queue that the I/O loop turns into the
- * queue's MSI-X vector, so masking and the driver's vector choice stay
- * the transport's.
+ * which the I/O loop then no longer reads.  The kernel's interrupts go
+ * straight to KVM, through the irqfd of the queue's MSI-X vector, while
+ * that vector is unmasked; while it is masked (or unset, or MSI-X off)
+ * they go to an eventfd per queue that the I/O loop turns into
+ * vq__notify, which keeps the vector's pending bit.  The transport says
+ * when that changes (vectors_changed), so masking and the driver's
+ * vector choice stay the transport's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +48,8 @@ struct vhost_net {
 	 * (enabled included) before the stop, which must still find them.
 	 */
 	unsigned int started;
-	int call_fd[NR_QUEUES];
+	int call_fd[NR_QUEUES];		/* the relay's, read by the I/O loop */
+	int call_set[NR_QUEUES];	/* what the kernel signals now, or -1 */
 };
 
 static int vhost_ioctl(struct vhost_net *vh, unsigned long req, void *arg,
@@ -117,20 +121,53 @@ static int set_ring_addr(struct vhost_net *vh, int q)
 	return vhost_ioctl(vh, VHOST_SET_VRING_ADDR, &a, "SET_VRING_ADDR", q);
 }
 
+/*
+ * Queue q's interrupts to the vector's irqfd if it takes them now, else
+ * to the relay.  An interrupt the kernel raised on the old fd meanwhile
+ * is delivered anyway: the irqfd's by KVM, the relay's by the I/O loop
+ * (then as pending, if the vector is masked).
+ */
+static int set_call(struct vhost_net *vh, int q)
+{
+	int fd = virtio__queue_irqfd(vh->vdev, q);
+	struct vhost_vring_file call = { q, fd >= 0 ? fd : vh->call_fd[q] };
+	int ret;
+
+	if (call.fd == vh->call_set[q])
+		return 0;
+	ret = vhost_ioctl(vh, VHOST_SET_VRING_CALL, &call, "SET_VRING_CALL", q);
+	if (ret)
+		return ret;
+	vh->call_set[q] = call.fd;
+	pr_debug("%s: vhost-net queue %d interrupts: %s", vh->vdev->dev.path, q,
+		 fd >= 0 ? "the vector's irqfd, straight to KVM" :
+			   "relayed (vector masked or unset)");
+	return 0;
+}
+
 static int start_queue(struct vhost_net *vh, int q)
 {
 	struct vq_state *vq = &vh->vdev->s.vq[q];
 	struct vhost_vring_state num = { q, vq->size }, base = { q, vq->last_avail };
 	struct vhost_vring_file kick = { q, vh->vdev->kick_fd[q] };
-	struct vhost_vring_file call = { q, vh->call_fd[q] };
 	struct vhost_vring_file backend = { q, vh->tap };
 
+	vh->call_set[q] = -1;
 	return vhost_ioctl(vh, VHOST_SET_VRING_NUM, &num, "SET_VRING_NUM", q) ?:
 	       vhost_ioctl(vh, VHOST_SET_VRING_BASE, &base, "SET_VRING_BASE", q) ?:
 	       set_ring_addr(vh, q) ?:
 	       vhost_ioctl(vh, VHOST_SET_VRING_KICK, &kick, "SET_VRING_KICK", q) ?:
-	       vhost_ioctl(vh, VHOST_SET_VRING_CALL, &call, "SET_VRING_CALL", q) ?:
+	       set_call(vh, q) ?:
 	       vhost_ioctl(vh, VHOST_NET_SET_BACKEND, &backend, "NET_SET_BACKEND", q);
+}
+
+void vhost_net__vectors_changed(struct vhost_net *vh)
+{
+	int q;
+
+	for (q = 0; q < NR_QUEUES; q++)
+		if (vh->started & 1u << q)
+			set_call(vh, q);
 }
 
 /* Detach the tap from queue q; save: and note where its rings stand. */
@@ -260,7 +297,7 @@ struct vhost_net *vhost_net__open(struct vm *vm, struct virtio_dev *vdev,
 	vh->vdev = vdev;
 	vh->tap = tap;
 	for (q = 0; q < NR_QUEUES; q++)
-		vh->call_fd[q] = -1;
+		vh->call_fd[q] = vh->call_set[q] = -1;
 	vh->fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
 	if (vh->fd < 0) {
 		*err = -errno;

@@ -35,6 +35,11 @@ int vhost_net__start(struct vhost_net *vh);
  * forgets them).  Lock held.
  */
 void vhost_net__stop(struct vhost_net *vh, bool save);
+/*
+ * A queue's vector or mask changed: each running queue's interrupts go
+ * to its vector's irqfd, or to the relay while masked.  Lock held.
+ */
+void vhost_net__vectors_changed(struct vhost_net *vh);
 /* Log writes into log (NULL: stop logging).  Lock held. */
 int vhost_net__set_log(struct vhost_net *vh, unsigned long *log);
 

@@ -172,6 +172,14 @@ static void net_reset(struct virtio_dev *vdev)
 		vhost_net__stop(n->vhost, false);
 }
 
+static void net_vectors_changed(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+
+	if (n->vhost)
+		vhost_net__vectors_changed(n->vhost);
+}
+
 static int net_dirty_log(struct device_header *dev, unsigned long *log)
 {
 	struct virtio_dev *vdev = container_of(dev, struct virtio_dev, dev);
@@ -299,6 +307,7 @@ static const struct virtio_ops net_ops = {
 	.reset = net_reset,
 	.ready = net_ready,
 	.loaded = net_loaded,
+	.vectors_changed = net_vectors_changed,
 };
 
 static int open_tap(const char *name)

@@ -57,37 +57,67 @@ static uint16_t msix_ctrl(struct virtio_dev *vdev)
 	return v;
 }
 
+static bool vector_masked(struct virtio_dev *vdev, uint16_t vec)
+{
+	return (msix_ctrl(vdev) & MSIX_CTRL_MASKALL) ||
+	       (vdev->transport.msix[vec].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+}
+
+/* Vector vec's irqfd, its route and binding made on first use; or -1. */
+static int vector_irqfd(struct virtio_dev *vdev, uint16_t vec)
+{
+	struct msix_entry *m = &vdev->transport.msix[vec];
+	int gsi, fd;
+
+	if (vdev->call_gsi[vec] >= 0)
+		return vdev->call_fd[vec];
+	gsi = irq__add_msi_route(vdev->vm, ((uint64_t)m->addr_hi << 32) | m->addr_lo,
+				 m->data);
+	if (gsi < 0)
+		return -1;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0 || irq__irqfd(vdev->vm, fd, gsi, 0)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	vdev->call_gsi[vec] = gsi;
+	vdev->call_fd[vec] = fd;
+	return fd;
+}
+
 /* Deliver MSI-X vector `vec` now, or leave it pending while masked. */
 static void signal_vector(struct virtio_dev *vdev, uint16_t vec)
 {
-	struct msix_entry *m;
 	uint64_t one = 1;
+	int fd;
 
 	if (vec >= VIRTIO_MSIX_VECTORS || !(msix_ctrl(vdev) & MSIX_CTRL_ENABLE))
 		return;
-	m = &vdev->transport.msix[vec];
-	if ((msix_ctrl(vdev) & MSIX_CTRL_MASKALL) || (m->ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
+	if (vector_masked(vdev, vec)) {
 		vdev->transport.msix_pending[vec] = 1;
 		return;
 	}
-	if (vdev->call_gsi[vec] < 0) {
-		int gsi, fd;
-
-		gsi = irq__add_msi_route(vdev->vm, ((uint64_t)m->addr_hi << 32) | m->addr_lo,
-					 m->data);
-		if (gsi < 0)
-			return;
-		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (fd < 0 || irq__irqfd(vdev->vm, fd, gsi, 0)) {
-			if (fd >= 0)
-				close(fd);
-			return;
-		}
-		vdev->call_gsi[vec] = gsi;
-		vdev->call_fd[vec] = fd;
-	}
-	if (write(vdev->call_fd[vec], &one, sizeof(one)) < 0)
+	fd = vector_irqfd(vdev, vec);
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
 		pr_warn("%s: irqfd: %s", vdev->dev.path, strerror(errno));
+}
+
+int virtio__queue_irqfd(struct virtio_dev *vdev, int q)
+{
+	uint16_t vec = vdev->transport.queue_vector[q];
+
+	if (vec >= VIRTIO_MSIX_VECTORS || !(msix_ctrl(vdev) & MSIX_CTRL_ENABLE) ||
+	    vector_masked(vdev, vec))
+		return -1;
+	return vector_irqfd(vdev, vec);
+}
+
+/* Which queue interrupts an irqfd may take directly has changed. */
+static void vectors_changed(struct virtio_dev *vdev)
+{
+	if (vdev->ops->vectors_changed)
+		vdev->ops->vectors_changed(vdev);
 }
 
 void vq__notify(struct virtio_dev *vdev, int q)
@@ -204,9 +234,11 @@ static void common_write(struct virtio_dev *vdev, int off, uint32_t v)
 			vqw->size = v;
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
-		if (vq)
+		if (vq) {
 			t->queue_vector[t->queue_select] =
 				v < VIRTIO_MSIX_VECTORS ? v : VIRTIO_MSI_NO_VECTOR;
+			vectors_changed(vdev);
+		}
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		if (vqw && v == 1)
@@ -237,6 +269,8 @@ static void msix_write(struct virtio_dev *vdev, int off, uint32_t v)
 		vdev->transport.msix_pending[vec] = 0;
 		signal_vector(vdev, vec);
 	}
+	if (off % 16 == 12)
+		vectors_changed(vdev);
 }
 
 static void kick(struct virtio_dev *vdev, int q)
@@ -426,6 +460,7 @@ static void cfg_written(struct pci_device *pdev, int off, int len)
 			signal_vector(vdev, i);
 		}
 	}
+	vectors_changed(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
