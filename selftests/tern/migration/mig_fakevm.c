@@ -37,6 +37,7 @@ struct fakevm {
 	unsigned int nr_blocks;
 	unsigned long *dirty[MAX_BLOCKS];
 	unsigned int kround[MAX_BLOCKS];	/* stream rounds handed out */
+	unsigned int defer_refused;		/* cfg.no_defer's refusals */
 	int kstream_fd;				/* tern.ko stream of ram0 */
 	struct mig_device devices[3];
 	uint8_t cpuid[8];
@@ -659,7 +660,16 @@ static int op_tern_stream_set(void *opaque, unsigned int block,
 
 	if (block != 0)
 		return op_stream_set(opaque, block, round, n, defer, fds);
+	if (defer && vm->cfg.no_defer) {
+		vm->defer_refused++;
+		return -EOPNOTSUPP;	/* what ternvm makes of an older module's -EINVAL */
+	}
 	return ioctl(vm->blocks[0].fd, TERN_STREAM_OPEN_SET, &set) < 0 ? -errno : 0;
+}
+
+unsigned int fakevm_defer_refused(struct fakevm *vm)
+{
+	return vm->defer_refused;
 }
 
 const struct mig_vm_ops fakevm_ops = {

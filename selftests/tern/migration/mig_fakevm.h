@@ -41,6 +41,8 @@ struct fakevm_cfg {
 	unsigned int state_size;	/* device-state blob bytes, default 9000 */
 	int ram_fd;			/* >0: ram0 is this tern.ko region */
 	bool ram_zeroed;		/* ram0 is new (MIG_BLK_F_ZEROED) */
+	/* ram0's stream sets refuse TERN_STREAM_SET_F_DEFER, as an older tern.ko's */
+	bool no_defer;
 };
 
 struct fakevm;
@@ -67,7 +69,9 @@ uint64_t fakevm_writes(struct fakevm *vm);
 /* The guest lives: its writer makes progress within 2 s. */
 bool fakevm_writer_advances(struct fakevm *vm);
 
-bool fakevm_running(struct fakevm *vm);	/* not paused, not stopped */
+bool fakevm_running(struct fakevm *vm);
+/* Stream sets refused for asking to defer (cfg.no_defer). */
+unsigned int fakevm_defer_refused(struct fakevm *vm);	/* not paused, not stopped */
 bool fakevm_started(struct fakevm *vm);	/* destination: start() called */
 unsigned int fakevm_throttle(struct fakevm *vm);
 bool fakevm_tracking(struct fakevm *vm);

@@ -41,9 +41,11 @@ struct kpair {
 };
 
 static int kpair_new_ch(struct kpair *k, unsigned int write_rate,
-		       unsigned int channels)
+		       unsigned int channels, bool no_defer)
 {
-	struct fakevm_cfg s = { .ram_size = 16 * MiB, .rom_size = 64 << 10 };
+	struct fakevm_cfg s = {
+		.ram_size = 16 * MiB, .rom_size = 64 << 10, .no_defer = no_defer,
+	};
 	struct fakevm_cfg d = s;
 	struct mig_params p;
 
@@ -88,7 +90,7 @@ static int kpair_new_ch(struct kpair *k, unsigned int write_rate,
 
 static int kpair_new(struct kpair *k, unsigned int write_rate)
 {
-	return kpair_new_ch(k, write_rate, 1);
+	return kpair_new_ch(k, write_rate, 1, false);
 }
 
 static void kpair_free(struct kpair *k)
@@ -133,18 +135,21 @@ FIXTURE_TEARDOWN(kmig)
  * A region written during the migration arrives byte for byte over
  * `channels` connections (more than one: each a stream of the module's
  * set, each carrying a share), tracking ends with it, and the module's
- * stream and region counts return to where they were.
+ * stream and region counts return to where they were.  @no_defer: the
+ * sets refuse TERN_STREAM_SET_F_DEFER, as an older module's do; the
+ * source asks once, then opens them without it.
  */
 static void busy_region_migrates(struct __test_metadata *_metadata,
-				 unsigned int channels)
+				 unsigned int channels, bool no_defer)
 {
 	struct ternnl_stats before, after;
+	uint64_t deferred = 0;
 	struct kpair k = { 0 };
 	char why[256];
 	unsigned int i;
 
 	counts(_metadata, &before);
-	ASSERT_EQ(0, kpair_new_ch(&k, 50, channels));
+	ASSERT_EQ(0, kpair_new_ch(&k, 50, channels, no_defer));
 	ASSERT_EQ(0, mig_run(&k.r));
 	ASSERT_EQ(0, k.r.src_ret) TH_LOG("%s", k.r.src_st.error);
 	ASSERT_EQ(0, k.r.dst_ret) TH_LOG("%s", k.r.dst_st.error);
@@ -160,10 +165,17 @@ static void busy_region_migrates(struct __test_metadata *_metadata,
 	/* dirty_stop ran: tracking is off again (a second stop is -EINVAL). */
 	ASSERT_EQ(-1, ioctl(k.sfd, TERN_TRACK_STOP, 0));
 	ASSERT_EQ(EINVAL, errno);
-	TH_LOG("%u channel(s): %llu rounds, %llu pages, %llu zero, downtime %llu ms",
+	for (i = 0; i < k.r.src_st.nr_round; i++)
+		deferred += k.r.src_st.round[i].deferred;
+	/* Refused once, the source asks no more and sends as before. */
+	ASSERT_EQ(no_defer ? 1 : 0, fakevm_defer_refused(k.src));
+	if (no_defer)
+		ASSERT_EQ(0, deferred);
+	TH_LOG("%u channel(s): %llu rounds, %llu pages, %llu zero, %llu left for a next round, downtime %llu ms",
 	       channels, (unsigned long long)k.r.dst_st.rounds,
 	       (unsigned long long)k.r.dst_st.pages,
 	       (unsigned long long)k.r.dst_st.zero_pages,
+	       (unsigned long long)deferred,
 	       (unsigned long long)k.r.src_st.downtime_ms);
 	kpair_free(&k);
 	counts(_metadata, &after);
@@ -176,7 +188,7 @@ TEST_F_TIMEOUT(kmig, busy_region_migrates_through_the_kernel_stream, 600)
 	TEST_REQUIRE(getuid() == 0);
 	if (!tern_module_loaded())
 		ASSERT_EQ(0, __tern_module_load());
-	busy_region_migrates(_metadata, 1);
+	busy_region_migrates(_metadata, 1, false);
 }
 
 TEST_F_TIMEOUT(kmig, busy_region_migrates_over_three_channels_of_a_stream_set, 600)
@@ -184,7 +196,16 @@ TEST_F_TIMEOUT(kmig, busy_region_migrates_over_three_channels_of_a_stream_set, 6
 	TEST_REQUIRE(getuid() == 0);
 	if (!tern_module_loaded())
 		ASSERT_EQ(0, __tern_module_load());
-	busy_region_migrates(_metadata, 3);
+	busy_region_migrates(_metadata, 3, false);
+}
+
+/* A tern.ko whose sets cannot defer (older): the rounds go as before. */
+TEST_F_TIMEOUT(kmig, sets_that_cannot_defer_send_every_page_they_harvest, 600)
+{
+	TEST_REQUIRE(getuid() == 0);
+	if (!tern_module_loaded())
+		ASSERT_EQ(0, __tern_module_load());
+	busy_region_migrates(_metadata, 2, true);
 }
 
 TEST_F_TIMEOUT(kmig, cut_kernel_stream_migration_resumes_source, 600)
