@@ -1,10 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # bench/migrate_bench: ternvm and QEMU live-migrating the same guest in the
-# harness VM (issue 9, item 3).  The script carries its payload (QEMU and
-# its firmware, ternvm, ternctl, the guest) appended, since `make bench`
-# hands the harness programs only.  Built by `make bench`, never by check.
+# harness VM (issue 9, item 3).  The script carries its payload (QEMU 10,
+# the reference, and Debian 12's QEMU 7.2 with their firmware, ternvm,
+# ternctl, the guest) appended, since `make bench` hands the harness
+# programs only.  Built by `make bench`, never by check.
 MB_DIR := $(BUILD)/bench/migrate
 MB_QEMU := /usr/bin/qemu-system-x86_64
+# The reference (DESIGN.md): Debian 13's QEMU 10, made once and kept.
+MB_QEMU10 := $(BUILD)/qemu10
+
+$(MB_QEMU10)/qemu-system-x86_64.sh: scripts/qemu10.sh
+	scripts/deps.sh bench
+	scripts/qemu10.sh $(MB_QEMU10)
 
 $(MB_DIR)/migrate_guest: bench/migrate_guest.c
 	@mkdir -p $(@D)
@@ -19,8 +26,9 @@ $(MB_DIR)/initrd.gz: scripts/guest-image.sh $(MB_DIR)/migrate_guest
 
 $(MB_DIR)/payload.tar.gz: scripts/qemu-bench-payload.sh $(MB_DIR)/initrd.gz \
 		$(MB_DIR)/migrate_stamp $(BUILD)/ternvm $(BUILD)/ternctl \
-		$(BUILD)/selftests/tern/tern-udp-flow
+		$(BUILD)/selftests/tern/tern-udp-flow $(MB_QEMU10)/qemu-system-x86_64.sh
 	scripts/qemu-bench-payload.sh $@ \
+		$(MB_QEMU10):/opt/qemu10 \
 		$(MB_QEMU):$(MB_QEMU) /usr/share/qemu:/usr/share/qemu \
 		/usr/share/seabios:/usr/share/seabios \
 		/boot/vmlinuz-$(KVER):/opt/migrate-bench/bzImage \

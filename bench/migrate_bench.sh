@@ -23,8 +23,9 @@
 # MB_DEVICES ("0": no device; "1": every device a guest can have, a shared
 # disk image, a tap NIC per side, virtio-rng and virtio-console; "0 1":
 # both, rows ternvm and ternvm-dev of a table of their own), MB_MULTIFD
-# (QEMU's multifd channels, 0: off; QEMU=PATH picks the QEMU, e.g.
-# Debian 13's QEMU 10 as ../shared/ENVIRONMENT.md runs it), MB_TLS (a
+# (QEMU's multifd channels, 0: off), QEMU=PATH (the QEMU: by default
+# Debian 13's QEMU 10 from the payload, as scripts/qemu10.sh makes it;
+# /usr/bin/qemu-system-x86_64 is Debian 12's 7.2), MB_TLS (a
 # credentials directory as tls_certs.sh makes them: ternvm --tls-creds
 # on both sides, QEMU's tls-creds-x509 of the same files; the URIs then
 # name localhost, the name the certificates carry), MB_VHOST (1: a NIC
@@ -40,7 +41,11 @@ if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
 	tail -c "$PAYLOAD_BYTES" "$0" | tar -xzf - -C / && touch $D/.unpacked
 fi
 
-QEMU=${QEMU:-/usr/bin/qemu-system-x86_64}
+# The reference is QEMU 10 (../shared/DESIGN.md); QEMU=/usr/bin/... is 7.2.
+if [ -z "${QEMU:-}" ]; then
+	QEMU=/usr/bin/qemu-system-x86_64
+	[ -x /opt/qemu10/qemu-system-x86_64.sh ] && QEMU=/opt/qemu10/qemu-system-x86_64.sh
+fi
 TERNVM=${TERNVM:-$(command -v ternvm || echo $D/ternvm)}
 TERNCTL=${TERNCTL:-$(command -v ternctl || echo $D/ternctl)}
 STAMP=${STAMP:-$D/migrate_stamp}

@@ -45,6 +45,11 @@ fi
 scale=$R/migrate_scale_bench-harness.txt
 if [[ -r $scale ]]; then
 	awk '$1 == "idle" && $3 == "MiB" { print $2, $4, $5 }' "$scale" | sort -n >"$tmp/scale"
+	# Which QEMU the run measured, from its "migrate_bench: QEMU" line.
+	q=$(sed -n 's/^migrate_bench: QEMU \([0-9.]*\) .*multifd channels \([0-9]*\).*/\1 \2/p' "$scale" | head -n1)
+	qemu=QEMU
+	[[ -z $q ]] || qemu="QEMU ${q% *}"
+	[[ -z $q || ${q#* } == 0 ]] || qemu="$qemu, multifd ${q#* }"
 	gnuplot <<-EOF
 	set terminal pngcairo size 640,420 noenhanced
 	set output "$R/migrate_scale.png"
@@ -54,7 +59,7 @@ if [[ -r $scale ]]; then
 	set xlabel "guest size, MiB"
 	set ylabel "total time, ms"
 	plot "$tmp/scale" using 1:2 with linespoints lc rgb "#d62728" title "ternvm", \
-	     "$tmp/scale" using 1:3 with linespoints lc rgb "#1f77b4" title "QEMU 7.2"
+	     "$tmp/scale" using 1:3 with linespoints lc rgb "#1f77b4" title "$qemu"
 	EOF
 	echo "plot: $R/migrate_scale.png"
 fi

@@ -15,8 +15,8 @@ PKGS=(
 	pkg-config xz-utils linux-source-6.1
 	groff-base man-db dkms sparse
 )
-# `make bench` draws its charts too.
-[[ ${1:-} == bench ]] && PKGS+=(gnuplot-nox)
+# `make bench` draws its charts too, and makes its reference QEMU 10.
+[[ ${1:-} == bench ]] && PKGS+=(gnuplot-nox mmdebstrap)
 # `make check-debug` builds a kernel.
 [[ ${1:-} == debug ]] && PKGS+=(flex bison bc libelf-dev libssl-dev)
 # `make check-full` builds, lints and installs the Debian packages into a
