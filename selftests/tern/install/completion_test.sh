@@ -42,7 +42,7 @@ expect "ternctl mig" "migrate migrate-cancel migrate-set-parameters migrate-stat
 expect "ternctl --: the global options" "--help --json --socket --version" _ternctl "$ctl" --
 expect "after --socket PATH, commands again" "status stop" _ternctl "$ctl" --socket /tmp/x.sock st
 expect "ternctl --socket: a file" "$T/state.bin $T/stuff" _ternctl "$ctl" --socket "$T/"
-expect "migrate's own options" "--detach --downtime-limit" _ternctl "$ctl" migrate tcp:h:1 --d
+expect "migrate's own options and the table's" "--defer --detach --downtime-limit" _ternctl "$ctl" migrate tcp:h:1 --d
 expect "migrate's parameter options, from the migration's table" "--throttle-initial --throttle-step --timeout" \
 	_ternctl "$ctl" migrate --t
 expect "migrate-set-parameters: the table's, and paused" "--paused" _ternctl "$ctl" migrate-set-parameters --p
