@@ -110,7 +110,9 @@ run_case() {
 	CASE=$((CASE + 1))
 	_b=b$CASE
 	if ! start_dest $_b; then
-		not_ok "$_desc: destination starts"; return
+		not_ok "$_desc: destination starts (port $DEST_PORT)"
+		sed 's/^/#   dest: /' "$T/$_b.out" 2>/dev/null | tail -n 8
+		return
 	fi
 	_bpid=$VM_PID
 	if ! start_proxy --conn "$CONN" "$@"; then

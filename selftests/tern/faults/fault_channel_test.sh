@@ -11,5 +11,5 @@
 CAMPAIGN=$(dirname "$0")/fault_campaign_test.sh
 [ -r "$CAMPAIGN" ] || CAMPAIGN=/usr/share/tern/fault_campaign_test.sh
 TERN_FAULT_CONN=2 NCUT_FWD=${NCUT_FWD:-3} NCUT_BACK=${NCUT_BACK:-1} \
-	NFLIP=${NFLIP:-2} NSTALL=${NSTALL:-1} PORT_BASE=${PORT_BASE:-43000} MC_MIB=${MC_MIB:-8} \
+	NFLIP=${NFLIP:-2} NSTALL=${NSTALL:-1} PORT_BASE=${PORT_BASE:-23000} MC_MIB=${MC_MIB:-8} \
 	exec sh "$CAMPAIGN"

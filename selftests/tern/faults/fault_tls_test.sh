@@ -9,5 +9,5 @@
 CAMPAIGN=$(dirname "$0")/fault_campaign_test.sh
 [ -r "$CAMPAIGN" ] || CAMPAIGN=/usr/share/tern/fault_campaign_test.sh
 TERN_FAULT_TLS=1 NCUT_FWD=${NCUT_FWD:-2} NCUT_BACK=${NCUT_BACK:-1} \
-	NFLIP=${NFLIP:-1} NSTALL=${NSTALL:-0} PORT_BASE=${PORT_BASE:-42000} MC_MIB=${MC_MIB:-8} \
+	NFLIP=${NFLIP:-1} NSTALL=${NSTALL:-0} PORT_BASE=${PORT_BASE:-22000} MC_MIB=${MC_MIB:-8} \
 	exec sh "$CAMPAIGN"

@@ -366,7 +366,11 @@ MEM=${MEM:-128M}
 # The destination's message on a failed incoming migration: phase and byte.
 DEST_MSG='incoming migration from .* failed: (handshake|ramblocks|precopy|switchover|load|ready|commit|running), byte [0-9]+ (sent|received)'
 SAN_PAT='ERROR: AddressSanitizer|runtime error:|LeakSanitizer|SUMMARY: UndefinedBehavior'
-PORT_NEXT=${PORT_BASE:-41000}
+# Destinations' ports: below Linux's ephemeral range (32768-60999 by
+# default), where a connection's local port (the source's to the proxy,
+# a TIME_WAIT of an earlier case) may already hold the number and the
+# listener's bind fails.
+PORT_NEXT=${PORT_BASE:-21000}
 # Options every ternvm gets (the campaign over TLS sets --tls-creds here).
 TLS_OPTS=${TLS_OPTS:-}
 
