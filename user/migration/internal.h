@@ -162,7 +162,6 @@ struct mig {
 	bool tracking;			/* dirty tracking started */
 	bool committed;			/* a byte of `commit` left */
 	uint64_t sent_last;		/* bytes of the last round */
-	uint64_t pending_last;		/* and of what it left for the next */
 	unsigned int no_shrink;
 
 	/* destination */

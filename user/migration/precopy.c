@@ -260,7 +260,6 @@ int mig_send_round(struct mig *mig, bool all)
 		mig->st.bandwidth = mig_muldiv(mig->round_bytes, 1000000000ull, dt);
 	pthread_mutex_unlock(&mig->lock);
 	mig->sent_last = mig->round_bytes;
-	mig->pending_last = mig->round_deferred * (MIG_PAGE_SIZE + 16);
 	return 0;
 }
 
@@ -322,7 +321,8 @@ int mig_precopy(struct mig *mig)
 		take_params(mig, &p);
 		if (mig->tracker == MIG_TRACKER_TERN) {
 			/* What the round sent, and what it left, is dirty again. */
-			pending = mig->sent_last + mig->pending_last;
+			pending = mig->sent_last +
+				  mig->round_deferred * (MIG_PAGE_SIZE + 16);
 		} else {
 			ret = mig_sync(mig, &pending);
 			if (ret)

@@ -454,8 +454,7 @@ static void cfg_written(struct pci_device *pdev, int off, int len)
 		(pdev->cfg_ro[pdev->msix_cap + PCI_MSIX_FLAGS + 1] & 0x3f) | (ctrl_hi & 0xc0);
 	pthread_mutex_lock(&vdev->lock);
 	for (i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
-		if (vdev->transport.msix_pending[i] && !(msix_ctrl(vdev) & MSIX_CTRL_MASKALL) &&
-		    !(vdev->transport.msix[i].ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT)) {
+		if (vdev->transport.msix_pending[i] && !vector_masked(vdev, i)) {
 			vdev->transport.msix_pending[i] = 0;
 			signal_vector(vdev, i);
 		}
