@@ -18,6 +18,9 @@
 #include "lib/log.h"
 #include "migration/internal.h"
 
+/* A name's addresses tried in turn by a source (a host's v4 and v6, a few more). */
+#define MIG_ADDRS_MAX	8
+
 struct mig_addr {
 	int family;
 	struct sockaddr_storage ss;
@@ -38,17 +41,22 @@ static int parse_unix(const char *path, struct mig_addr *a)
 	return 0;
 }
 
-static int parse_tcp(const char *hostport, bool passive, struct mig_addr *a)
+/*
+ * HOST's addresses, at most n, in getaddrinfo's order (RFC 6724: "localhost"
+ * is often ::1 first, 127.0.0.1 second); the count, or -EINVAL.
+ */
+static int parse_tcp(const char *hostport, bool passive, struct mig_addr *a,
+		     int n)
 {
 	struct addrinfo hints = {
 		.ai_socktype = SOCK_STREAM,
 		.ai_flags = passive ? AI_PASSIVE : 0,
 	};
-	struct addrinfo *res;
+	struct addrinfo *res, *ai;
 	char host[256];
 	const char *colon = strrchr(hostport, ':');
 	size_t hlen;
-	int ret;
+	int ret, i = 0;
 
 	if (!colon || !colon[1])
 		return -EINVAL;
@@ -68,20 +76,26 @@ static int parse_tcp(const char *hostport, bool passive, struct mig_addr *a)
 		       gai_strerror(ret));
 		return -EINVAL;
 	}
-	memset(a, 0, sizeof(*a));
-	a->family = res->ai_family;
-	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
-	a->len = res->ai_addrlen;
+	for (ai = res; ai && i < n; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(a[i].ss))
+			continue;
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].family = ai->ai_family;
+		memcpy(&a[i].ss, ai->ai_addr, ai->ai_addrlen);
+		a[i].len = ai->ai_addrlen;
+		i++;
+	}
 	freeaddrinfo(res);
-	return 0;
+	return i ? i : -EINVAL;
 }
 
-static int parse_uri(const char *uri, bool passive, struct mig_addr *a)
+/* The URI's addresses, at most n; the count, or -EINVAL. */
+static int parse_uri(const char *uri, bool passive, struct mig_addr *a, int n)
 {
 	if (!strncmp(uri, "tcp:", 4))
-		return parse_tcp(uri + 4, passive, a);
+		return parse_tcp(uri + 4, passive, a, n);
 	if (!strncmp(uri, "unix:", 5))
-		return parse_unix(uri + 5, a);
+		return parse_unix(uri + 5, a) ? -EINVAL : 1;
 	pr_err("migration: '%s': expected tcp:HOST:PORT or unix:PATH", uri);
 	return -EINVAL;
 }
@@ -127,30 +141,16 @@ static void uri_host(const char *uri, char *host, size_t len)
 	snprintf(host, len, "%.*s", (int)n, h);
 }
 
-int mig_connect(struct mig *mig, const char *uri, int *fd, char *why,
-		size_t len)
+/* One address: the connected non-blocking socket, or -errno. */
+static int connect_one(struct mig *mig, const struct mig_addr *a)
 {
-	char host[256], tls_why[MIG_STR_MAX];
 	unsigned int tries;
-	struct mig_addr a;
 	int ret, s;
 
-	snprintf(why, len, "bad address");
-	ret = parse_uri(uri, false, &a);
-	if (ret)
-		return ret;
-	if (mig->tls && a.family == AF_UNIX) {
-		snprintf(why, len, "TLS: kernel TLS runs on TCP only (a tcp: URI)");
-		return -EPROTONOSUPPORT;
-	}
-	/* Name resolution cannot be interrupted: look once it is done. */
-	if (atomic_load(&mig->cancelled))
-		ret = -ECANCELED;
-	s = ret ? -1 : socket(a.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (!ret && s < 0)
-		ret = -errno;
-	if (!ret)
-		ret = connect(s, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+	s = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -errno;
+	ret = connect(s, (const struct sockaddr *)&a->ss, a->len) ? -errno : 0;
 	if (ret == -EINPROGRESS)
 		ret = connect_wait(mig, s);
 	/* A unix socket's full backlog: try again until the timeout. */
@@ -160,23 +160,64 @@ int mig_connect(struct mig *mig, const char *uri, int *fd, char *why,
 		if (poll(&pfd, 1, 20) > 0)
 			ret = -ECANCELED;
 		else
-			ret = connect(s, (struct sockaddr *)&a.ss, a.len) ? -errno : 0;
+			ret = connect(s, (const struct sockaddr *)&a->ss, a->len) ?
+			      -errno : 0;
 	}
-	snprintf(why, len, "%s", strerror(-ret));
-	if (!ret && mig->tls) {
+	if (ret) {
+		close(s);
+		return ret;
+	}
+	return s;
+}
+
+/*
+ * Each of the host's addresses in turn, as ssh and QEMU do: a destination
+ * listens on one of them (its first, which need not be ours), so a
+ * refusal on ::1 still leaves 127.0.0.1 to try.
+ */
+int mig_connect(struct mig *mig, const char *uri, int *fd, char *why,
+		size_t len)
+{
+	char host[256], tls_why[MIG_STR_MAX];
+	struct mig_addr a[MIG_ADDRS_MAX];
+	int i, n, ret, s = -ENOENT;
+
+	snprintf(why, len, "bad address");
+	n = parse_uri(uri, false, a, MIG_ADDRS_MAX);
+	if (n < 0)
+		return n;
+	if (mig->tls && a[0].family == AF_UNIX) {
+		snprintf(why, len, "TLS: kernel TLS runs on TCP only (a tcp: URI)");
+		return -EPROTONOSUPPORT;
+	}
+	for (i = 0; i < n && s != -ECANCELED; i++) {
+		/* Name resolution cannot be interrupted: look once it is done. */
+		s = atomic_load(&mig->cancelled) ? -ECANCELED : connect_one(mig, &a[i]);
+		if (s >= 0)
+			break;
+	}
+	if (s < 0) {
+		if (n > 1 && s != -ECANCELED)
+			snprintf(why, len, "%s (each of its %d addresses)",
+				 strerror(-s), n);
+		else
+			snprintf(why, len, "%s", strerror(-s));
+		return s;
+	}
+	snprintf(why, len, "connected");
+	if (mig->tls) {
 		uri_host(uri, host, sizeof(host));
 		ret = mig_tls_handshake(mig, s, false, host, mig_now_ns() +
 					mig->p.timeout_ms * 1000000ull,
 					tls_why, sizeof(tls_why));
-		if (ret == -ECANCELED)
-			snprintf(why, len, "%s", strerror(-ret));
-		else if (ret)
-			snprintf(why, len, "TLS: %s", tls_why);
-	}
-	if (ret) {
-		if (s >= 0)
+		if (ret) {
+			if (ret == -ECANCELED)
+				snprintf(why, len, "%s", strerror(-ret));
+			else
+				snprintf(why, len, "TLS: %s", tls_why);
 			close(s);
-		return ret;
+			return ret;
+		}
 	}
 	*fd = s;
 	return 0;
@@ -187,8 +228,8 @@ int mig__listen(const char *uri, int *lfd)
 	struct mig_addr a;
 	int ret, s, one = 1;
 
-	ret = parse_uri(uri, true, &a);
-	if (ret)
+	ret = parse_uri(uri, true, &a, 1);
+	if (ret < 0)
 		return ret;
 	s = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)

@@ -7,7 +7,9 @@
  * difference; auto-converge and the round limit behave as documented.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,8 +267,12 @@ static void *incoming_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Connect to host (NULL: listen_uri itself, a unix socket) at the port
+ * listen_uri was given.
+ */
 static void over_uri(struct __test_metadata *_metadata, const char *listen_uri,
-		     bool tcp)
+		     const char *host)
 {
 	struct incoming_arg a = { 0 };
 	struct sockaddr_in sin;
@@ -278,15 +284,17 @@ static void over_uri(struct __test_metadata *_metadata, const char *listen_uri,
 
 	pair_setup(_metadata, &p, &base_cfg, &base_cfg, NULL, NULL, false);
 	ASSERT_EQ(0, mig__listen(listen_uri, &a.lfd));
-	if (tcp) {
+	if (host) {
 		ASSERT_EQ(0, getsockname(a.lfd, (struct sockaddr *)&sin, &slen));
-		snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%u", ntohs(sin.sin_port));
+		snprintf(uri, sizeof(uri), "tcp:%s:%u", host, ntohs(sin.sin_port));
 	} else {
 		snprintf(uri, sizeof(uri), "%s", listen_uri);
 	}
 	a.mig = p.mdst;
 	pthread_create(&t, NULL, incoming_main, &a);
 	p.r.src_ret = mig__migrate(p.msrc, uri);
+	if (p.r.src_ret)	/* no source will come */
+		mig__cancel(p.mdst);
 	pthread_join(t, NULL);
 	close(a.lfd);
 	p.r.dst_ret = a.ret;
@@ -299,7 +307,45 @@ static void over_uri(struct __test_metadata *_metadata, const char *listen_uri,
 
 TEST(over_tcp_loopback)
 {
-	over_uri(_metadata, "tcp:127.0.0.1:0", true);
+	over_uri(_metadata, "tcp:127.0.0.1:0", "127.0.0.1");
+}
+
+/*
+ * A name with two addresses, the first refusing: "localhost" on a host
+ * that lists ::1 before 127.0.0.1 while the destination listens on the
+ * second.  The resolver is this program's own, for that one name.
+ */
+#define TWO_ADDRESSES	"two-addresses.tern.test"
+
+int getaddrinfo(const char *node, const char *service,
+		const struct addrinfo *hints, struct addrinfo **res)
+{
+	int (*next)(const char *, const char *, const struct addrinfo *,
+		    struct addrinfo **) = dlsym(RTLD_NEXT, "getaddrinfo");
+	struct addrinfo *second, *last;
+	int ret;
+
+	if (!next)
+		return EAI_SYSTEM;
+	if (!node || strcmp(node, TWO_ADDRESSES))
+		return next(node, service, hints, res);
+	ret = next("127.0.0.2", service, hints, res);
+	if (ret)
+		return ret;
+	ret = next("127.0.0.1", service, hints, &second);
+	if (ret) {
+		freeaddrinfo(*res);
+		return ret;
+	}
+	for (last = *res; last->ai_next; last = last->ai_next)
+		;
+	last->ai_next = second;
+	return 0;
+}
+
+TEST(source_tries_each_address_of_a_name)
+{
+	over_uri(_metadata, "tcp:127.0.0.1:0", TWO_ADDRESSES);
 }
 
 TEST(over_unix_socket)
@@ -308,7 +354,7 @@ TEST(over_unix_socket)
 
 	snprintf(path, sizeof(path), "unix:/tmp/tern-mig-test.%d", getpid());
 	unlink(path + 5);
-	over_uri(_metadata, path, false);
+	over_uri(_metadata, path, NULL);
 	unlink(path + 5);
 }
 
