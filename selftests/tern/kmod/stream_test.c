@@ -546,6 +546,54 @@ TEST(destination_valid_and_truncated_rounds)
 	close(fd);
 }
 
+/*
+ * Pages new to the region (a destination's round 1), their data split
+ * across writes at any byte, or written a byte at a time: each part lands
+ * where it belongs and no part written before is cleared (shmem writes a
+ * whole new page without clearing it first, a part of one with the rest
+ * cleared).
+ */
+TEST(destination_new_pages_written_in_parts)
+{
+	static struct ref_round ref;
+	size_t d0, d3, cuts[6], i, k;
+	char *dst;
+	int fd, s;
+
+	REQUIRE_TERN();
+	make_reference(&ref);
+	/* Records: page 0 data, pages 1 and 2 zero, page 3 data, end. */
+	ASSERT_EQ(PAGE, ref.recs[0].rec.length);
+	ASSERT_EQ(PAGE, ref.recs[3].rec.length);
+	d0 = ref.recs[0].at + REC;
+	d3 = ref.recs[3].at + REC;
+	cuts[0] = d0 + 1;
+	cuts[1] = d0 + PAGE / 2;
+	cuts[2] = d0 + PAGE - 1;
+	cuts[3] = d3 + 7;
+	cuts[4] = d3 + PAGE - 96;
+	cuts[5] = 0;	/* a byte at a time */
+	for (i = 0; i < ARRAY_SIZE(cuts); i++) {
+		fd = region_create(4 * PAGE, "parts");
+		s = stream_open(fd);
+		if (cuts[i]) {
+			ASSERT_EQ((ssize_t)cuts[i], write(s, ref.buf, cuts[i]));
+			ASSERT_EQ(TERN_STREAM_S_ROUND, stream_status(s).state);
+			ASSERT_EQ((ssize_t)(ref.len - cuts[i]),
+				  write(s, ref.buf + cuts[i], ref.len - cuts[i]));
+		} else {
+			for (k = 0; k < ref.len; k++)
+				ASSERT_EQ(1, write(s, ref.buf + k, 1));
+		}
+		ASSERT_EQ(1, stream_status(s).rounds) TH_LOG("cut %zu", cuts[i]);
+		dst = region_map(fd, 4 * PAGE);
+		ASSERT_EQ(0, memcmp(dst, ref.src, 4 * PAGE)) TH_LOG("cut %zu", cuts[i]);
+		munmap(dst, 4 * PAGE);
+		close(s);
+		close(fd);
+	}
+}
+
 /* ---- a migration in miniature ---- */
 
 
