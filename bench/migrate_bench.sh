@@ -23,7 +23,8 @@
 # MB_DEVICES ("0": no device; "1": every device a guest can have, a shared
 # disk image, a tap NIC per side, virtio-rng and virtio-console; "0 1":
 # both, rows ternvm and ternvm-dev of a table of their own), MB_MULTIFD
-# (QEMU's multifd channels, 0: off), QEMU=PATH (the QEMU: by default
+# (QEMU's multifd channels, 0: off; a list, "0 2", runs QEMU once per
+# count, each a column of the table: qemu, qemu-mf2), QEMU=PATH (the QEMU: by default
 # Debian 13's QEMU 10 from the payload, as scripts/qemu10.sh makes it;
 # /usr/bin/qemu-system-x86_64 is Debian 12's 7.2), MB_TLS (a
 # credentials directory as tls_certs.sh makes them: ternvm --tls-creds
@@ -63,7 +64,8 @@ KINDS=${MB_KINDS:-idle busy}
 QEMU_ON=${MB_QEMU:-1}
 MEMPATH=${MB_MEMPATH:-0}
 DEVICES=${MB_DEVICES:-0}
-MULTIFD=${MB_MULTIFD:-0}
+MULTIFDS=${MB_MULTIFD:-0}
+MULTIFD=${MULTIFDS%% *}
 TLS=${MB_TLS:-}
 VHOST=${MB_VHOST:-0}
 FLOW_PPS=${MB_FLOW:-4000}
@@ -159,8 +161,15 @@ record() {
 	echo "$1 $2 $3 $4 $5 $gap $6 $cpu" >>"$RES"
 }
 
+# qlabel [CHANNELS]: a QEMU column's name (multifd channels, 0: off)
+qlabel() {
+	_m=${1:-$MULTIFD}
+	if [ "$_m" = 0 ]; then echo qemu; else echo "qemu-mf$_m"; fi
+}
+
 # qemu_run KIND MIB_DIRTY RATE MEM
 qemu_run() {
+	qv=$(qlabel)
 	T=$(mktemp -d -p "$W")
 	PORT=$((PORT + 1))
 	start_console a
@@ -211,7 +220,7 @@ qemu_run() {
 	exec 3<>"$T/qa.in"	# read-write: never blocks on a FIFO
 	qmp() { echo "$1" >&3; }
 	qmp '{"execute":"qmp_capabilities"}'
-	if guest_ready qemu "$1"; then
+	if guest_ready "$qv" "$1"; then
 		qmp "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"auto-converge\",\"state\":true}$caps]}}"
 		qmp "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"downtime-limit\":$DOWNTIME,\"max-bandwidth\":$((BW * 1048576))$params}}"
 		flow_start
@@ -233,13 +242,13 @@ qemu_run() {
 			sleep 1
 			line=$(grep '"total-time"' "$T/qa.log" | tail -n1)
 			get() { echo "$line" | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"; }
-			record qemu "$1" "$4" "$(get total-time)" "$(get downtime)" \
+			record "$qv" "$1" "$4" "$(get total-time)" "$(get downtime)" \
 				"$(get transferred)" $((c1 - c0))
 		else
 			qmp '{"execute":"migrate_cancel"}'
-			echo "# qemu $1: migration ended '${st:-?}' after ${i}00 ms"
+			echo "# $qv $1: migration ended '${st:-?}' after ${i}00 ms"
 			tail -n 3 "$T/qa.log" | sed 's/^/#   /'
-			echo "qemu $1 $4 - - - - -" >>"$RES"
+			echo "$qv $1 $4 - - - - -" >>"$RES"
 		fi
 	fi
 	exec 3>&-
@@ -369,21 +378,36 @@ ratio() {
 		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx\n", a / b }'
 }
 
-# table KIND... : one row per metric and kind
+# mib2 "MIN MED": the two in MiB
+mib2() {
+	echo "$1" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }'
+}
+
+# table KIND... : one row per metric and kind; a column per QEMU run
+# (MB_MULTIFD) and Tern's median over each QEMU's
 table() {
 	row=$(vlabel "$(variants)")
-	printf '%-34s %16s %16s %10s\n' "$MEM MiB guest" "ternvm min/med" "QEMU min/med" "Tern/QEMU"
+	qs=$(for m in $MULTIFDS; do qlabel "$m"; done)
+	printf '%-34s %16s' "$MEM MiB guest" "ternvm min/med"
+	for q in $qs; do printf ' %16s' "$q min/med"; done
+	for q in $qs; do printf ' %10s' "T/$q"; done
+	echo
 	for kind in "$@"; do
 		for m in "4 total time ms" "5 downtime ms (VMM)" "6 downtime ms (guest-seen)" \
 			 "7 MiB sent" "8 source CPU s"; do
 			col=${m%% *} name=${m#* }
-			t=$(stat "$row" "$kind" "$MEM" "$col") q=$(stat qemu "$kind" "$MEM" "$col")
-			if [ "$col" = 7 ]; then
-				t=$(echo "$t" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
-				q=$(echo "$q" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
-			fi
-			printf '%-34s %16s %16s %10s\n' "$kind: $name" "$(echo $t | tr ' ' /)" \
-				"$(echo $q | tr ' ' /)" "$(ratio "${t#* }" "${q#* }")"
+			t=$(stat "$row" "$kind" "$MEM" "$col")
+			[ "$col" = 7 ] && t=$(mib2 "$t")
+			printf '%-34s %16s' "$kind: $name" "$(echo $t | tr ' ' /)"
+			ratios=
+			for q in $qs; do
+				v=$(stat "$q" "$kind" "$MEM" "$col")
+				[ "$col" = 7 ] && v=$(mib2 "$v")
+				printf ' %16s' "$(echo $v | tr ' ' /)"
+				ratios="$ratios $(ratio "${t#* }" "${v#* }")"
+			done
+			for r in $ratios; do printf ' %10s' "$r"; done
+			echo
 		done
 	done
 }
@@ -412,8 +436,11 @@ point() {
 			tern_run "$@" "${v%%:*}" "${_r%%:*}" "${_r#*:}"
 		done
 	fi
-	[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
-	[ "$QEMU_ON" = 0 ] || qemu_run "$@"
+	[ "$QEMU_ON" = 0 ] && return 0
+	for MULTIFD in $MULTIFDS; do
+		[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
+		qemu_run "$@"
+	done
 }
 
 # short LABEL: a row's name without "ternvm-" (the plain one: "bare")
@@ -464,9 +491,10 @@ sweep() {
 	printf '%-22s %12s %12s %9s %12s %12s %10s %10s\n' "point" "tern ms" "QEMU ms" \
 		"T/Q" "tern down" "QEMU down" "tern MiB" "QEMU MiB"
 	awk '$4 != "-" { print $2, $3 }' "$RES" | sort -u -k1,1 -k2,2n | while read -r k m; do
-		t=$(stat ternvm "$k" "$m" 4) q=$(stat qemu "$k" "$m" 4)
-		td=$(stat ternvm "$k" "$m" 6) qd=$(stat qemu "$k" "$m" 6)
-		tb=$(stat ternvm "$k" "$m" 7) qb=$(stat qemu "$k" "$m" 7)
+		q1=$(qlabel "${MULTIFDS%% *}")
+		t=$(stat ternvm "$k" "$m" 4) q=$(stat "$q1" "$k" "$m" 4)
+		td=$(stat ternvm "$k" "$m" 6) qd=$(stat "$q1" "$k" "$m" 6)
+		tb=$(stat ternvm "$k" "$m" 7) qb=$(stat "$q1" "$k" "$m" 7)
 		mib() { awk -v b="${1#* }" 'BEGIN { if (b == "-") print "-"; else printf "%.1f", b / 1048576 }'; }
 		case $k in
 		idle) name="idle ${m} MiB" ;;
@@ -489,7 +517,7 @@ main() {
 	echo "migrate_bench: downtime limit $DOWNTIME ms, max bandwidth $BW MiB/s," \
 		"auto-converge on, 1 vCPU, loopback TCP, budget ${BUDGET}s"
 	[ "$QEMU_ON" = 0 ] || echo "migrate_bench: QEMU $("$QEMU" --version | head -n1 |
-		sed 's/^QEMU emulator version //'), multifd channels ${MULTIFD} (0: off)"
+		sed 's/^QEMU emulator version //'), multifd channels ${MULTIFDS} (0: off; a column each)"
 	[ -z "$TLS" ] || echo "migrate_bench: TLS on every migration, credentials $TLS"
 	if [ "$VHOST" = 1 ]; then
 		[ -c /dev/vhost-net ] && [ -x "$FLOW" ] ||
