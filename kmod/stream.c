@@ -9,7 +9,6 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -546,33 +545,32 @@ static int dst_item(struct tern_stream *s)
 	return 0;
 }
 
-/*
- * A data record's bytes, through shmem's own write: a page new to the
- * region and written whole is not cleared first, and no mapping faults
- * (a destination's round 1 is nearly every page of the region, new).
- */
 static ssize_t dst_data(struct tern_stream *s, struct iov_iter *from)
 {
 	struct tern_region *r = s->region;
-	size_t count = iov_iter_count(from);
-	size_t n = min_t(size_t, PAGE_SIZE - s->data_pos, count);
-	loff_t pos = s->data_off + s->data_pos;
-	ssize_t ret;
+	pgoff_t idx = s->data_off >> PAGE_SHIFT;
+	struct address_space *mapping = tern_region_mapping(r);
+	struct page *page;
+	size_t n;
 
-	iov_iter_truncate(from, n);
-	file_start_write(r->shmem);
-	ret = vfs_iter_write(r->shmem, from, &pos, 0);
-	file_end_write(r->shmem);
-	iov_iter_reexpand(from, iov_iter_count(from) + count - n);
-	if (ret <= 0)
-		return ret ? ret : -EFAULT;
-	tern_track_mark(r, s->data_off >> PAGE_SHIFT);
-	s->data_pos += ret;
+	page = shmem_read_mapping_page_gfp(mapping, idx,
+					   mapping_gfp_mask(mapping));
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	page_hold(r);
+	n = min_t(size_t, PAGE_SIZE - s->data_pos, iov_iter_count(from));
+	n = copy_page_from_iter(page, s->data_pos, n, from);
+	set_page_dirty(page);
+	page_drop(r, page);
+	tern_track_mark(r, idx);
+	if (!n)
+		return -EFAULT;
+	s->data_pos += n;
 	if (s->data_pos == PAGE_SIZE) {
 		s->want = DST_REC;
 		s->records++;
 	}
-	return ret;
+	return n;
 }
 
 static u32 dst_need(struct tern_stream *s)

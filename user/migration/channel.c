@@ -34,10 +34,8 @@ static struct mig_chan *chan_alloc(struct mig *mig, unsigned int idx)
 	ch->mig = mig;
 	ch->idx = idx;
 	ch->fd = -1;
-	for (i = 0; i < MIG_MAX_BLOCKS; i++) {
+	for (i = 0; i < MIG_MAX_BLOCKS; i++)
 		ch->sfd[i] = -1;
-		ch->rx[i].sink = -1;
-	}
 	return ch;
 }
 
@@ -49,12 +47,9 @@ static void chan_free(struct mig_chan *ch)
 		return;
 	if (ch->running)
 		pthread_join(ch->thread, NULL);
-	for (i = 0; i < MIG_MAX_BLOCKS; i++) {
+	for (i = 0; i < MIG_MAX_BLOCKS; i++)
 		if (ch->sfd[i] >= 0)
 			close(ch->sfd[i]);
-		if (ch->rx[i].sink >= 0)
-			close(ch->rx[i].sink);
-	}
 	/* Channel 0 borrows the main connection and mig->chunk. */
 	if (ch->own_conn) {
 		mig_conn_destroy(&ch->own);

@@ -69,9 +69,6 @@ struct mig_rx_stream {
 	uint8_t *dst;		/* where the current page's data goes */
 	uint32_t data_left;
 	uint64_t recs;		/* page records this round */
-	/* The block's stream_sink, kept for the migration; -1: none. */
-	int sink;
-	bool sink_asked;
 };
 
 /*

@@ -125,15 +125,6 @@ struct mig_vm_ops {
 	 * a deferring set leaves those pages for the next round.
 	 */
 	int (*dirty_report)(void *vm);
-	/*
-	 * Destination, optional: an fd (the caller closes it) that takes the
-	 * block's rounds in the page-stream format, as they come, once this
-	 * side has checked them: tern.ko's stream write side, which puts
-	 * each page in the page cache, where a copy into the mapping would
-	 * fault on every page round 1 touches first.  An error: the pages
-	 * are copied into the block's mapping.
-	 */
-	int (*stream_sink)(void *vm, unsigned int block, int *fd);
 
 	/*
 	 * Whole machine state as one opaque blob, written to/read from fd.

@@ -368,9 +368,8 @@ static int rx_record(struct mig_chan *ch, unsigned int idx, uint64_t pos)
 		if (len || !(mig->caps & MIG_CAP_ZERO_PAGES))
 			return rx_fail(ch, idx, pos,
 				       "zero page record not agreed or with data");
-		/* A sink zeroes what it holds itself. */
-		if (rx->sink < 0 && (!blk->written ||
-		    mig_test_bit_atomic(blk->written, off / MIG_PAGE_SIZE)))
+		if (!blk->written ||
+		    mig_test_bit_atomic(blk->written, off / MIG_PAGE_SIZE))
 			memset((uint8_t *)b->host + off, 0, MIG_PAGE_SIZE);
 		ch->round_zero++;
 		return 0;
@@ -425,8 +424,7 @@ static int rx_feed(struct mig_chan *ch, unsigned int idx, uint32_t len,
 			break;
 		case RX_DATA:
 			n = rx->data_left < len - off ? rx->data_left : len - off;
-			if (rx->sink < 0)
-				memcpy(rx->dst, p + off, n);
+			memcpy(rx->dst, p + off, n);
 			rx->dst += n;
 			rx->data_left -= n;
 			off += n;
@@ -446,57 +444,6 @@ static int rx_feed(struct mig_chan *ch, unsigned int idx, uint32_t len,
 	((ch)->mig->nch > 1 ?						\
 	 mig_fail((ch)->mig, err, "channel %u: " fmt, (ch)->idx, ##__VA_ARGS__) : \
 	 mig_fail((ch)->mig, err, fmt, ##__VA_ARGS__))
-
-/* The block's sink, asked for once per channel: -1 if there is none. */
-static int rx_sink(struct mig_chan *ch, unsigned int idx)
-{
-	struct mig *mig = ch->mig;
-	struct mig_rx_stream *rx = &ch->rx[idx];
-	int fd, ret;
-
-	if (rx->sink_asked)
-		return rx->sink;
-	rx->sink_asked = true;
-	if (!mig->ops->stream_sink)
-		return -1;
-	ret = mig->ops->stream_sink(mig->vm, mig->rx[idx].local, &fd);
-	if (ret) {
-		pr_debug("migration: block %u: no stream sink (%s), pages copied",
-			 idx, strerror(-ret));
-		return -1;
-	}
-	rx->sink = fd;
-	pr_debug("migration: block %u, channel %u: pages into tern.ko's stream write side",
-		 idx, ch->idx);
-	return fd;
-}
-
-/* A chunk rx_feed has checked, whole, into the block's sink. */
-static int rx_sink_write(struct mig_chan *ch, unsigned int idx, uint32_t len,
-			 uint64_t base)
-{
-	struct mig *mig = ch->mig;
-	const struct mig_ram_block *b = &mig->blocks[mig->rx[idx].local];
-	struct tern_stream_status st = { 0 };
-	uint32_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = write(ch->rx[idx].sink, ch->chunk + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += n;
-	}
-	if (off == len)
-		return 0;
-	ioctl(ch->rx[idx].sink, TERN_STREAM_STATUS, &st);
-	return ch_fail(ch, st.error ? st.error : -EIO,
-		       "block '%s' '%s': tern.ko's stream refused the page stream at byte %" PRIu64 " (%" PRIu64 " of the block's stream): %s",
-		       b->path, b->name, base + off, (uint64_t)st.consumed,
-		       strerror(st.error ? -st.error : EIO));
-}
 
 static int rx_chunk(struct mig_chan *ch, const struct mig_hdr *h)
 {
@@ -536,11 +483,7 @@ static int rx_chunk(struct mig_chan *ch, const struct mig_hdr *h)
 		return ch_fail(ch, ret, "%s", ch->c->err);
 	ch->round_bytes += len;
 	mig_stat_add(mig, sizeof(*h) + sizeof(chh) + len, 0, 0);
-	rx_sink(ch, idx);
-	ret = rx_feed(ch, idx, len, base);
-	if (!ret && ch->rx[idx].sink >= 0)
-		ret = rx_sink_write(ch, idx, len, base);
-	return ret;
+	return rx_feed(ch, idx, len, base);
 }
 
 /* Has channel ch delivered the end record of every migratable block? */

@@ -587,23 +587,6 @@ int vm__ram_stream_open(struct vm *vm, int *fd)
 }
 
 /*
- * Destination: a stream whose write side takes the incoming rounds; no
- * harvest, so no tracking needed.
- */
-int vm__ram_stream_sink(struct vm *vm, int *fd)
-{
-	int s;
-
-	if (vm->ram.backend != RAM_BACKEND_TERN)
-		return -EOPNOTSUPP;
-	s = ioctl(vm->ram.fd, TERN_STREAM_OPEN, 0);
-	if (s < 0)
-		return -errno;
-	*fd = s;
-	return 0;
-}
-
-/*
  * -EOPNOTSUPP: this tern.ko's sets cannot defer (an unknown flag is
  * -EINVAL to it); ask again without.
  */

@@ -151,13 +151,6 @@ static int op_dirty_report(void *opaque)
 	return vm__ram_track_report(mig_of(opaque)->vm);
 }
 
-static int op_stream_sink(void *opaque, unsigned int block, int *fd)
-{
-	if (block != 0)
-		return -EINVAL;
-	return vm__ram_stream_sink(mig_of(opaque)->vm, fd);
-}
-
 /* Paused: what the guest wrote is made durable before its state leaves. */
 static int op_save_state(void *opaque, int fd)
 {
@@ -256,7 +249,6 @@ static const struct mig_vm_ops tern_ops = {
 	.stream_round = op_stream_round,
 	.stream_set = op_stream_set,
 	.dirty_report = op_dirty_report,
-	.stream_sink = op_stream_sink,
 	.save_state = op_save_state,
 	.load_state = op_load_state,
 	.start = op_start,

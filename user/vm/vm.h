@@ -237,7 +237,6 @@ int vm__ram_track_sync(struct vm *vm, unsigned long *bitmap);
  * a module without stream sets).
  */
 int vm__ram_stream_open(struct vm *vm, int *fd);
-int vm__ram_stream_sink(struct vm *vm, int *fd);
 int vm__ram_stream_open_set(struct vm *vm, unsigned int n, bool defer,
 			    int *fds);
 int vm__ram_track_report(struct vm *vm);
