@@ -463,7 +463,7 @@ vtable() {
 			printf '%-34s' "$kind: $name"
 			for r in $rows; do
 				v=$(stat "$r" "$kind" "$MEM" "$col")
-				[ "$col" = 7 ] && v=$(echo "$v" | awk '{ for (i = 1; i <= 2; i++) $i = $i == "-" ? "-" : sprintf("%.1f", $i / 1048576); print }')
+				[ "$col" = 7 ] && v=$(mib2 "$v")
 				printf ' %16s' "$(echo $v | tr ' ' /)"
 				[ "$r" = "$first" ] && f=${v#* }
 				[ "$r" = "$last" ] && l=${v#* }
@@ -490,8 +490,8 @@ sweep() {
 	done
 	printf '%-22s %12s %12s %9s %12s %12s %10s %10s\n' "point" "tern ms" "QEMU ms" \
 		"T/Q" "tern down" "QEMU down" "tern MiB" "QEMU MiB"
+	q1=$(qlabel "${MULTIFDS%% *}")
 	awk '$4 != "-" { print $2, $3 }' "$RES" | sort -u -k1,1 -k2,2n | while read -r k m; do
-		q1=$(qlabel "${MULTIFDS%% *}")
 		t=$(stat ternvm "$k" "$m" 4) q=$(stat "$q1" "$k" "$m" 4)
 		td=$(stat ternvm "$k" "$m" 6) qd=$(stat "$q1" "$k" "$m" 6)
 		tb=$(stat ternvm "$k" "$m" 7) qb=$(stat "$q1" "$k" "$m" 7)
