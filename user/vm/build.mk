@@ -7,7 +7,7 @@
 # fails it) while the control socket can still tell its clients.
 VM_SRCS := \
 	user/vm/vm.c user/vm/init.c user/vm/kvm.c user/vm/iotrap.c user/vm/irq.c \
-	user/vm/ioloop.c user/vm/mem.c user/vm/vcpu.c user/vm/vcpu_state.c user/vm/reset.c user/vm/device.c \
+	user/vm/ioloop.c user/vm/mem.c user/vm/mem_prealloc.c user/vm/vcpu.c user/vm/vcpu_state.c user/vm/reset.c user/vm/device.c \
 	user/vm/console.c user/vm/acpi.c user/vm/boot.c user/vm/image_lock.c \
 	user/vm/migrate.c user/vm/migrate_thread.c user/vm/migrate_cmd.c \
 	user/vm/throttle.c user/vm/control_cmd.c user/vm/control.c user/vm/state.c \

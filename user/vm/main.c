@@ -52,6 +52,9 @@ static void usage(FILE *f)
 "  --state-dir DIR     save-state/load-state may name files in DIR (else\n"
 "                      the client passes the open file, as ternctl does)\n"
 "  --mem-path FILE     back RAM with FILE (shared: a new ternvm can resume on it)\n"
+"  --mem-prealloc      allocate all of guest RAM at start (fails there if the\n"
+"                      host cannot hold it); a destination's migration then\n"
+"                      writes into pages that exist\n"
 "  --incoming FILE     load a saved state (save-state) instead of booting\n"
 "  --incoming URI      wait paused for a live migration on URI (tcp:HOST:PORT\n"
 "                      or unix:PATH), run the guest once the source commits\n"
@@ -197,7 +200,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_DISK,
 	       OPT_DISK_AIO, OPT_NET, OPT_RNG, OPT_VCONSOLE, OPT_CONSOLE, OPT_CONTROL,
 	       OPT_CONTROL_GROUP,
-	       OPT_STATE_DIR, OPT_MEMPATH, OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED,
+	       OPT_STATE_DIR, OPT_MEMPATH, OPT_MEM_PREALLOC, OPT_INCOMING, OPT_INCOMING_URI, OPT_PAUSED,
 	       OPT_INCOMING_TIMEOUT, OPT_NO_REBOOT, OPT_SANDBOX, OPT_TLS_CREDS, OPT_TLS_PSK,
 	       OPT_LIST_COMMANDS, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
@@ -216,6 +219,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "mem-path", required_argument, NULL, OPT_MEMPATH },
+		{ "mem-prealloc", no_argument, NULL, OPT_MEM_PREALLOC },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "incoming-migration", required_argument, NULL, OPT_INCOMING_URI },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
@@ -287,6 +291,7 @@ static void parse_args(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_CONTROL: cfg->control = optarg; break;
 		case OPT_MEMPATH: cfg->mem_path = optarg; break;
+		case OPT_MEM_PREALLOC: cfg->mem_prealloc = true; break;
 		case OPT_INCOMING:
 			if (strncmp(optarg, "tcp:", 4) && strncmp(optarg, "unix:", 5)) {
 				cfg->incoming = optarg;

@@ -197,6 +197,14 @@ int mem__init(struct vm *vm)
 		goto err_close;
 	}
 	madvise(vm->ram.host, vm->ram.size, MADV_NOHUGEPAGE);
+	if (vm->cfg.mem_prealloc) {
+		ret = mem__prealloc(vm);
+		if (ret) {
+			munmap(vm->ram.host, vm->ram.size);
+			vm->ram.host = NULL;
+			goto err_close;
+		}
+	}
 	ram_kvm_view(vm);
 
 	vm->vmm_dirty = calloc((vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) /

@@ -32,6 +32,8 @@ int guest__ram_ranges(struct vm *vm, struct guest_range *r, int max);
 /* Bytes of a log of every guest-physical page up to ram0's last. */
 uint64_t guest__gpa_log_size(struct vm *vm);
 
+/* Allocate every page of ram0 now (--mem-prealloc); an error names where. */
+int mem__prealloc(struct vm *vm);
 int mem__init(struct vm *vm);
 int mem__exit(struct vm *vm);
 

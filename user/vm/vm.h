@@ -45,6 +45,7 @@ struct vm_config {
 	const char *state_dir;	/* save/load-state paths allowed under it */
 	const char *console;	/* stdio | file:PATH | unix:PATH */
 	const char *mem_path;	/* share RAM through this file */
+	bool mem_prealloc;	/* allocate all of RAM before it is used */
 	const char *vconsole;	/* virtio-console output file */
 	const char *incoming;	/* load this saved state instead of booting */
 	const char *incoming_uri;	/* wait for a live migration from here */

@@ -47,6 +47,10 @@ $(BUILD)/selftests/tern/migration/migrate_vhost_test.sh: $(BUILD)/selftests/tern
 HARNESS_FILES += $(BUILD)/selftests/tern/tern-udp-flow:/usr/bin/tern-udp-flow
 LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migration/migrate_vhost_test.sh
 
+# --mem-prealloc on a destination (issue 17): RAM allocated whole at
+# start, a file's contents kept, a full file system refused.
+LINUX_GUEST_TESTS += $(BUILD)/selftests/tern/migration/migrate_prealloc_test.sh
+
 # Management revert, restore failure, cancel during connect, power-off
 # during a migration (issue 15); its restore-failure destination is the
 # test build with fault hooks.
