@@ -18,7 +18,7 @@ const struct mig_param mig_param_table[] = {
 	  1, UINT32_MAX, FIELD(downtime_limit_ms) },
 	{ "max-bandwidth", "BYTES/S", "pace the page stream (0: unlimited)",
 	  0, UINT64_MAX, FIELD(max_bandwidth) },
-	{ "max-rounds", "N", "pre-copy rounds before switching over regardless",
+	{ "max-rounds", "N", "pre-copy rounds without converging before the migration fails (the guest runs on)",
 	  1, 100000, FIELD(max_rounds) },
 	{ "auto-converge", "0|1", "throttle vCPUs that dirty faster than the link",
 	  0, 1, FIELD(auto_converge) },
