@@ -173,7 +173,7 @@ static bool ram_two_views(const struct vm *vm)
 
 int mem__init(struct vm *vm)
 {
-	struct memmap *map;
+	struct memmap *map = NULL;
 	int fd = -ENOENT, ret, i;
 
 	vm->ram.path = "/machine";
@@ -197,15 +197,12 @@ int mem__init(struct vm *vm)
 		goto err_close;
 	}
 	madvise(vm->ram.host, vm->ram.size, MADV_NOHUGEPAGE);
+	ram_kvm_view(vm);
 	if (vm->cfg.mem_prealloc) {
 		ret = mem__prealloc(vm);
-		if (ret) {
-			munmap(vm->ram.host, vm->ram.size);
-			vm->ram.host = NULL;
-			goto err_close;
-		}
+		if (ret)
+			goto err_free;
 	}
-	ram_kvm_view(vm);
 
 	vm->vmm_dirty = calloc((vm->ram.size / GUEST_PAGE_SIZE + BITS_PER_LONG - 1) /
 			       BITS_PER_LONG, sizeof(unsigned long));

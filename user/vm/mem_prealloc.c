@@ -9,7 +9,10 @@
  *
  * MADV_POPULATE_WRITE (Linux 5.14) write-faults the pages without
  * storing to them, so it keeps what a --mem-path file already holds.
- * Helper threads take 64 MiB chunks in turn, at most one per vCPU.
+ * Helper threads take 64 MiB chunks in turn, at most one per vCPU.  A
+ * tern region's KVM view, a second mapping of the same pages, is
+ * populated too: KVM then finds each page mapped where it looks, not a
+ * fault per page the guest first touches after an incoming migration.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +36,7 @@
 
 struct prealloc {
 	uint8_t *base;
+	uint8_t *kvm_view;		/* or NULL: one mapping */
 	uint64_t size;
 	atomic_uint_fast64_t next;	/* offset of the next chunk to take */
 	atomic_int err;			/* first failure's errno, or 0 */
@@ -49,7 +53,9 @@ static void *prealloc_worker(void *arg)
 		if (off >= pa->size)
 			break;
 		len = pa->size - off < PREALLOC_CHUNK ? pa->size - off : PREALLOC_CHUNK;
-		if (madvise(pa->base + off, len, MADV_POPULATE_WRITE)) {
+		if (madvise(pa->base + off, len, MADV_POPULATE_WRITE) ||
+		    (pa->kvm_view &&
+		     madvise(pa->kvm_view + off, len, MADV_POPULATE_WRITE))) {
 			int none = 0;
 
 			/* The first failure is told; the others stop at it. */
@@ -72,7 +78,10 @@ static uint64_t elapsed_ms(const struct timespec *t0)
 
 int mem__prealloc(struct vm *vm)
 {
-	struct prealloc pa = { .base = vm->ram.host, .size = vm->ram.size };
+	struct prealloc pa = {
+		.base = vm->ram.host, .size = vm->ram.size,
+		.kvm_view = vm->ram.kvm_view != vm->ram.host ? vm->ram.kvm_view : NULL,
+	};
 	pthread_t tid[PREALLOC_THREADS_MAX];
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int n = vm->cfg.nr_cpus, started, i;
