@@ -35,7 +35,10 @@
 # MB_FLOW datagrams of 1400 bytes a second (tern-udp-flow, default 4000)
 # throughout the migration), MB_DEFER ("1", ternvm's default; "0": pages
 # written again mid-round go in that round and the next, rows -nodefer;
-# "1 0": both, in one table).
+# "1 0": both, in one table), MB_PREALLOC (1: ternvm's destination
+# allocates all of its RAM at start, --mem-prealloc; rows -pa),
+# MB_QPREALLOC (QEMU's destination the same, -mem-prealloc: "0", "1" or
+# "0 1", a column each, -pa).
 PAYLOAD_BYTES=@PAYLOAD_BYTES@
 D=/opt/migrate-bench
 if [ "$PAYLOAD_BYTES" -gt 0 ] 2>/dev/null && [ ! -e $D/.unpacked ]; then
@@ -66,6 +69,9 @@ MEMPATH=${MB_MEMPATH:-0}
 DEVICES=${MB_DEVICES:-0}
 MULTIFDS=${MB_MULTIFD:-0}
 MULTIFD=${MULTIFDS%% *}
+PREALLOC=${MB_PREALLOC:-0}
+QPREALLOCS=${MB_QPREALLOC:-0}
+QPREALLOC=${QPREALLOCS%% *}
 TLS=${MB_TLS:-}
 VHOST=${MB_VHOST:-0}
 FLOW_PPS=${MB_FLOW:-4000}
@@ -161,10 +167,21 @@ record() {
 	echo "$1 $2 $3 $4 $5 $gap $6 $cpu" >>"$RES"
 }
 
-# qlabel [CHANNELS]: a QEMU column's name (multifd channels, 0: off)
+# qlabel [CHANNELS:PREALLOC]: a QEMU column's name (multifd channels,
+# 0: off; the destination's -mem-prealloc, 1: on)
 qlabel() {
-	_m=${1:-$MULTIFD}
-	if [ "$_m" = 0 ]; then echo qemu; else echo "qemu-mf$_m"; fi
+	_m=${1:-$MULTIFD:$QPREALLOC}
+	_p=${_m#*:} _m=${_m%%:*}
+	echo "qemu$([ "$_m" = 0 ] || echo "-mf$_m")$([ "$_p" = 1 ] && echo -pa)"
+}
+
+# qvariants: the QEMU columns a point runs, as "CHANNELS:PREALLOC".
+qvariants() {
+	for _m in $MULTIFDS; do
+		for _p in $QPREALLOCS; do
+			echo "$_m:$_p"
+		done
+	done
 }
 
 # qemu_run KIND MIB_DIRTY RATE MEM
@@ -180,6 +197,8 @@ qemu_run() {
 	nic="-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile= -netdev tap,id=n0,script=no,downscript=no,vhost=on"
 	nic_a= nic_b=
 	[ "$VHOST" = 1 ] && nic_a="$nic,ifname=tqA$PORT" nic_b="$nic,ifname=tqB$PORT"
+	pa_b=
+	[ "$QPREALLOC" = 1 ] && pa_b=-mem-prealloc
 	# multifd: both sides set it before the migration, so the
 	# destination waits for migrate-incoming on a monitor of its own.
 	incoming="-incoming tcp:$HOST:$PORT" caps= params= tls_a= tls_b=
@@ -202,7 +221,7 @@ qemu_run() {
 		</dev/null >"$T/a.fifo" 2>"$T/a.err" &
 	QA=$!
 	# shellcheck disable=SC2086
-	"$QEMU" $common $tls_b $nic_b -append "$(guest_append "$2" "$3")" -serial stdio \
+	"$QEMU" $common $pa_b $tls_b $nic_b -append "$(guest_append "$2" "$3")" -serial stdio \
 		$incoming </dev/null >"$T/b.fifo" 2>"$T/b.err" &
 	QB=$!
 	[ "$VHOST" = 1 ] && bridge_port tqA$PORT && bridge_port tqB$PORT
@@ -269,7 +288,7 @@ tern_available() {
 
 # label CHANNELS DEV DEFER: a ternvm row's name
 label() {
-	echo "ternvm${1:+-c$1}$([ "$2" = 1 ] && echo -dev)$([ "$3" = 0 ] && echo -nodefer)"
+	echo "ternvm${1:+-c$1}$([ "$2" = 1 ] && echo -dev)$([ "$3" = 0 ] && echo -nodefer)$([ "$PREALLOC" = 1 ] && echo -pa)"
 }
 
 # vlabel CHANNELS:DEV:DEFER: label of a variant
@@ -287,6 +306,7 @@ tern_run() {
 	start_console b
 	ma= mb=
 	[ "$MEMPATH" = 1 ] && ma="--mem-path $T/a.ram" mb="--mem-path $T/b.ram"
+	[ "$PREALLOC" = 1 ] && mb="$mb --mem-prealloc"
 	[ -z "$TLS" ] || ma="$ma --tls-creds $TLS" mb="$mb --tls-creds $TLS"
 	if [ "$6" = 1 ]; then
 		# Shared storage, as two hosts would see it; a tap on each side.
@@ -387,7 +407,7 @@ mib2() {
 # (MB_MULTIFD) and Tern's median over each QEMU's
 table() {
 	row=$(vlabel "$(variants)")
-	qs=$(for m in $MULTIFDS; do qlabel "$m"; done)
+	qs=$(for m in $(qvariants); do qlabel "$m"; done)
 	printf '%-34s %16s' "$MEM MiB guest" "ternvm min/med"
 	for q in $qs; do printf ' %16s' "$q min/med"; done
 	for q in $qs; do printf ' %10s' "T/$q"; done
@@ -437,8 +457,9 @@ point() {
 		done
 	fi
 	[ "$QEMU_ON" = 0 ] && return 0
-	for MULTIFD in $MULTIFDS; do
+	for q in $(qvariants); do
 		[ "$(elapsed_s)" -lt "$BUDGET" ] || return 1
+		MULTIFD=${q%%:*} QPREALLOC=${q#*:}
 		qemu_run "$@"
 	done
 }
@@ -490,7 +511,7 @@ sweep() {
 	done
 	printf '%-22s %12s %12s %9s %12s %12s %10s %10s\n' "point" "tern ms" "QEMU ms" \
 		"T/Q" "tern down" "QEMU down" "tern MiB" "QEMU MiB"
-	q1=$(qlabel "${MULTIFDS%% *}")
+	q1=$(qlabel "${MULTIFDS%% *}:$QPREALLOC")
 	awk '$4 != "-" { print $2, $3 }' "$RES" | sort -u -k1,1 -k2,2n | while read -r k m; do
 		t=$(stat ternvm "$k" "$m" 4) q=$(stat "$q1" "$k" "$m" 4)
 		td=$(stat ternvm "$k" "$m" 6) qd=$(stat "$q1" "$k" "$m" 6)
@@ -517,7 +538,9 @@ main() {
 	echo "migrate_bench: downtime limit $DOWNTIME ms, max bandwidth $BW MiB/s," \
 		"auto-converge on, 1 vCPU, loopback TCP, budget ${BUDGET}s"
 	[ "$QEMU_ON" = 0 ] || echo "migrate_bench: QEMU $("$QEMU" --version | head -n1 |
-		sed 's/^QEMU emulator version //'), multifd channels ${MULTIFDS} (0: off; a column each)"
+		sed 's/^QEMU emulator version //'), multifd channels ${MULTIFDS} (0: off; a column each)," \
+		"destination -mem-prealloc ${QPREALLOCS} (1: on; a column each)"
+	[ "$PREALLOC" = 1 ] && echo "migrate_bench: ternvm's destination with --mem-prealloc"
 	[ -z "$TLS" ] || echo "migrate_bench: TLS on every migration, credentials $TLS"
 	if [ "$VHOST" = 1 ]; then
 		[ -c /dev/vhost-net ] && [ -x "$FLOW" ] ||
