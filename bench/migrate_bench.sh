@@ -512,10 +512,11 @@ sweep() {
 	printf '%-22s %12s %12s %9s %12s %12s %10s %10s\n' "point" "tern ms" "QEMU ms" \
 		"T/Q" "tern down" "QEMU down" "tern MiB" "QEMU MiB"
 	q1=$(qlabel "${MULTIFDS%% *}:$QPREALLOC")
+	t1=$(vlabel "$(variants | head -n1)")
 	awk '$4 != "-" { print $2, $3 }' "$RES" | sort -u -k1,1 -k2,2n | while read -r k m; do
-		t=$(stat ternvm "$k" "$m" 4) q=$(stat "$q1" "$k" "$m" 4)
-		td=$(stat ternvm "$k" "$m" 6) qd=$(stat "$q1" "$k" "$m" 6)
-		tb=$(stat ternvm "$k" "$m" 7) qb=$(stat "$q1" "$k" "$m" 7)
+		t=$(stat "$t1" "$k" "$m" 4) q=$(stat "$q1" "$k" "$m" 4)
+		td=$(stat "$t1" "$k" "$m" 6) qd=$(stat "$q1" "$k" "$m" 6)
+		tb=$(stat "$t1" "$k" "$m" 7) qb=$(stat "$q1" "$k" "$m" 7)
 		mib() { awk -v b="${1#* }" 'BEGIN { if (b == "-") print "-"; else printf "%.1f", b / 1048576 }'; }
 		case $k in
 		idle) name="idle ${m} MiB" ;;
