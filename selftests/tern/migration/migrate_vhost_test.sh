@@ -154,42 +154,63 @@ rm -f "$M"/*
 # downtime limit stays at 1 ms until two rounds are done, so the pause
 # follows a later, short round.  (With 20 ms from the start, round 1 once
 # left so little that the pause followed it, and no buffer was lost.)
-unlogged_case() {
+# What a lost buffer then holds on the destination is chance (zeros, an
+# older datagram, a header the guest's driver drops before netcheck), so
+# one migration in a few loses its buffers unseen: up to three are made,
+# and netcheck must see the loss in one of them.
+# unlogged_once TRY: one migration; its figures in $st, $r, $seen.
+unlogged_once() {
 	T=$(mktemp -d)
 	rm -f "$M"/*.ram
 	export TERN_TEST_VHOST_UNLOGGED=1
 	src_flow "$T" "--mem-path $M/a.ram" "run:sleep:3,net,run:netcheck:5555"
 	unset TERN_TEST_VHOST_UNLOGGED
 	receives "$T/a.log" 2000 60
-	if emulator_fault "$T/a.log"; then
-		finish "$T"
-		return
-	fi
+	st= r= seen=0
+	emulator_fault "$T/a.log" && return
 	dst_start "$T" b "unix:$T/m" --net tap=tvb,vhost=on --mem-path "$M/b.ram"; B=$PID
 	port tvb
 	"$TERNCTL" --socket "$T/a.sock" migrate-set-parameters \
 		--downtime-limit 1 --max-rounds 1000 >/dev/null
 	"$TERNCTL" --socket "$T/a.sock" migrate --detach "unix:$T/m" >/dev/null
+	# Polled until it says 2 or more: a query that got no answer is
+	# not a "done" (it would let round 1 be the last again).
 	_i=0
-	while [ "$(jget "$(qm "$T/a.sock")" rounds)" -lt 2 ] 2>/dev/null && [ $_i -lt 1200 ]; do
+	while [ $_i -lt 1200 ]; do
+		_r=$(jget "$(qm "$T/a.sock")" rounds)
+		[ "${_r:-0}" -ge 2 ] 2>/dev/null && break
 		sleep 0.05
 		_i=$((_i + 1))
 	done
 	"$TERNCTL" --socket "$T/a.sock" migrate-set-parameters --downtime-limit 20 >/dev/null
 	wait_state "$T/a.sock" completed 120
 	out=$(qm "$T/a.sock")
-	figures unlogged "$out"
-	echo "# unlogged: rounds $(printf '%s\n' "$out" | grep -o '"round-stats":.*\]')"
-	check "unlogged: migration completes ($(jget "$out" status))" [ "$(jget "$out" status)" = completed ]
-	r=$(jget "$out" rounds)
-	check "unlogged: the pause follows a short round, not round 1 ($r rounds)" [ "${r:-0}" -ge 3 ]
+	figures "unlogged, try $1" "$out"
+	echo "# unlogged, try $1: rounds $(printf '%s\n' "$out" | grep -o '"round-stats":.*\]')"
+	st=$(jget "$out" status) r=$(jget "$out" rounds)
 	n=$(received "$T/b.log")
 	receives "$T/b.log" $((${n:-0} + 200)) 60
 	grep -h 'netcheck: FAIL' "$T/b.log" | head -n3 | sed 's/^/# /'
-	check "unlogged: netcheck on the destination sees buffers vhost filled and nobody sent" \
-		grep -q 'netcheck: FAIL' "$T/b.log"
+	grep -q 'netcheck: FAIL' "$T/b.log" && seen=$1
+}
+unlogged_case() {
+	for _t in 1 2 3; do
+		unlogged_once $_t
+		emulator_fault "$T/a.log" && break
+		[ "$seen" != 0 ] || [ "$st" != completed ] || [ $_t = 3 ] && break
+		echo "# unlogged, try $_t: no stale buffer reached netcheck ($(grep 'netcheck: [0-9]* ok' "$T/b.log" | tail -n1)); again"
+		finish "$T"
+		rm -rf "$T"
+	done
+	if ! emulator_fault "$T/a.log"; then
+		check "unlogged: migration completes ($st)" [ "$st" = completed ]
+		check "unlogged: the pause follows a short round, not round 1 ($r rounds)" [ "${r:-0}" -ge 3 ]
+		check "unlogged: netcheck on the destination sees buffers vhost filled and nobody sent (try $seen of 3)" \
+			[ "$seen" != 0 ]
+	fi
 	finish "$T"
-	check "unlogged: both exit 0 on quit (A=$ra B=$rb)" [ $ra/$rb = 0/0 ]
+	emulator_fault "$T/a.log" ||
+		check "unlogged: both exit 0 on quit (A=$ra B=$rb)" [ $ra/$rb = 0/0 ]
 }
 attempts unlogged "a b" unlogged_case
 rm -rf "$M"
